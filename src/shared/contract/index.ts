@@ -1,0 +1,11 @@
+export * from "./api.js";
+export * from "./errors.js";
+export * from "./events.js";
+export * from "./hive.js";
+export * from "./inference.js";
+export * from "./nodes.js";
+export * from "./streams.js";
+export * from "./workers.js";
+
+/** The product version every program reports. */
+export const RBEE_VERSION = "0.1.0";

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { NodeName } from "./nodes.js";
+import { ModelRef } from "./workers.js";
+
+const Stop = z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).max(16)]);
+
+/** Sampling settings shared by the queen's and the worker's inference routes. */
+const Sampling = {
+  prompt: z.string().min(1, "required").max(1_000_000),
+  max_tokens: z.number().int().min(1).max(32_768).optional(),
+  temperature: z.number().min(0).max(5).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  stop: Stop.optional(),
+};
+
+/** `POST /v1/inference` on the queen. */
+export const InferenceRequest = z.strictObject({
+  model: ModelRef,
+  node: NodeName.optional(),
+  ...Sampling,
+  max_tokens: Sampling.max_tokens.default(256),
+  temperature: Sampling.temperature.default(0.7),
+});
+export type InferenceRequest = z.input<typeof InferenceRequest>;
+
+/** `POST /v1/inference` on a worker. */
+export const WorkerInferenceRequest = z.strictObject({
+  job_id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "use letters, digits, '.', '_' or '-'").optional(),
+  ...Sampling,
+});
+export type WorkerInferenceRequest = z.infer<typeof WorkerInferenceRequest>;
+
+/** Normalises `stop` to a list. */
+export function stopList(stop: string | readonly string[] | undefined): string[] {
+  if (stop === undefined) return [];
+  return typeof stop === "string" ? [stop] : [...stop];
+}

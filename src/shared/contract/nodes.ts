@@ -1,0 +1,105 @@
+import { z } from "zod";
+
+/** Node names are safe everywhere: file names, shell words, URLs. */
+export const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+// No value may start with "-" (it would read as an option) or carry control characters.
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+
+export const NodeName = z
+  .string()
+  .regex(NODE_NAME_PATTERN, "use 1-63 lowercase letters, digits or '-', starting with a letter or digit");
+
+export const SshHost = z
+  .string()
+  .min(1, "required")
+  .max(253)
+  .regex(/^(?!-)[A-Za-z0-9._:%\[\]-]+$/, "must be a host name or an IP address");
+
+export const SshUser = z
+  .string()
+  .min(1, "required")
+  .max(64)
+  .regex(/^[A-Za-z_][A-Za-z0-9._-]*$/, "must be a user name (letters, digits, '.', '_' or '-')");
+
+export const SshPort = z.number().int("must be a whole number").min(1).max(65535);
+
+export const FilePath = z
+  .string()
+  .min(1, "required")
+  .max(1024)
+  .regex(NO_CONTROL, "must not contain control characters")
+  .refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must be absolute or start with ~/");
+
+export const GitBranch = z
+  .string()
+  .min(1, "required")
+  .max(200)
+  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._\/-]+(?<![./])$/, "must be a valid git branch name");
+
+const GIT_URL_FORMS = [
+  /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/[^\s]*$/,
+  /^ssh:\/\/([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:\d+)?\/[^\s]*$/,
+  /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/,
+  /^file:\/\/\/[^\s]*$/,
+];
+
+export const GitRepoUrl = z
+  .string()
+  .min(1, "required")
+  .max(2048)
+  .regex(NO_CONTROL, "must not contain control characters")
+  .refine((url) => !url.startsWith("-") && GIT_URL_FORMS.some((form) => form.test(url)), {
+    message: "must be https://…, ssh://…, user@host:path or file:///abs/path",
+  });
+
+export const NodeStatus = z.enum(["unknown", "reachable", "unreachable", "installing", "ready"]);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+/** One row of the `beehives` table (SPEC §2). */
+export const Beehive = z.object({
+  node_name: NodeName,
+  ssh_host: z.string(),
+  ssh_port: z.number().int(),
+  ssh_user: z.string(),
+  ssh_key_path: z.string().nullable(),
+  git_repo_url: z.string(),
+  git_branch: z.string(),
+  install_path: z.string(),
+  last_connected_unix: z.number().int().nullable(),
+  status: NodeStatus,
+});
+export type Beehive = z.infer<typeof Beehive>;
+
+/** Body of `POST /v2/registry/beehives/add` and `/test`. */
+export const AddNodeRequest = z.strictObject({
+  node_name: NodeName,
+  ssh_host: SshHost,
+  ssh_port: SshPort.default(22),
+  ssh_user: SshUser,
+  ssh_key_path: FilePath.optional(),
+  git_repo_url: GitRepoUrl,
+  git_branch: GitBranch.default("main"),
+  install_path: FilePath,
+});
+export type AddNodeRequest = z.input<typeof AddNodeRequest>;
+export type NewNode = z.output<typeof AddNodeRequest>;
+
+export const AddNodeResponse = z.object({ node: Beehive, host_key_fingerprint: z.string().nullable() });
+export type AddNodeResponse = z.infer<typeof AddNodeResponse>;
+
+export const TestNodeResponse = z.object({
+  ok: z.literal(true),
+  host_key_fingerprint: z.string(),
+  known: z.boolean(),
+  latency_ms: z.number(),
+});
+export type TestNodeResponse = z.infer<typeof TestNodeResponse>;
+
+export const ListNodesResponse = z.object({ nodes: z.array(Beehive) });
+export type ListNodesResponse = z.infer<typeof ListNodesResponse>;
+
+export const NodeNameRequest = z.strictObject({ node_name: NodeName });
+export type NodeNameRequest = z.infer<typeof NodeNameRequest>;
+
+export const RemoveNodeResponse = z.object({ removed: z.literal(true) });

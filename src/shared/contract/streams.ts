@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { RegisteredWorker } from "./workers.js";
+
+export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "spawn", "loading"]);
+export type ProgressStage = z.infer<typeof ProgressStage>;
+
+export const StopReason = z.enum(["max_tokens", "eos", "stop", "cancelled"]);
+export type StopReason = z.infer<typeof StopReason>;
+
+export const ProgressEvent = z.object({
+  type: z.literal("progress"),
+  stage: ProgressStage,
+  message: z.string(),
+  bytes: z.number().optional(),
+  bytes_total: z.number().optional(),
+});
+export const StartedEvent = z.object({
+  type: z.literal("started"),
+  job_id: z.string(),
+  worker_id: z.string(),
+  node_name: z.string(),
+  model_ref: z.string(),
+});
+export const TokenEvent = z.object({ type: z.literal("token"), t: z.string(), i: z.number().int() });
+export const EndEvent = z.object({
+  type: z.literal("end"),
+  tokens_out: z.number().int(),
+  decode_ms: z.number(),
+  ttft_ms: z.number(),
+  stop_reason: StopReason,
+});
+export const ErrorEvent = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+
+/** One `data:` line of every SSE stream (SPEC §5). */
+export const StreamEvent = z.discriminatedUnion("type", [
+  ProgressEvent,
+  StartedEvent,
+  TokenEvent,
+  EndEvent,
+  ErrorEvent,
+]);
+export type StreamEvent = z.infer<typeof StreamEvent>;
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+export type StartedEvent = z.infer<typeof StartedEvent>;
+export type TokenEvent = z.infer<typeof TokenEvent>;
+export type EndEvent = z.infer<typeof EndEvent>;
+export type ErrorEvent = z.infer<typeof ErrorEvent>;
+
+/** Last event of the queen's `POST /v1/workers/spawn` stream: the registered worker. */
+export const WorkerSpawnedEvent = z.object({ type: z.literal("worker"), worker: RegisteredWorker });
+export type WorkerSpawnedEvent = z.infer<typeof WorkerSpawnedEvent>;
+
+/** The sentinel that ends every stream. */
+export const SSE_DONE = "[DONE]";

@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { NodeName } from "./nodes.js";
+
+export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const WorkerId = z.string().regex(WORKER_ID_PATTERN, "use 1-128 letters, digits, '.', '_' or '-'");
+
+export const WorkerState = z.enum(["loading", "idle", "busy"]);
+export type WorkerState = z.infer<typeof WorkerState>;
+
+export const Backend = z.enum(["cpu", "cuda", "metal", "vulkan"]);
+export type Backend = z.infer<typeof Backend>;
+
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL");
+
+/** A model reference: `hf:org/repo/file.gguf`, `https://…`, `file:/abs.gguf` or a catalog alias. */
+export const ModelRef = z
+  .string()
+  .min(1, "required")
+  .max(2048)
+  .regex(/^[^\u0000-\u001f\u007f\s]+$/, "must not contain spaces or control characters");
+
+const Count = z.number().int().min(0).max(1_000_000);
+
+/** A live worker as the seed's WorkerInfo (SPEC §3). */
+export const WorkerInfo = z.object({
+  id: WorkerId,
+  url: HttpUrl,
+  model_ref: ModelRef,
+  backend: Backend,
+  device: z.number().int().min(0),
+  state: WorkerState,
+  slots_total: Count,
+  slots_available: Count,
+  vram_bytes: z.number().int().min(0).nullable(),
+});
+export type WorkerInfo = z.infer<typeof WorkerInfo>;
+
+/** A worker as the queen's registry holds it. */
+export const RegisteredWorker = WorkerInfo.extend({
+  node_name: z.string(),
+  last_heartbeat_unix: z.number().int(),
+});
+export type RegisteredWorker = z.infer<typeof RegisteredWorker>;
+
+/** The worker's ready callback, `POST /v1/workers/register`. */
+export const RegisterWorkerRequest = z
+  .strictObject({
+    worker_id: WorkerId,
+    url: HttpUrl,
+    model_ref: ModelRef,
+    backend: Backend,
+    device: z.number().int().min(0),
+    slots_total: Count.min(1),
+    slots_available: Count,
+    vram_bytes: z.number().int().min(0).optional(),
+    node_name: NodeName.optional(),
+    state: WorkerState.optional(),
+  })
+  .refine((w) => w.slots_available <= w.slots_total, {
+    message: "must not exceed slots_total",
+    path: ["slots_available"],
+  });
+export type RegisterWorkerRequest = z.infer<typeof RegisterWorkerRequest>;
+
+export const UpdateWorkerRequest = z.strictObject({
+  worker_id: WorkerId,
+  state: WorkerState.optional(),
+  slots_available: Count.optional(),
+});
+export type UpdateWorkerRequest = z.infer<typeof UpdateWorkerRequest>;
+
+export const HeartbeatRequest = z.strictObject({
+  worker_id: WorkerId,
+  slots_available: Count.optional(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const ListWorkersResponse = z.object({ workers: z.array(RegisteredWorker) });
+export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>;
+
+/** `POST /v1/workers/spawn` on the queen. */
+export const SpawnWorkerRequest = z.strictObject({
+  node_name: NodeName,
+  model_ref: ModelRef,
+  backend: Backend.default("cpu"),
+  device: z.number().int().min(0).default(0),
+});
+export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
