@@ -16,6 +16,7 @@ export const ErrorCode = z.enum([
   "DOWNLOAD_FAILED",
   "PAYLOAD_TOO_LARGE",
   "WORKER_FAILED",
+  "ROUTE_NOT_FOUND",
   "INTERNAL",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -36,6 +37,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   DOWNLOAD_FAILED: 502,
   PAYLOAD_TOO_LARGE: 413,
   WORKER_FAILED: 502,
+  ROUTE_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 
@@ -92,7 +94,7 @@ export class RbeeError extends Error {
 export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
-    message: issue.message,
+    message: issue.code === "invalid_type" && /received undefined$/.test(issue.message) ? "required" : issue.message,
   }));
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NodeName } from "./nodes.js";
 import { Backend, ModelRef, WorkerId, WorkerState } from "./workers.js";
 
 export const HiveHealth = z.object({ status: z.literal("alive"), version: z.string() });
@@ -34,6 +35,8 @@ export const HiveSpawnResponse = z.object({
   url: z.string(),
   pid: z.number().int(),
   state: z.literal("loading"),
+  // The worker's own API token (the hive generates one per worker): what a caller of its inference routes presents.
+  token: z.string().optional(),
 });
 export type HiveSpawnResponse = z.infer<typeof HiveSpawnResponse>;
 
@@ -47,6 +50,8 @@ export const HiveWorker = z.object({
   state: WorkerState,
   slots_total: z.number().int(),
   slots_available: z.number().int(),
+  // The worker's own API token; only holders of the hive token see it.
+  token: z.string().optional(),
 });
 export type HiveWorker = z.infer<typeof HiveWorker>;
 
@@ -67,6 +72,8 @@ export const ModelsListResponse = z.object({ models: z.array(LocalModel) });
 export const HiveCallbackRequest = z.strictObject({
   callback_url: z.string().url().max(2048),
   token: z.string().min(16).max(256),
+  // The node's name in the queen's registry: relayed callbacks then carry `node_name`.
+  node_name: NodeName.optional(),
 });
 export type HiveCallbackRequest = z.infer<typeof HiveCallbackRequest>;
 

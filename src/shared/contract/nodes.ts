@@ -81,6 +81,11 @@ export const AddNodeRequest = z.strictObject({
   git_repo_url: GitRepoUrl,
   git_branch: GitBranch.default("main"),
   install_path: FilePath,
+  /** The fingerprint the user confirmed after "Test connection": any other key is refused. */
+  expected_host_key_fingerprint: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256: fingerprint")
+    .optional(),
 });
 export type AddNodeRequest = z.input<typeof AddNodeRequest>;
 export type NewNode = z.output<typeof AddNodeRequest>;

@@ -96,3 +96,17 @@ export const SpawnWorkerRequest = z.strictObject({
   device: z.number().int().min(0).default(0),
 });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
+
+/** `GET /health` on a worker (no auth): answers as soon as the process listens. */
+export const WorkerHealthResponse = z.object({ status: z.literal("ok"), state: WorkerState });
+export type WorkerHealthResponse = z.infer<typeof WorkerHealthResponse>;
+
+/** `GET /v1/ready` on a worker: whether the model is loaded and how many slots are free. */
+export const WorkerReadyResponse = z.object({
+  ready: z.boolean(),
+  state: WorkerState,
+  slots_total: Count,
+  slots_available: Count,
+  model_ref: ModelRef,
+});
+export type WorkerReadyResponse = z.infer<typeof WorkerReadyResponse>;

@@ -1,0 +1,44 @@
+import type { NextFunction, Request, Response } from "express";
+import { RbeeError } from "../../shared/contract/index.js";
+import type { Principal, Queen } from "../queen.js";
+import { secretsEqual } from "../token.js";
+
+/** The bearer token of a request, if any. */
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Requires the queen token; per-spawn worker tokens are admitted only where `workerRoutes` says so. */
+export function requireAuth(queen: Queen, options: { readonly allowWorkers: boolean }) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const token = bearerToken(req);
+    if (token !== undefined) {
+      if (secretsEqual(token, queen.token)) {
+        res.locals.principal = { kind: "user" } satisfies Principal;
+        next();
+        return;
+      }
+      const grant = options.allowWorkers ? queen.callbackTokens.resolve(token) : undefined;
+      if (grant) {
+        res.locals.principal = { kind: "worker", ...grant } satisfies Principal;
+        next();
+        return;
+      }
+    }
+    next(
+      new RbeeError(
+        "UNAUTHORIZED",
+        token === undefined
+          ? "Missing Authorization: Bearer <token> (the token is in RBEE_HOME/token)"
+          : "Invalid token",
+      ),
+    );
+  };
+}
+
+/** The principal the auth middleware admitted. */
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}

@@ -1,0 +1,91 @@
+import { appendFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { RbeeError } from "../shared/contract/index.js";
+import { queenPaths, rbeeHome } from "./paths.js";
+import { startQueenServer } from "./queen-server.js";
+
+const USAGE = `Usage: queen-rbee [--host 127.0.0.1] [--port 8080] [--allow-remote] [--keep-nodes-running]
+
+Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
+  --host HOST            address to bind (env RBEE_QUEEN_HOST; loopback unless --allow-remote)
+  --port PORT            port to bind, 0 for a free one (env RBEE_QUEEN_PORT)
+  --allow-remote         allow a non-loopback --host
+  --keep-nodes-running   leave hives and workers running when the queen stops`;
+
+/** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** `queen-rbee`: parses flags, starts the server, stops cleanly on SIGINT/SIGTERM. Returns the exit code. */
+export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "allow-remote": { type: "boolean", default: false },
+        "keep-nodes-running": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`queen-rbee: ${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const host = flags.host ?? env.RBEE_QUEEN_HOST ?? "127.0.0.1";
+  const portText = flags.port ?? env.RBEE_QUEEN_PORT ?? "8080";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    console.error(`queen-rbee: --port must be a number from 0 to 65535, not "${portText}"`);
+    return 1;
+  }
+  const home = rbeeHome(env);
+  const logFile = join(queenPaths(home).logs, "queen.log");
+  const log = (message: string): void => {
+    const line = `${new Date().toISOString()} ${message}`;
+    console.error(line);
+    try {
+      appendFileSync(logFile, `${line}\n`);
+    } catch {
+      // A full disk must not take the API down with it.
+    }
+  };
+  try {
+    const server = await startQueenServer({
+      home,
+      host,
+      port,
+      allowRemote: flags["allow-remote"],
+      token: env.RBEE_TOKEN?.trim() || undefined,
+      uiDir: join(PACKAGE_ROOT, "out", "renderer"),
+      log,
+    });
+    console.log(`queen-rbee listening on ${server.baseUrl}`);
+    console.log(`Open the UI: ${server.uiUrl}`);
+    log(`started on ${server.baseUrl} (RBEE_HOME ${home})`);
+    await new Promise<void>((resolveStop) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        log(`${signal}: stopping`);
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolveStop();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+    await server.close();
+    return 0;
+  } catch (error) {
+    const message = error instanceof RbeeError ? error.message : String(error);
+    console.error(`queen-rbee: ${message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,133 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import {
+  RbeeError,
+  type AddNodeResponse,
+  type NewNode,
+  type RegisterWorkerRequest,
+  type TestNodeResponse,
+} from "../shared/contract/index.js";
+import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
+import { queenPaths, type QueenPaths } from "./paths.js";
+import { BeehiveRegistry } from "./registry/beehive-registry.js";
+import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry.js";
+import { KnownHosts } from "./ssh/known-hosts.js";
+import { probeSsh } from "./ssh/ssh-probe.js";
+import type { SshTarget } from "./ssh/ssh-connect.js";
+import { loadOrCreateToken } from "./token.js";
+
+export interface QueenOptions {
+  /** RBEE_HOME: where the registry, token and known hosts live. */
+  readonly home: string;
+  /** An explicit API token (RBEE_TOKEN); default: the token file, created on first start. */
+  readonly token?: string | undefined;
+  readonly sshTimeoutMs?: number | undefined;
+  /** Extra known_hosts files read but never written; default the user's ~/.ssh/known_hosts. */
+  readonly userKnownHosts?: readonly string[] | undefined;
+  /** ssh-agent socket; default SSH_AUTH_SOCK. */
+  readonly sshAgent?: string | undefined;
+}
+
+/** Who made an API call: the user (queen token) or one spawned worker (its per-spawn token). */
+export type Principal = { readonly kind: "user" } | ({ readonly kind: "worker" } & CallbackGrant);
+
+/**
+ * The orchestrator core: both registries, the SSH side and the rules that join them. Runs in plain
+ * Node: the headless `queen-rbee` and the desktop app's main process host the same object.
+ */
+export class Queen {
+  readonly paths: QueenPaths;
+  readonly token: string;
+  readonly beehives: BeehiveRegistry;
+  readonly workers = new WorkerRegistry();
+  readonly knownHosts: KnownHosts;
+  readonly callbackTokens = new CallbackTokens();
+
+  constructor(private readonly options: QueenOptions) {
+    this.paths = queenPaths(options.home);
+    this.token = options.token ?? loadOrCreateToken(this.paths.token);
+    this.beehives = new BeehiveRegistry(this.paths.database);
+    this.knownHosts = new KnownHosts(
+      this.paths.knownHosts,
+      options.userKnownHosts ?? [join(homedir(), ".ssh", "known_hosts")],
+    );
+  }
+
+  /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */
+  async testNode(node: NewNode): Promise<TestNodeResponse> {
+    const probe = await probeSsh(sshTarget(node), this.sshOptions("accept-once"));
+    return { ok: true, host_key_fingerprint: probe.fingerprint, known: probe.known, latency_ms: probe.latencyMs };
+  }
+
+  /**
+   * Adds a node. With `verify` it first proves SSH works (recording a first-seen host key), then
+   * stores the node as `reachable`; without, it stores it as `unknown`.
+   */
+  async addNode(node: NewNode, verify: boolean): Promise<AddNodeResponse> {
+    this.assertNameFree(node.node_name);
+    if (!verify) return { node: this.beehives.add(node, "unknown"), host_key_fingerprint: null };
+    const probe = await probeSsh(sshTarget(node), {
+      ...this.sshOptions("trust"),
+      expectedFingerprint: node.expected_host_key_fingerprint,
+    });
+    const stored = this.beehives.add(node, "reachable", Math.floor(Date.now() / 1000));
+    return { node: stored, host_key_fingerprint: probe.fingerprint };
+  }
+
+  /** Removes a node and its workers from the registries. */
+  async removeNode(nodeName: string): Promise<void> {
+    this.beehives.require(nodeName);
+    for (const worker of this.workers.onNode(nodeName)) await this.stopWorker(worker.id);
+    this.beehives.remove(nodeName);
+  }
+
+  /** Registers a worker's ready callback on behalf of `principal`. */
+  registerWorker(request: RegisterWorkerRequest, principal: Principal): RegisterOutcome {
+    this.assertMayActFor(principal, request.worker_id);
+    const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
+    if (!nodeName) {
+      throw new RbeeError("INVALID_REQUEST", "node_name is required with the queen token", [
+        { field: "node_name", message: "required" },
+      ]);
+    }
+    return this.workers.register(request, nodeName);
+  }
+
+  /** Rejects a worker token acting for another worker. */
+  assertMayActFor(principal: Principal, workerId: string): void {
+    if (principal.kind === "worker" && principal.workerId !== workerId) {
+      throw new RbeeError("UNAUTHORIZED", `This token may only act for worker "${principal.workerId}"`);
+    }
+  }
+
+  /** Stops a worker: removes it from the registry and revokes its token. */
+  async stopWorker(workerId: string): Promise<void> {
+    this.workers.require(workerId);
+    this.workers.remove(workerId);
+    this.callbackTokens.revoke(workerId);
+  }
+
+  close(): void {
+    this.beehives.close();
+  }
+
+  private assertNameFree(nodeName: string): void {
+    if (this.beehives.get(nodeName)) {
+      throw new RbeeError("NODE_EXISTS", `A node named "${nodeName}" already exists`);
+    }
+  }
+
+  private sshOptions(unknownHost: "trust" | "accept-once") {
+    return {
+      knownHosts: this.knownHosts,
+      unknownHost,
+      timeoutMs: this.options.sshTimeoutMs,
+      agent: this.options.sshAgent,
+    };
+  }
+}
+
+/** The SSH target of a node row or request. */
+export function sshTarget(node: Pick<NewNode, "ssh_host" | "ssh_port" | "ssh_user" | "ssh_key_path">): SshTarget {
+  return { host: node.ssh_host, port: node.ssh_port, user: node.ssh_user, keyPath: node.ssh_key_path };
+}

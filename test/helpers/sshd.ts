@@ -1,0 +1,136 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { userInfo, tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A real OpenSSH server on loopback, owned by one test file. */
+export interface Sshd {
+  readonly host: "127.0.0.1";
+  readonly port: number;
+  readonly user: string;
+  /** A client key the server accepts. */
+  readonly keyPath: string;
+  /** A client key the server refuses. */
+  readonly wrongKeyPath: string;
+  readonly dir: string;
+  /** Restarts the server with a freshly generated host key (a "reinstalled" or impersonating host). */
+  rotateHostKey(): Promise<void>;
+  /** Stops the server; `start()` brings it back on the same port with the same keys. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its files. */
+  dispose(): Promise<void>;
+}
+
+const SSHD = "/usr/sbin/sshd";
+
+/** A free loopback port (bound then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+function keygen(path: string, comment: string): void {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
+}
+
+/** Starts sshd on a free loopback port with its own host key and config; never touches /etc/ssh. */
+export async function startSshd(): Promise<Sshd> {
+  if (!existsSync(SSHD)) {
+    throw new Error("OpenSSH server missing: install it with `apt-get install -y openssh-server` (npm test does this as root)");
+  }
+  const dir = mkdtempSync(join(tmpdir(), "rbee-sshd-"));
+  const user = userInfo().username;
+  const hostKey = join(dir, "host_ed25519");
+  const keyPath = join(dir, "client_ed25519");
+  const wrongKeyPath = join(dir, "wrong_ed25519");
+  keygen(hostKey, "rbee-test-host");
+  keygen(keyPath, "rbee-test-client");
+  keygen(wrongKeyPath, "rbee-test-wrong");
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(`${keyPath}.pub`));
+  const port = await freePort();
+  const config = join(dir, "sshd_config");
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "StrictModes no",
+      "UsePAM no",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PubkeyAuthentication yes",
+      "PermitRootLogin prohibit-password",
+      "AllowTcpForwarding yes",
+      "GatewayPorts no",
+      "PermitUserEnvironment no",
+      "Subsystem sftp internal-sftp",
+      "LogLevel INFO",
+      "MaxStartups 100:30:200",
+      "MaxSessions 100",
+      "",
+    ].join("\n"),
+  );
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    const proc = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    child = proc;
+    // sshd says "Server listening on 127.0.0.1 port N." once it accepts connections.
+    await new Promise<void>((resolve, reject) => {
+      let stderr = "";
+      const onData = (chunk: Buffer): void => {
+        stderr += chunk.toString();
+        if (stderr.includes(`port ${port}.`)) {
+          proc.stderr?.off("data", onData);
+          proc.stderr?.resume();
+          resolve();
+        }
+      };
+      proc.stderr?.on("data", onData);
+      proc.once("exit", (code) => reject(new Error(`sshd exited (${code}): ${stderr}`)));
+    });
+  };
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once("exit", () => resolve());
+      proc.kill("SIGTERM");
+    });
+  };
+  await start();
+  return {
+    host: "127.0.0.1",
+    port,
+    user,
+    keyPath,
+    wrongKeyPath,
+    dir,
+    start,
+    stop,
+    async rotateHostKey() {
+      await stop();
+      rmSync(hostKey);
+      rmSync(`${hostKey}.pub`);
+      keygen(hostKey, "rbee-test-host-rotated");
+      await start();
+    },
+    async dispose() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
