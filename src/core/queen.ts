@@ -26,6 +26,8 @@ export interface QueenOptions {
   readonly userKnownHosts?: readonly string[] | undefined;
   /** ssh-agent socket; default SSH_AUTH_SOCK. */
   readonly sshAgent?: string | undefined;
+  /** A better-sqlite3 build for another ABI (Electron's), used when the file exists. */
+  readonly sqliteNativeBinding?: string | undefined;
 }
 
 /** Who made an API call: the user (queen token) or one spawned worker (its per-spawn token). */
@@ -46,7 +48,7 @@ export class Queen {
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
     this.token = options.token ?? loadOrCreateToken(this.paths.token);
-    this.beehives = new BeehiveRegistry(this.paths.database);
+    this.beehives = new BeehiveRegistry(this.paths.database, options.sqliteNativeBinding);
     this.knownHosts = new KnownHosts(
       this.paths.knownHosts,
       options.userKnownHosts ?? [join(homedir(), ".ssh", "known_hosts")],

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Beehive, RbeeError, type NewNode, type NodeStatus } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
@@ -12,8 +13,9 @@ export class BeehiveRegistry {
   private readonly changed = new Emitter<void>();
   private readonly statements;
 
-  constructor(path: string) {
-    this.db = new Database(path);
+  /** Opens (creating and migrating) the registry; `nativeBinding` selects a build for another ABI. */
+  constructor(path: string, nativeBinding?: string) {
+    this.db = new Database(path, nativeBinding && existsSync(nativeBinding) ? { nativeBinding } : {});
     this.db.pragma("journal_mode = WAL");
     // NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
     this.db.pragma("synchronous = NORMAL");

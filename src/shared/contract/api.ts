@@ -2,7 +2,10 @@ import { z } from "zod";
 import { ErrorBody } from "./errors.js";
 import { HealthResponse, QueenEvent } from "./events.js";
 import { AddNodeRequest, AddNodeResponse, Beehive, NodeName, TestNodeResponse } from "./nodes.js";
+import type { ApiMethodName } from "./ipc-channels.js";
 import { RegisteredWorker, WorkerId } from "./workers.js";
+
+export * from "./ipc-channels.js";
 
 /**
  * The queen's API as the renderer sees it: one table of named methods with their argument and answer
@@ -17,9 +20,7 @@ export const API_METHODS = {
   removeNode: { args: z.tuple([NodeName]), result: z.void() },
   listWorkers: { args: z.tuple([]), result: z.array(RegisteredWorker) },
   stopWorker: { args: z.tuple([WorkerId]), result: z.void() },
-} as const;
-
-export type ApiMethodName = keyof typeof API_METHODS;
+} as const satisfies Record<ApiMethodName, { args: z.ZodTuple; result: z.ZodType }>;
 
 type Args<M extends ApiMethodName> = z.input<(typeof API_METHODS)[M]["args"]>;
 type Result<M extends ApiMethodName> = z.output<(typeof API_METHODS)[M]["result"]>;
@@ -32,16 +33,6 @@ export type RbeeApi = { readonly [M in ApiMethodName]: (...args: Args<M>) => Pro
   /** Receives a snapshot on subscribe and after every change. */
   readonly onEvent: (listener: (event: QueenEvent) => void) => Unsubscribe;
 };
-
-/** IPC channel of a method. */
-export function ipcChannel(method: ApiMethodName): string {
-  return `rbee:${method}`;
-}
-
-/** IPC channel on which the main process pushes queen events. */
-export const IPC_EVENT_CHANNEL = "rbee:event";
-/** IPC channel the renderer calls to receive current snapshots again. */
-export const IPC_SUBSCRIBE_CHANNEL = "rbee:subscribe";
 
 /** What every IPC handler answers: errors travel as values because Electron drops custom fields. */
 export const IpcOutcome = z.union([

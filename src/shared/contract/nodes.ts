@@ -14,7 +14,7 @@ export const SshHost = z
   .string()
   .min(1, "required")
   .max(253)
-  .regex(/^(?!-)[A-Za-z0-9._:%\[\]-]+$/, "must be a host name or an IP address");
+  .regex(/^(?!-)[A-Za-z0-9._:%[\]-]+$/, "must be a host name or an IP address");
 
 export const SshUser = z
   .string()
@@ -35,7 +35,7 @@ export const GitBranch = z
   .string()
   .min(1, "required")
   .max(200)
-  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._\/-]+(?<![./])$/, "must be a valid git branch name");
+  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]+(?<![./])$/, "must be a valid git branch name");
 
 const GIT_URL_FORMS = [
   /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/[^\s]*$/,

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages, build, lint, typecheck, unit + integration (vitest), e2e
+# (Playwright + Debian Chromium). Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-results
+rm -f test-results/vitest.json test-results/playwright.json
+
+passed=0
+failed=0
+step() {
+  local name=$1
+  shift
+  echo "── $name" >&2
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "✗ $name failed" >&2; fi
+}
+
+bash scripts/install-system-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+[ -d node_modules ] || npm ci
+
+step build npm run --silent build
+step lint npx eslint .
+step typecheck npx tsc -p tsconfig.json
+
+RBEE_PREBUILT=1 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+vitest_status=$?
+PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json npx playwright test --reporter=list,json
+playwright_status=$?
+
+counts=$(node scripts/count-results.mjs test-results/vitest.json test-results/playwright.json)
+read -r test_passed test_failed <<<"$counts"
+passed=$((passed + test_passed))
+failed=$((failed + test_failed))
+# A runner that crashed before reporting still fails the run.
+if [ $vitest_status -ne 0 ] && [ "$test_failed" -eq 0 ]; then failed=$((failed + 1)); fi
+if [ $playwright_status -ne 0 ] && [ "$test_failed" -eq 0 ]; then failed=$((failed + 1)); fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

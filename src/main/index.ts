@@ -1,0 +1,101 @@
+// Electron glue around the queen core: window, IPC, lifecycle. The core itself never imports electron.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { app, BrowserWindow, ipcMain } from "electron";
+import { IPC_EVENT_CHANNEL, IPC_SUBSCRIBE_CHANNEL, RBEE_VERSION, type QueenEvent } from "../shared/contract/index.js";
+import { rbeeHome } from "../core/paths.js";
+import { startQueenServer, type QueenServer } from "../core/queen-server.js";
+import { registerApiHandlers } from "./ipc.js";
+import { createMainWindow, isOwnRendererUrl, lockDownSession } from "./window.js";
+
+const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DEFAULT_PORT = 8080;
+
+let queenServer: QueenServer | undefined;
+let mainWindow: BrowserWindow | undefined;
+
+const log = (message: string): void => console.error(`[rbee] ${message}`);
+
+/** Starts the queen on its usual port, or any free one when a headless queen already holds it. */
+async function startQueen(): Promise<QueenServer> {
+  const options = {
+    home: rbeeHome(),
+    host: process.env.RBEE_QUEEN_HOST ?? "127.0.0.1",
+    token: process.env.RBEE_TOKEN?.trim() || undefined,
+    uiDir: join(OUT_DIR, "renderer"),
+    sqliteNativeBinding: process.env.RBEE_SQLITE_BINDING ?? join(OUT_DIR, "native", "better_sqlite3.node"),
+    log,
+  };
+  const port = Number(process.env.RBEE_QUEEN_PORT ?? DEFAULT_PORT);
+  try {
+    return await startQueenServer({ ...options, port });
+  } catch (error) {
+    log(`port ${port} unavailable (${(error as Error).message}); using a free port`);
+    return startQueenServer({ ...options, port: 0 });
+  }
+}
+
+function pushToWindow(event: QueenEvent): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, event);
+}
+
+function wireIpc(server: QueenServer): void {
+  const { queen } = server;
+  const isTrustedSender = (sender: Electron.WebContents, frameUrl: string | undefined): boolean =>
+    mainWindow !== undefined && sender === mainWindow.webContents && isOwnRendererUrl(frameUrl, OUT_DIR);
+  registerApiHandlers(
+    {
+      health: () => ({ status: "ok" as const, version: RBEE_VERSION }),
+      listNodes: () => queen.beehives.list(),
+      testNode: (node) => queen.testNode(node),
+      addNode: (node) => queen.addNode(node, true),
+      removeNode: (name) => queen.removeNode(name),
+      listWorkers: () => queen.workers.list(),
+      stopWorker: (id) => queen.stopWorker(id),
+    },
+    isTrustedSender,
+    log,
+  );
+  ipcMain.handle(IPC_SUBSCRIBE_CHANNEL, (event) => {
+    if (!isTrustedSender(event.sender, event.senderFrame?.url)) return;
+    pushToWindow({ type: "nodes", nodes: queen.beehives.list() });
+    pushToWindow({ type: "workers", workers: queen.workers.list() });
+  });
+  queen.beehives.onDidChange(() => pushToWindow({ type: "nodes", nodes: queen.beehives.list() }));
+  queen.workers.onDidChange(() => pushToWindow({ type: "workers", workers: queen.workers.list() }));
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  lockDownSession();
+  queenServer = await startQueen();
+  log(`queen-rbee listening on ${queenServer.baseUrl}`);
+  wireIpc(queenServer);
+  mainWindow = createMainWindow(OUT_DIR);
+  app.on("second-instance", () => {
+    if (mainWindow?.isMinimized()) mainWindow.restore();
+    mainWindow?.focus();
+  });
+  app.on("activate", () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(OUT_DIR);
+  });
+  app.on("window-all-closed", () => {
+    if (process.platform !== "darwin") app.quit();
+  });
+  let quitting = false;
+  app.on("before-quit", (event) => {
+    if (quitting || !queenServer) return;
+    quitting = true;
+    event.preventDefault();
+    void queenServer.close().finally(() => app.quit());
+  });
+}
+
+void main().catch((error: unknown) => {
+  log(`failed to start: ${(error as Error)?.stack ?? String(error)}`);
+  app.exit(1);
+});
