@@ -1,0 +1,164 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type ssh2 from "ssh2";
+import { RbeeError } from "../../shared/contract/index.js";
+import { Emitter } from "../../shared/emitter.js";
+
+/** Output of a finished remote command. */
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Receives a remote command's output as it arrives. */
+export interface ExecListener {
+  readonly onStdout?: (text: string) => void;
+  readonly onStderr?: (text: string) => void;
+}
+
+/**
+ * One open SSH connection to one node, shared by everything that talks to it: commands, local
+ * forwards (queen → hive/worker on the node's loopback) and one remote forward (node → queen).
+ */
+export class NodeConnection {
+  private readonly localForwards = new Map<number, Promise<{ server: Server; port: number }>>();
+  private remoteForward: Promise<number> | undefined;
+  private readonly closed = new Emitter<void>();
+  private isClosed = false;
+
+  constructor(
+    readonly nodeName: string,
+    readonly client: ssh2.Client,
+    readonly fingerprint: string,
+  ) {
+    client.on("close", () => this.markClosed());
+    client.on("end", () => this.markClosed());
+    client.on("error", () => this.markClosed());
+  }
+
+  /** Fires once when the connection is gone. */
+  readonly onDidClose = (listener: () => void) => this.closed.on(listener);
+
+  get alive(): boolean {
+    return !this.isClosed;
+  }
+
+  /** Runs a command to completion, streaming its output to `listener` as it comes. */
+  exec(command: string, listener: ExecListener = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      if (this.isClosed) {
+        reject(this.closedError());
+        return;
+      }
+      this.client.exec(command, (error, stream) => {
+        if (error) {
+          reject(new RbeeError("SSH_FAILED", `SSH command on ${this.nodeName} could not start: ${error.message}`));
+          return;
+        }
+        const stdout: string[] = [];
+        const stderr: string[] = [];
+        stream.setEncoding("utf8");
+        stream.stderr.setEncoding("utf8");
+        stream.on("data", (text: string) => {
+          stdout.push(text);
+          listener.onStdout?.(text);
+        });
+        stream.stderr.on("data", (text: string) => {
+          stderr.push(text);
+          listener.onStderr?.(text);
+        });
+        stream.on("close", (code: number | null) => {
+          resolve({ stdout: stdout.join(""), stderr: stderr.join(""), code: code ?? -1 });
+        });
+      });
+    });
+  }
+
+  /**
+   * A loopback port on this machine that leads to `127.0.0.1:remotePort` on the node through the
+   * SSH connection (like `ssh -L`). One listener per remote port, reused.
+   */
+  async localPortFor(remotePort: number): Promise<number> {
+    let forward = this.localForwards.get(remotePort);
+    if (!forward) {
+      forward = this.openLocalForward(remotePort);
+      this.localForwards.set(remotePort, forward);
+      forward.catch(() => this.localForwards.delete(remotePort));
+    }
+    return (await forward).port;
+  }
+
+  /**
+   * A loopback port on the node that leads to `127.0.0.1:localPort` here (like `ssh -R`): how
+   * workers reach the queen's callback routes. Its number changes on every new connection.
+   */
+  remotePortFor(localPort: number): Promise<number> {
+    this.remoteForward ??= new Promise<number>((resolve, reject) => {
+      this.client.forwardIn("127.0.0.1", 0, (error, port) => {
+        if (error) {
+          reject(new RbeeError("SSH_FAILED", `Cannot open the callback tunnel on ${this.nodeName}: ${error.message}`));
+          return;
+        }
+        this.client.on("tcp connection", (info, accept) => {
+          if (info.destPort !== port) return;
+          const channel = accept();
+          const socket = connect(localPort, "127.0.0.1");
+          pipeBothWays(socket, channel);
+        });
+        resolve(port);
+      });
+    });
+    return this.remoteForward;
+  }
+
+  close(): void {
+    this.client.end();
+    this.markClosed();
+  }
+
+  private openLocalForward(remotePort: number): Promise<{ server: Server; port: number }> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => {
+        this.client.forwardOut("127.0.0.1", 0, "127.0.0.1", remotePort, (error, channel) => {
+          if (error) {
+            socket.destroy();
+            return;
+          }
+          pipeBothWays(socket, channel);
+        });
+      });
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        resolve({ server, port: typeof address === "object" && address ? address.port : 0 });
+      });
+    });
+  }
+
+  private markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const forward of this.localForwards.values()) {
+      forward.then(({ server }) => server.close()).catch(() => {});
+    }
+    this.localForwards.clear();
+    this.closed.fire();
+  }
+
+  private closedError(): RbeeError {
+    return new RbeeError("SSH_FAILED", `SSH connection to ${this.nodeName} is closed`);
+  }
+}
+
+function pipeBothWays(socket: Socket, channel: ssh2.Channel): void {
+  socket.setNoDelay(true);
+  socket.pipe(channel).pipe(socket);
+  const end = (): void => {
+    socket.destroy();
+    channel.destroy();
+  };
+  socket.on("error", end);
+  socket.on("close", end);
+  channel.on("error", end);
+  channel.on("close", end);
+}

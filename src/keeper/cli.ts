@@ -1,0 +1,290 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  ListNodesResponse,
+  ListWorkersResponse,
+  RbeeError,
+  type AddNodeResponse,
+  type StreamEvent,
+} from "../shared/contract/index.js";
+import { ago, bytes, table } from "./format.js";
+import { QueenClient, queenConnection } from "./queen-client.js";
+
+const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
+
+  setup add-node --name NAME --ssh-host HOST [--ssh-port 22] --ssh-user USER [--ssh-key PATH]
+                 --git-repo URL [--git-branch main] --install-path PATH [--no-verify]
+  setup list-nodes [--json]
+  setup remove-node --name NAME
+  setup install --node NAME
+  workers list [--json]
+  workers stop ID
+  infer --model MODEL --prompt TEXT [--node NAME] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
+
+The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
+
+/** Where the CLI writes: tokens and results to `out`, progress and errors to `err`. */
+export interface KeeperIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Resolves when the user presses Ctrl+C. */
+  readonly interrupted: Promise<void>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_INTERRUPTED = 130;
+
+/** Runs one rbee-keeper command; returns its exit code. */
+export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv, io: KeeperIo): Promise<number> {
+  const { queenUrl, rest } = splitGlobal(argv);
+  const client = new QueenClient(queenConnection(queenUrl, env));
+  const [group, command, ...args] = rest;
+  try {
+    switch (`${group ?? ""} ${command ?? ""}`.trim()) {
+      case "setup add-node":
+        return await addNode(client, args, io);
+      case "setup list-nodes":
+        return await listNodes(client, args, io);
+      case "setup remove-node":
+        return await removeNode(client, args, io);
+      case "setup install":
+        return await install(client, args, io);
+      case "workers list":
+        return await listWorkers(client, args, io);
+      case "workers stop":
+        return await stopWorker(client, args, io);
+      default:
+        if (group === "infer") return await infer(client, rest.slice(1), io);
+        if (group === undefined || group === "help" || group === "--help" || group === "-h") {
+          io.out(`${USAGE}\n`);
+          return group === undefined ? EXIT_ERROR : EXIT_OK;
+        }
+        throw new RbeeError("INVALID_REQUEST", `Unknown command "${rest.join(" ")}". Run rbee-keeper --help`);
+    }
+  } catch (error) {
+    io.err(`rbee-keeper: ${describe(error)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+function splitGlobal(argv: readonly string[]): { queenUrl: string | undefined; rest: string[] } {
+  const rest = [...argv];
+  let queenUrl: string | undefined;
+  const index = rest.findIndex((arg) => arg === "--queen-url" || arg.startsWith("--queen-url="));
+  if (index >= 0) {
+    const arg = rest[index] ?? "";
+    if (arg.includes("=")) {
+      queenUrl = arg.slice(arg.indexOf("=") + 1);
+      rest.splice(index, 1);
+    } else {
+      queenUrl = rest[index + 1];
+      rest.splice(index, 2);
+    }
+  }
+  return { queenUrl, rest };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RbeeError) {
+    const details = error.details?.filter((d) => !error.message.includes(d.message)) ?? [];
+    return [error.message, ...details.map((d) => `  ${d.field}: ${d.message}`)].join("\n");
+  }
+  return (error as Error)?.message ?? String(error);
+}
+
+function flags<O extends NonNullable<ParseArgsConfig["options"]>>(args: readonly string[], options: O, positionals = false) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals });
+  } catch (error) {
+    throw new RbeeError("INVALID_REQUEST", `${(error as Error).message}. Run rbee-keeper --help`);
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") throw new RbeeError("INVALID_REQUEST", `Missing ${flag}. Run rbee-keeper --help`);
+  return value;
+}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || value.trim() === "") throw new RbeeError("INVALID_REQUEST", `${flag} must be a number, not "${value}"`);
+  return parsed;
+}
+
+async function addNode(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, {
+    name: { type: "string" },
+    "ssh-host": { type: "string" },
+    "ssh-port": { type: "string" },
+    "ssh-user": { type: "string" },
+    "ssh-key": { type: "string" },
+    "git-repo": { type: "string" },
+    "git-branch": { type: "string" },
+    "install-path": { type: "string" },
+    "no-verify": { type: "boolean", default: false },
+  });
+  const body = {
+    node_name: required(values.name, "--name"),
+    ssh_host: required(values["ssh-host"], "--ssh-host"),
+    ssh_port: number(values["ssh-port"], "--ssh-port"),
+    ssh_user: required(values["ssh-user"], "--ssh-user"),
+    ssh_key_path: values["ssh-key"],
+    git_repo_url: required(values["git-repo"], "--git-repo"),
+    git_branch: values["git-branch"],
+    install_path: required(values["install-path"], "--install-path"),
+  };
+  if (!values["no-verify"]) io.err(`Connecting to ${body.ssh_user}@${body.ssh_host} over SSH…\n`);
+  const path = `/v2/registry/beehives/add${values["no-verify"] ? "?verify=false" : ""}`;
+  const answer = (await client.json("POST", path, body)) as AddNodeResponse;
+  const key = answer.host_key_fingerprint ? `, host key ${answer.host_key_fingerprint}` : "";
+  io.out(`Added node ${answer.node.node_name} (${answer.node.status}${key})\n`);
+  return EXIT_OK;
+}
+
+async function listNodes(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, { json: { type: "boolean", default: false } });
+  const { nodes } = ListNodesResponse.parse(await client.json("GET", "/v2/registry/beehives/list"));
+  if (values.json) {
+    io.out(`${JSON.stringify(nodes, null, 2)}\n`);
+  } else if (nodes.length === 0) {
+    io.out("No nodes yet. Add one with: rbee-keeper setup add-node --help\n");
+  } else {
+    const rows = nodes.map((n) => [
+      n.node_name,
+      `${n.ssh_user}@${n.ssh_host}:${n.ssh_port}`,
+      n.status,
+      ago(n.last_connected_unix),
+      `${n.git_branch} → ${n.install_path}`,
+    ]);
+    io.out(`${table(["NAME", "SSH", "STATUS", "LAST CONNECTED", "INSTALL"], rows)}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function removeNode(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, { name: { type: "string" } });
+  const name = required(values.name, "--name");
+  await client.json("POST", "/v2/registry/beehives/remove", { node_name: name });
+  io.out(`Removed node ${name}\n`);
+  return EXIT_OK;
+}
+
+async function install(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, { node: { type: "string" } });
+  const node = required(values.node, "--node");
+  for await (const event of client.stream("/v2/registry/beehives/install", { node_name: node })) {
+    if (event.type === "error") throw new RbeeError("INTERNAL", `${event.code}: ${event.message}`);
+    if (event.type === "progress") io.err(`${progressLine(event)}\n`);
+  }
+  io.out(`Node ${node} is ready\n`);
+  return EXIT_OK;
+}
+
+async function listWorkers(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, { json: { type: "boolean", default: false } });
+  const { workers } = ListWorkersResponse.parse(await client.json("GET", "/v1/workers/list"));
+  if (values.json) {
+    io.out(`${JSON.stringify(workers, null, 2)}\n`);
+  } else if (workers.length === 0) {
+    io.out("No workers running. Start one with: rbee-keeper infer --model MODEL --prompt TEXT\n");
+  } else {
+    const rows = workers.map((w) => [
+      w.id,
+      w.node_name,
+      w.model_ref,
+      `${w.backend}:${w.device}`,
+      w.state,
+      `${w.slots_total - w.slots_available}/${w.slots_total}`,
+      bytes(w.vram_bytes),
+    ]);
+    io.out(`${table(["ID", "NODE", "MODEL", "DEVICE", "STATE", "SLOTS USED", "VRAM"], rows)}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function stopWorker(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { positionals } = flags(args, {}, true);
+  const id = required(positionals[0], "the worker id");
+  await client.json("DELETE", `/v1/workers/${encodeURIComponent(id)}`);
+  io.out(`Stopped worker ${id}\n`);
+  return EXIT_OK;
+}
+
+async function infer(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, {
+    node: { type: "string" },
+    model: { type: "string" },
+    prompt: { type: "string" },
+    "max-tokens": { type: "string" },
+    temperature: { type: "string" },
+    "top-p": { type: "string" },
+    seed: { type: "string" },
+  });
+  const body = {
+    model: required(values.model, "--model"),
+    prompt: required(values.prompt, "--prompt"),
+    node: values.node,
+    max_tokens: number(values["max-tokens"], "--max-tokens"),
+    temperature: number(values.temperature, "--temperature"),
+    top_p: number(values["top-p"], "--top-p"),
+    seed: number(values.seed, "--seed"),
+  };
+  const abort = new AbortController();
+  let jobId: string | undefined;
+  let interrupted = false;
+  void io.interrupted.then(async () => {
+    interrupted = true;
+    if (jobId) await client.json("DELETE", `/v1/inference/${encodeURIComponent(jobId)}`).catch(() => {});
+    abort.abort();
+  });
+  let wroteText = false;
+  try {
+    for await (const event of client.stream("/v1/inference", body, abort.signal)) {
+      switch (event.type) {
+        case "progress":
+          io.err(`${progressLine(event)}\n`);
+          break;
+        case "started":
+          jobId = event.job_id;
+          if (interrupted) {
+            await client.json("DELETE", `/v1/inference/${encodeURIComponent(jobId)}`).catch(() => {});
+            abort.abort();
+          }
+          break;
+        case "token":
+          io.out(event.t);
+          wroteText ||= event.t.length > 0;
+          break;
+        case "end":
+          if (wroteText) io.out("\n");
+          io.err(`[${event.tokens_out} tokens, ${tokensPerSecond(event)}, ttft ${Math.round(event.ttft_ms)} ms, ${event.stop_reason}]\n`);
+          return event.stop_reason === "cancelled" && interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+        case "error":
+          throw new RbeeError("INTERNAL", `${event.message} (${event.code})`);
+      }
+    }
+  } catch (error) {
+    if (interrupted) {
+      if (wroteText) io.out("\n");
+      io.err("Cancelled\n");
+      return EXIT_INTERRUPTED;
+    }
+    throw error;
+  }
+  if (interrupted) return EXIT_INTERRUPTED;
+  throw new RbeeError("INTERNAL", "The stream ended without an end event");
+}
+
+function progressLine(event: Extract<StreamEvent, { type: "progress" }>): string {
+  const share =
+    event.bytes !== undefined && event.bytes_total
+      ? ` ${Math.floor((event.bytes / event.bytes_total) * 100)}% (${bytes(event.bytes)} of ${bytes(event.bytes_total)})`
+      : "";
+  return `[${event.stage}] ${event.message}${share}`;
+}
+
+function tokensPerSecond(event: Extract<StreamEvent, { type: "end" }>): string {
+  if (event.decode_ms <= 0) return "— tok/s";
+  return `${((event.tokens_out / event.decode_ms) * 1000).toFixed(1)} tok/s`;
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { RbeeError, StreamEvent } from "../shared/contract/index.js";
+import { sseData } from "../shared/sse.js";
+
+/** How the CLI reaches a queen. */
+export interface QueenConnection {
+  readonly baseUrl: string;
+  readonly token: string | undefined;
+}
+
+/** The queen's URL (`--queen-url`, `RBEE_QUEEN_URL`, default loopback:8080) and token (`RBEE_TOKEN` or `RBEE_HOME/token`). */
+export function queenConnection(queenUrl: string | undefined, env: NodeJS.ProcessEnv): QueenConnection {
+  const port = env.RBEE_QUEEN_PORT ?? "8080";
+  const baseUrl = (queenUrl ?? env.RBEE_QUEEN_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, "");
+  const fromEnv = env.RBEE_TOKEN?.trim();
+  if (fromEnv) return { baseUrl, token: fromEnv };
+  const home = env.RBEE_HOME?.trim() ? resolve(env.RBEE_HOME) : join(homedir(), ".rbee");
+  try {
+    return { baseUrl, token: readFileSync(join(home, "token"), "utf8").trim() };
+  } catch {
+    return { baseUrl, token: undefined };
+  }
+}
+
+/** A typed client for the routes the CLI uses; every failure is an RbeeError with one clear sentence. */
+export class QueenClient {
+  constructor(private readonly connection: QueenConnection) {}
+
+  /** Sends a JSON request and returns the JSON answer (undefined for 204). */
+  async json(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await this.send(method, path, body);
+    const text = await response.text();
+    const parsed: unknown = text ? safeJson(text) : undefined;
+    if (!response.ok) throw RbeeError.fromBody(parsed, `The queen answered HTTP ${response.status}`);
+    return parsed;
+  }
+
+  /** Sends a request whose answer is an SSE stream and yields its events until `[DONE]`. */
+  async *stream(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
+    const response = await this.send("POST", path, body, signal, "text/event-stream");
+    if (!response.ok) throw RbeeError.fromBody(safeJson(await response.text()), `The queen answered HTTP ${response.status}`);
+    if (!response.body) return;
+    const events = sseData(response.body);
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        if (next.value) return;
+        break;
+      }
+      yield StreamEvent.parse(JSON.parse(next.value));
+    }
+    throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    accept = "application/json",
+  ): Promise<Response> {
+    if (!this.connection.token) {
+      throw new RbeeError(
+        "UNAUTHORIZED",
+        "No API token: set RBEE_TOKEN, or run on the queen's machine where RBEE_HOME/token exists",
+      );
+    }
+    try {
+      return await fetch(`${this.connection.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.connection.token}`,
+          accept,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if ((error as Error).name === "AbortError") throw error;
+      throw new RbeeError(
+        "INTERNAL",
+        `No queen answers at ${this.connection.baseUrl}. Start one with \`queen-rbee\` (or open the rbee app), or pass --queen-url`,
+      );
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
