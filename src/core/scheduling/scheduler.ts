@@ -1,0 +1,75 @@
+import type { Beehive, NodeStatus, RegisteredWorker } from "../../shared/contract/index.js";
+
+/** What a request asks for: a model, optionally on one node. */
+export interface Placement {
+  readonly model: string;
+  readonly node?: string | undefined;
+}
+
+/** The scheduler's answer: reuse a worker, spawn on a node, or why neither is possible. */
+export type Decision =
+  | { readonly kind: "reuse"; readonly worker: RegisteredWorker }
+  | { readonly kind: "spawn"; readonly node: Beehive }
+  | { readonly kind: "none"; readonly reason: string };
+
+const SPAWNABLE: readonly NodeStatus[] = ["ready", "reachable"];
+
+/**
+ * Where a request runs, as a pure function of the registries' snapshot: an idle worker with the
+ * model (on the requested node if any) with the most free slots; else a busy one that still has a
+ * free slot; else a spawn on the requested node, or on the best node (ready before reachable, then
+ * the fewest busy slots, then the fewest workers, then by name for a stable answer).
+ */
+export function schedule(
+  placement: Placement,
+  nodes: readonly Beehive[],
+  workers: readonly RegisteredWorker[],
+): Decision {
+  const candidates = workers.filter(
+    (w) =>
+      w.model_ref === placement.model &&
+      (placement.node === undefined || w.node_name === placement.node) &&
+      w.state !== "loading" &&
+      w.slots_available > 0,
+  );
+  const best = [...candidates].sort(
+    (a, b) => stateRank(a) - stateRank(b) || b.slots_available - a.slots_available || a.id.localeCompare(b.id),
+  )[0];
+  if (best) return { kind: "reuse", worker: best };
+
+  if (placement.node !== undefined) {
+    const node = nodes.find((n) => n.node_name === placement.node);
+    if (!node) return { kind: "none", reason: `No node named "${placement.node}"` };
+    if (node.status === "installing") return { kind: "none", reason: `Node "${node.node_name}" is still installing` };
+    return { kind: "spawn", node };
+  }
+  const usable = nodes.filter((n) => SPAWNABLE.includes(n.status));
+  if (usable.length === 0) {
+    return {
+      kind: "none",
+      reason: nodes.length === 0 ? "No nodes registered: add one first" : "No node is reachable or ready",
+    };
+  }
+  const load = (node: Beehive) => {
+    const onNode = workers.filter((w) => w.node_name === node.node_name);
+    return {
+      busySlots: onNode.reduce((sum, w) => sum + (w.slots_total - w.slots_available), 0),
+      count: onNode.length,
+    };
+  };
+  const [chosen] = [...usable].sort((a, b) => {
+    const la = load(a);
+    const lb = load(b);
+    return (
+      Number(b.status === "ready") - Number(a.status === "ready") ||
+      la.busySlots - lb.busySlots ||
+      la.count - lb.count ||
+      a.node_name.localeCompare(b.node_name)
+    );
+  });
+  return chosen ? { kind: "spawn", node: chosen } : { kind: "none", reason: "No node is reachable or ready" };
+}
+
+function stateRank(worker: RegisteredWorker): number {
+  return worker.state === "idle" ? 0 : 1;
+}

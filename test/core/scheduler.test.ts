@@ -1,0 +1,67 @@
+import { describe, expect, test } from "vitest";
+import type { Beehive, RegisteredWorker } from "../../src/shared/contract/index.js";
+import { schedule } from "../../src/core/scheduling/scheduler.js";
+
+const node = (name: string, status: Beehive["status"] = "ready"): Beehive => ({
+  node_name: name,
+  ssh_host: `${name}.lan`,
+  ssh_port: 22,
+  ssh_user: "me",
+  ssh_key_path: null,
+  git_repo_url: "https://example.invalid/rbee.git",
+  git_branch: "main",
+  install_path: "~/rbee",
+  last_connected_unix: 1,
+  status,
+});
+
+const worker = (id: string, over: Partial<RegisteredWorker> = {}): RegisteredWorker => ({
+  id,
+  url: "http://127.0.0.1:9000",
+  model_ref: "tinyllama",
+  backend: "cpu",
+  device: 0,
+  state: "idle",
+  slots_total: 2,
+  slots_available: 2,
+  vram_bytes: null,
+  node_name: "a",
+  last_heartbeat_unix: 1,
+  ...over,
+});
+
+describe("schedule", () => {
+  test("reuses an idle worker with the model, preferring the most free slots", () => {
+    const workers = [worker("w1", { slots_available: 1 }), worker("w2"), worker("w3", { model_ref: "other" })];
+    expect(schedule({ model: "tinyllama" }, [node("a")], workers)).toMatchObject({ kind: "reuse", worker: { id: "w2" } });
+  });
+
+  test("prefers idle over busy, uses a busy worker's free slot before spawning, never a loading one", () => {
+    const busy = worker("busy", { state: "busy", slots_available: 1 });
+    const loading = worker("loading", { state: "loading" });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [busy, worker("idle", { slots_available: 1 })])).toMatchObject({ worker: { id: "idle" } });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [busy, loading])).toMatchObject({ worker: { id: "busy" } });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [loading])).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
+  });
+
+  test("respects the requested node for reuse and spawn", () => {
+    const workers = [worker("on-a"), worker("on-b", { node_name: "b" })];
+    expect(schedule({ model: "tinyllama", node: "b" }, [node("a"), node("b")], workers)).toMatchObject({ worker: { id: "on-b" } });
+    expect(schedule({ model: "tinyllama", node: "c" }, [node("a"), node("c", "reachable")], workers)).toMatchObject({ kind: "spawn", node: { node_name: "c" } });
+    expect(schedule({ model: "tinyllama", node: "zz" }, [node("a")], [])).toEqual({ kind: "none", reason: 'No node named "zz"' });
+    expect(schedule({ model: "m", node: "a" }, [node("a", "installing")], [])).toMatchObject({ kind: "none", reason: expect.stringMatching(/installing/) });
+  });
+
+  test("spawns on the best node: ready first, then least busy, then fewest workers, then name", () => {
+    const nodes = [node("c", "reachable"), node("b"), node("a"), node("d", "unreachable")];
+    const workers = [worker("x", { node_name: "a", model_ref: "other", slots_available: 0, state: "busy" })];
+    expect(schedule({ model: "tinyllama" }, nodes, workers)).toMatchObject({ kind: "spawn", node: { node_name: "b" } });
+    expect(schedule({ model: "tinyllama" }, [node("c", "reachable"), node("d", "unreachable")], [])).toMatchObject({ node: { node_name: "c" } });
+    expect(schedule({ model: "tinyllama" }, [node("b"), node("a")], [worker("y", { node_name: "a", model_ref: "other" })])).toMatchObject({ node: { node_name: "b" } });
+  });
+
+  test("says why when nothing fits", () => {
+    expect(schedule({ model: "m" }, [], [])).toEqual({ kind: "none", reason: "No nodes registered: add one first" });
+    expect(schedule({ model: "m" }, [node("a", "unreachable"), node("b", "unknown")], [])).toEqual({ kind: "none", reason: "No node is reachable or ready" });
+  });
+});
