@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { Request, Response } from "express";
+import { parseOrThrow, RbeeError, WorkerInferenceRequest, type ErrorEvent } from "../shared/contract/index.js";
+import { runGeneration } from "./generation.js";
+import { toRbeeError } from "./http-errors.js";
+import { SseStream } from "./sse-stream.js";
+import type { WorkerLog } from "./worker-log.js";
+import type { WorkerRuntime } from "./worker-runtime.js";
+
+function errorEvent(error: unknown): ErrorEvent {
+  const failure = toRbeeError(error);
+  if (failure.code !== "INTERNAL") return { type: "error", code: failure.code, message: failure.message };
+  const detail = error instanceof Error ? error.message : String(error);
+  return { type: "error", code: "WORKER_FAILED", message: `Generation failed: ${detail}` };
+}
+
+/**
+ * `POST /v1/inference`: validates the body, takes a slot (503 NO_CAPACITY when none is free),
+ * then streams `started`, one `token` per generated token, and `end` (or `error`), then `[DONE]`.
+ * A client that goes away cancels its job and frees the slot.
+ */
+export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const request = parseOrThrow(WorkerInferenceRequest, req.body);
+    const jobId = request.job_id ?? `job-${randomUUID()}`;
+    if (runtime.jobs.has(jobId)) {
+      throw new RbeeError("INVALID_REQUEST", `Job ${jobId} is already running`, [
+        { field: "job_id", message: "a job with this id is already running" },
+      ]);
+    }
+    const reservation = runtime.reserve(request);
+    const startedAt = performance.now();
+    const { options } = runtime;
+
+    await runtime.jobs.start(jobId, async (signal) => {
+      try {
+        const stream = new SseStream(res);
+        res.on("close", () => {
+          if (!res.writableFinished) runtime.jobs.cancel(jobId);
+        });
+        if (!stream.open || req.socket.destroyed) runtime.jobs.cancel(jobId);
+        stream.send({
+          type: "started",
+          job_id: jobId,
+          worker_id: options.workerId,
+          node_name: options.nodeName,
+          model_ref: options.modelRef,
+        });
+        try {
+          const end = await runGeneration(
+            {
+              sequence: reservation.sequence,
+              detokenizer: reservation.engine.model,
+              promptTokens: reservation.promptTokens,
+              sampling: reservation.sampling,
+              signal,
+              startedAt,
+            },
+            (event) => stream.send(event),
+          );
+          // Free the slot before the client hears `end`, so that its next request finds it free.
+          reservation.release();
+          stream.send(end);
+        } catch (error) {
+          reservation.release();
+          log(`job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`);
+          stream.send(errorEvent(error));
+        } finally {
+          stream.done();
+        }
+      } finally {
+        reservation.release();
+      }
+    });
+  };
+}

@@ -1,0 +1,165 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Backend, NodeName, RbeeError, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
+import { isLoopbackHost } from "./loopback.js";
+
+/** Everything a worker process is told on its command line. */
+export type WorkerOptions = {
+  readonly workerId: string;
+  readonly modelPath: string;
+  readonly modelRef: string;
+  readonly backend: Backend;
+  readonly device: number;
+  readonly host: string;
+  readonly port: number;
+  readonly callbackUrl: string | undefined;
+  /** Guards this worker's routes. */
+  readonly token: string;
+  /** Presented to the callback; the same as `token` unless `--callback-token` is given. */
+  readonly callbackToken: string;
+  readonly slots: number;
+  readonly ctx: number | undefined;
+  readonly threads: number | undefined;
+  readonly heartbeatMs: number;
+  readonly nodeName: string;
+};
+
+/** The outcome of reading the command line: run, or print usage and exit 0. */
+export type ParsedCommandLine = { readonly kind: "run"; readonly options: WorkerOptions } | { readonly kind: "help" };
+
+/** Usage text for `--help`. */
+export const WORKER_USAGE = `Usage: llm-worker-rbee --worker-id ID --model PATH --token TOKEN [options]
+
+Loads one GGUF model and serves it over HTTP on loopback.
+
+  --worker-id ID        this worker's id (letters, digits, '.', '_', '-')
+  --model PATH          the GGUF file to load
+  --model-ref REF       how the model was asked for (default: file:<PATH>)
+  --backend B           cpu | cuda | metal | vulkan (default: cpu; never falls back to cpu)
+  --device N            GPU index for cuda/vulkan (default: 0)
+  --host HOST           loopback address to bind (default: 127.0.0.1)
+  --port N              port to bind, 0 for a free one (default: 0)
+  --token TOKEN         bearer token for every route but /health (or RBEE_WORKER_TOKEN)
+  --callback-url URL    base URL to register with and send heartbeats to (optional)
+  --callback-token T    token for the callback when it differs from --token
+  --node-name NAME      node name to report in streams and the registration
+  --slots N             parallel jobs (default: 1)
+  --ctx N               context size per slot, in tokens (default: min(4096, model's))
+  --threads N           CPU threads (default: node-llama-cpp's choice)
+  --heartbeat-ms N      heartbeat interval (default: 5000)
+`;
+
+const MIN_TOKEN_LENGTH = 16;
+
+function fail(message: string): never {
+  throw new RbeeError("INVALID_REQUEST", message);
+}
+
+function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) fail(`--${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function httpUrl(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`--${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`--${name} must be an http(s) URL, got "${raw}"`);
+  return raw.replace(/\/+$/, "");
+}
+
+/**
+ * Reads and validates the worker's flags. Throws INVALID_REQUEST with one sentence naming the flag
+ * on anything wrong, including a non-loopback `--host`.
+ */
+export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedCommandLine {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "worker-id": { type: "string" },
+        model: { type: "string" },
+        "model-ref": { type: "string" },
+        backend: { type: "string" },
+        device: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        "callback-url": { type: "string" },
+        token: { type: "string" },
+        "callback-token": { type: "string" },
+        "node-name": { type: "string" },
+        slots: { type: "string" },
+        ctx: { type: "string" },
+        threads: { type: "string" },
+        "heartbeat-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return { kind: "help" };
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === "string" ? value : undefined;
+  };
+
+  const workerId = text("worker-id");
+  if (workerId === undefined) fail("--worker-id is required");
+  if (!WORKER_ID_PATTERN.test(workerId)) fail(`--worker-id must be 1-128 letters, digits, '.', '_' or '-', got "${workerId}"`);
+
+  const model = text("model");
+  if (model === undefined || model === "") fail("--model is required (the path of a GGUF file)");
+  const modelPath = resolve(model);
+
+  const modelRef = text("model-ref") ?? `file:${modelPath}`;
+  if (!ModelRef.safeParse(modelRef).success) fail(`--model-ref must not contain spaces or control characters`);
+
+  const backendRaw = text("backend") ?? "cpu";
+  const backend = Backend.safeParse(backendRaw);
+  if (!backend.success) fail(`--backend must be one of ${Backend.options.join(", ")}, got "${backendRaw}"`);
+
+  const host = text("host") ?? "127.0.0.1";
+  if (!isLoopbackHost(host)) fail(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
+
+  const token = text("token") ?? env.RBEE_WORKER_TOKEN;
+  if (token === undefined || token === "") fail("--token is required (or set RBEE_WORKER_TOKEN)");
+  if (token.length < MIN_TOKEN_LENGTH) fail(`--token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  const callbackToken = text("callback-token") ?? token;
+
+  const nodeName = text("node-name") ?? "";
+  if (nodeName !== "" && !NodeName.safeParse(nodeName).success) {
+    fail(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
+  }
+
+  return {
+    kind: "run",
+    options: {
+      workerId,
+      modelPath,
+      modelRef,
+      backend: backend.data,
+      device: integer("device", text("device"), 0, 1023) ?? 0,
+      host,
+      port: integer("port", text("port"), 0, 65535) ?? 0,
+      callbackUrl: httpUrl("callback-url", text("callback-url")),
+      token,
+      callbackToken,
+      slots: integer("slots", text("slots"), 1, 64) ?? 1,
+      ctx: integer("ctx", text("ctx"), 16, 1_048_576),
+      threads: integer("threads", text("threads"), 1, 1024),
+      heartbeatMs: integer("heartbeat-ms", text("heartbeat-ms"), 50, 3_600_000) ?? 5000,
+      nodeName,
+    },
+  };
+}
