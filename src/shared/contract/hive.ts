@@ -84,3 +84,5 @@ export type HiveCallbackRequest = z.infer<typeof HiveCallbackRequest>;
  */
 export const HiveSpawnedEvent = HiveSpawnResponse.extend({ type: z.literal("spawned") });
 export const HiveReadyEvent = z.object({ type: z.literal("ready"), worker: HiveWorker });
+/** Last event of a hive's `POST /v1/models/download` stream: the model now on the node. */
+export const HiveModelEvent = z.object({ type: z.literal("model"), model: LocalModel });

@@ -1,0 +1,98 @@
+import { parseArgs } from "node:util";
+import { NodeName, RbeeError } from "../shared/contract/index.js";
+
+/** What `rbee-hive` was asked to do. */
+export type HiveCommand =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | {
+      readonly kind: "daemon";
+      readonly host: string;
+      readonly port: number;
+      readonly callbackUrl?: string;
+      readonly callbackToken?: string;
+      readonly nodeName?: string;
+      readonly workerBin?: string;
+      readonly workerHeartbeatMs?: number;
+    };
+
+/** Usage text for `--help`. */
+export const HIVE_USAGE = `Usage: rbee-hive daemon [options]
+
+The pool manager of one node: spawns and stops llm-worker-rbee processes, provisions models and
+reports devices over an HTTP API on loopback (the queen reaches it through SSH).
+
+  --host HOST              loopback address to bind (default: 127.0.0.1)
+  --port N                 port, 0 for a free one (default: 9200)
+  --callback-url URL       the queen's callback base URL: worker callbacks are relayed there
+  --token T                the queen's token for that callback (or RBEE_CALLBACK_TOKEN)
+  --node-name NAME         this node's name in the queen's registry (added to relayed callbacks)
+  --worker-bin PATH        the llm-worker-rbee script to run (default: the one next to this program)
+  --worker-heartbeat-ms N  heartbeat interval the workers use (default: theirs, 5000)
+
+Environment: RBEE_HOME (default ~/.rbee), RBEE_HIVE_TOKEN (else RBEE_HOME/hive-token is created),
+RBEE_HF_ENDPOINT, HF_TOKEN.
+`;
+
+function fail(message: string): never {
+  throw new RbeeError("INVALID_REQUEST", message);
+}
+
+function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) fail(`--${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** Reads `rbee-hive`'s command line; throws INVALID_REQUEST naming the bad flag. */
+export function parseHiveCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): HiveCommand {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "callback-url": { type: "string" },
+        token: { type: "string" },
+        "node-name": { type: "string" },
+        "worker-bin": { type: "string" },
+        "worker-heartbeat-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: "help" };
+  if (values.version === true) return { kind: "version" };
+  if (positionals.length === 0) return { kind: "help" };
+  if (positionals[0] !== "daemon" || positionals.length > 1) fail(`unknown command "${positionals.join(" ")}": use rbee-hive daemon`);
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const nodeName = text("node-name");
+  if (nodeName !== undefined && !NodeName.safeParse(nodeName).success) fail(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
+  const callbackUrl = text("callback-url");
+  const callbackToken = text("token") ?? env.RBEE_CALLBACK_TOKEN?.trim();
+  const heartbeat = integer("worker-heartbeat-ms", text("worker-heartbeat-ms"), 50, 3_600_000);
+  const workerBin = text("worker-bin");
+  return {
+    kind: "daemon",
+    host: text("host") ?? "127.0.0.1",
+    port: integer("port", text("port"), 0, 65535) ?? 9200,
+    ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+    ...(callbackToken ? { callbackToken } : {}),
+    ...(nodeName !== undefined ? { nodeName } : {}),
+    ...(workerBin !== undefined ? { workerBin } : {}),
+    ...(heartbeat !== undefined ? { workerHeartbeatMs: heartbeat } : {}),
+  };
+}
+

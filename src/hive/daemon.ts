@@ -1,0 +1,121 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { RbeeError } from "../shared/contract/index.js";
+import { detectDevices, type NodeDevices } from "./devices.js";
+import { hivePaths, loadHiveToken } from "./hive-home.js";
+import { isLoopbackHost, urlHost } from "./loopback.js";
+import { checkDownloadUrl } from "./models/model-ref.js";
+import { ModelStore } from "./models/model-store.js";
+import { WorkerPidFile } from "./orphan-reaper.js";
+import { QueenRelay } from "./queen-relay.js";
+import { createHiveApp } from "./server.js";
+import { WorkerPool } from "./worker-pool.js";
+
+/** How to run a hive. */
+export interface HiveDaemonOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The queen's callback base URL and token, when known at start (else `POST /v1/callback`). */
+  readonly callbackUrl?: string;
+  readonly callbackToken?: string;
+  readonly nodeName?: string;
+  readonly workerBin?: string;
+  readonly workerHeartbeatMs?: number;
+  readonly log: (line: string) => void;
+}
+
+/** A running hive. */
+export interface RunningHive {
+  readonly url: string;
+  /** Stops every worker (SIGTERM, then SIGKILL after a grace time), then the HTTP server. */
+  close(): Promise<void>;
+  /** Kills every worker at once (a second Ctrl+C). */
+  kill(): void;
+}
+
+/** The worker program next to this module once built: `dist/bin/llm-worker-rbee.js`. */
+export function defaultWorkerBin(): string {
+  return fileURLToPath(new URL("../bin/llm-worker-rbee.js", import.meta.url));
+}
+
+/**
+ * Starts `rbee-hive daemon`: refuses a non-loopback bind, stops workers left behind by a hive
+ * that died, then serves the API on `host:port` (0 picks a free port).
+ */
+export async function startHive(options: HiveDaemonOptions): Promise<RunningHive> {
+  if (!isLoopbackHost(options.host)) {
+    throw new RbeeError("INVALID_REQUEST", `rbee-hive binds to loopback only (127.0.0.1, ::1 or localhost), not '${options.host}': the queen reaches it over SSH`);
+  }
+  if (options.callbackUrl !== undefined) {
+    checkDownloadUrl(options.callbackUrl, "--callback-url");
+    if (!options.callbackToken) throw new RbeeError("INVALID_REQUEST", "--callback-url needs --token (or RBEE_CALLBACK_TOKEN)");
+  }
+  const paths = hivePaths(options.home);
+  const token = loadHiveToken(paths.token, options.env);
+  const relay = new QueenRelay(options.log);
+  let nodeName = options.nodeName;
+  if (options.callbackUrl !== undefined && options.callbackToken) {
+    relay.configure({ url: options.callbackUrl, token: options.callbackToken, ...(nodeName ? { nodeName } : {}) });
+  }
+  const pidFile = new WorkerPidFile(paths.home);
+  await pidFile.reapOrphans(options.log);
+
+  const models = new ModelStore(paths.models, options.env);
+  const devices = (): Promise<NodeDevices> => detectDevices();
+  let url = "";
+  const pool = new WorkerPool({
+    workerBin: options.workerBin ?? defaultWorkerBin(),
+    hiveUrl: () => url,
+    logsDir: paths.logs,
+    models,
+    relay,
+    devices,
+    pidFile,
+    log: options.log,
+    nodeName: () => nodeName,
+    ...(options.workerHeartbeatMs !== undefined ? { workerHeartbeatMs: options.workerHeartbeatMs } : {}),
+  });
+  const app = createHiveApp({
+    token,
+    pool,
+    models,
+    relay,
+    devices,
+    log: options.log,
+    onNodeName: (name) => {
+      nodeName = name;
+    },
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException): void => {
+      const inUse = error.code === "EADDRINUSE";
+      reject(inUse ? new RbeeError("INVALID_REQUEST", `Port ${options.port} on ${options.host} is in use (is another rbee-hive running?): choose another with --port`) : error);
+    };
+    const listening = app.listen(options.port, options.host, (error?: Error) => (error ? failed(error) : resolve(listening)));
+    listening.once("error", failed);
+  });
+  const address = server.address() as AddressInfo;
+  url = `http://${urlHost(address.address)}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        await pool.stopAll();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+    kill() {
+      pool.killAll();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The files a hive keeps under the node's `RBEE_HOME` (SPEC §2). */
+export interface HivePaths {
+  readonly home: string;
+  readonly models: string;
+  readonly logs: string;
+  readonly token: string;
+  /** The pids of the workers this hive runs, so that a hive killed with -9 can be cleaned up after. */
+  readonly workersState: string;
+}
+
+/** The node's `RBEE_HOME`, default `~/.rbee`. */
+export function hiveHome(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.RBEE_HOME?.trim();
+  if (!configured) return join(homedir(), ".rbee");
+  if (configured === "~") return homedir();
+  if (configured.startsWith("~/")) return join(homedir(), configured.slice(2));
+  return resolve(configured);
+}
+
+/** Resolves and creates the hive's layout (0700: it holds the hive token). */
+export function hivePaths(home: string): HivePaths {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const models = join(home, "models");
+  const logs = join(home, "logs");
+  mkdirSync(models, { recursive: true });
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  return { home, models, logs, token: join(home, "hive-token"), workersState: join(home, "hive-workers.json") };
+}
+
+/** A new secret: 32 random bytes as hex. */
+export function newSecret(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/**
+ * The hive token: `RBEE_HIVE_TOKEN` when set, else the content of `RBEE_HOME/hive-token`, created
+ * (mode 0600) on first start. A token file readable by others is tightened, not trusted as is.
+ */
+export function loadHiveToken(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.RBEE_HIVE_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    const token = readFileSync(path, "utf8").trim();
+    if (token.length >= 32) {
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+      return token;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const token = newSecret();
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return token;
+}

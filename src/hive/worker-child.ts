@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { setTimeout as delay } from "node:timers/promises";
+import { type Backend, RbeeError } from "../shared/contract/index.js";
+
+/** How to start one `llm-worker-rbee`. */
+export interface WorkerLaunch {
+  readonly workerBin: string;
+  readonly workerId: string;
+  readonly modelPath: string;
+  readonly modelRef: string;
+  readonly backend: Backend;
+  readonly device: number;
+  readonly slots?: number;
+  readonly ctx?: number;
+  readonly threads?: number;
+  readonly heartbeatMs?: number;
+  readonly nodeName?: string;
+  /** The hive's own base URL: the worker's callbacks come back to the hive's relay. */
+  readonly callbackUrl: string;
+  readonly token: string;
+  /** stdout and stderr of the worker are appended here. */
+  readonly logFile: string;
+  readonly listenTimeoutMs?: number;
+}
+
+/** How a child ended. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+const LISTENING = /^llm-worker-rbee listening on (http:\/\/\S+)\s*$/;
+const TAIL_LINES = 20;
+
+/** Environment variables a worker must not inherit: the hive's own secrets. */
+const PRIVATE_ENV = ["RBEE_HIVE_TOKEN", "RBEE_CALLBACK_TOKEN", "RBEE_TOKEN", "HF_TOKEN"];
+
+function describeExit(exit: ChildExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+}
+
+/**
+ * One worker process, a child of the hive. Its token travels in the environment
+ * (`RBEE_WORKER_TOKEN`), never on the command line where `ps` would show it to other users.
+ */
+export class WorkerChild {
+  readonly exited: Promise<ChildExit>;
+  private exit: ChildExit | undefined;
+  private readonly tail: string[] = [];
+
+  private readonly closed: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+  ) {
+    this.exited = new Promise((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+        this.exit ??= { code, signal };
+        resolve(this.exit);
+      };
+      if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode, child.signalCode);
+      else child.once("exit", done);
+    });
+    this.closed = new Promise((resolve) => child.once("close", () => resolve()));
+  }
+
+  /** Starts the worker and waits for its "listening on" line; answers the child and its URL. */
+  static async start(launch: WorkerLaunch): Promise<{ child: WorkerChild; url: string }> {
+    const args = [
+      launch.workerBin,
+      "--worker-id", launch.workerId,
+      "--model", launch.modelPath,
+      "--model-ref", launch.modelRef,
+      "--backend", launch.backend,
+      "--device", String(launch.device),
+      "--port", "0",
+      "--callback-url", launch.callbackUrl,
+      ...(launch.slots !== undefined ? ["--slots", String(launch.slots)] : []),
+      ...(launch.ctx !== undefined ? ["--ctx", String(launch.ctx)] : []),
+      ...(launch.threads !== undefined ? ["--threads", String(launch.threads)] : []),
+      ...(launch.heartbeatMs !== undefined ? ["--heartbeat-ms", String(launch.heartbeatMs)] : []),
+      ...(launch.nodeName ? ["--node-name", launch.nodeName] : []),
+    ];
+    const env: NodeJS.ProcessEnv = { ...process.env, RBEE_WORKER_TOKEN: launch.token };
+    for (const name of PRIVATE_ENV) delete env[name];
+    // stdin stays an open pipe: it closes when the hive dies, whatever the way.
+    const process_ = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env, windowsHide: true });
+    const spawned = await new Promise<number>((resolve, reject) => {
+      process_.once("spawn", () => resolve(process_.pid ?? -1));
+      process_.once("error", (error) => reject(new RbeeError("WORKER_FAILED", `Cannot start llm-worker-rbee: ${error.message}`)));
+    });
+    const child = new WorkerChild(process_, spawned);
+    const url = await child.readOutput(launch);
+    return { child, url };
+  }
+
+  private readOutput(launch: WorkerLaunch): Promise<string> {
+    const log = createWriteStream(launch.logFile, { flags: "a", mode: 0o600 });
+    log.on("error", () => undefined);
+    const stamp = (stream: string, line: string): void => {
+      log.write(`${new Date().toISOString()} ${stream} ${line}\n`);
+    };
+    void this.exited.then((exit) => {
+      stamp("hive", `worker ${describeExit(exit)}`);
+      log.end();
+    });
+    const stderr = createInterface({ input: this.child.stderr! });
+    stderr.on("line", (line) => {
+      stamp("err", line);
+      // Node's own "Node.js v20…" footer after a crash says nothing about the cause.
+      if (line.trim() === "" || /^Node\.js v\d/.test(line)) return;
+      this.tail.push(line);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+    });
+    const stdout = createInterface({ input: this.child.stdout! });
+    const timeoutMs = launch.listenTimeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.kill("SIGKILL");
+        reject(new RbeeError("WORKER_FAILED", `llm-worker-rbee did not start listening within ${timeoutMs} ms`));
+      }, timeoutMs);
+      stdout.on("line", (line) => {
+        stamp("out", line);
+        const match = LISTENING.exec(line);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1].replace(/\/+$/, ""));
+        }
+      });
+      void this.exited.then(async (exit) => {
+        clearTimeout(timer);
+        // Let the last stderr lines arrive (a grandchild holding the pipe must not hold this up).
+        await Promise.race([this.closed, delay(500)]);
+        reject(new RbeeError("WORKER_FAILED", `llm-worker-rbee ${describeExit(exit)} before listening${this.lastWords()}`));
+      });
+    });
+  }
+
+  /** `: <last stderr line>` when the worker said something, for error messages. */
+  lastWords(): string {
+    const last = this.tail[this.tail.length - 1];
+    return last ? `: ${last.replace(/^llm-worker-rbee(\[[^\]]*\])?:\s*/, "")}` : "";
+  }
+
+  /** How it ended, once it has. */
+  get exitStatus(): ChildExit | undefined {
+    return this.exit;
+  }
+
+  describeExit(exit: ChildExit): string {
+    return describeExit(exit);
+  }
+
+  /** Kills the process at once. */
+  kill(): void {
+    if (!this.exit) this.child.kill("SIGKILL");
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.exit) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
