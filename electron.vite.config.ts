@@ -28,6 +28,7 @@ export default defineConfig({
     plugins: [react(), tailwindcss()],
     build: {
       outDir: resolve(__dirname, "out/renderer"),
+      minify: true,
       rollupOptions: { input: resolve(__dirname, "src/renderer/index.html") },
     },
   },

@@ -1,0 +1,167 @@
+import type { Unsubscribe } from "../../shared/contract/api.js";
+import { SSE_DONE } from "../../shared/contract/streams.js";
+import { QueenEvent } from "../../shared/contract/events.js";
+import type { ConnectionSource, ConnectionState } from "./connection.js";
+import { createSseParser } from "./sse-parser.js";
+
+export interface EventStreamOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly fetch: typeof fetch;
+  /** First reconnect delay; doubles up to `maxDelayMs`. */
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/** One shared SSE link to `GET /v1/events` for every subscriber. */
+export interface EventStream extends ConnectionSource {
+  readonly subscribe: (listener: (event: QueenEvent) => void) => Unsubscribe;
+}
+
+/**
+ * Reads the queen's event stream with fetch (EventSource cannot send an Authorization header),
+ * validates each event, and reconnects with exponential backoff when the link drops. The stream
+ * runs while at least one listener is subscribed; a late subscriber gets the latest snapshots at once.
+ */
+export function createEventStream(options: EventStreamOptions): EventStream {
+  const minDelay = options.minDelayMs ?? 500;
+  const maxDelay = options.maxDelayMs ?? 10_000;
+  const listeners = new Set<(event: QueenEvent) => void>();
+  const connectionListeners = new Set<(state: ConnectionState) => void>();
+  const latest = new Map<QueenEvent["type"], QueenEvent>();
+  let state: ConnectionState = "connecting";
+  let controller: AbortController | null = null;
+
+  const setState = (next: ConnectionState): void => {
+    if (next === state) return;
+    state = next;
+    for (const listener of [...connectionListeners]) listener(next);
+  };
+
+  const emit = (event: QueenEvent): void => {
+    latest.set(event.type, event);
+    for (const listener of [...listeners]) listener(event);
+  };
+
+  const onData = (data: string): boolean => {
+    if (data === SSE_DONE) return false;
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      console.warn("rbee: ignored an event that is not JSON", data.slice(0, 200));
+      return false;
+    }
+    const parsed = QueenEvent.safeParse(json);
+    if (!parsed.success) {
+      console.warn("rbee: ignored an event that does not match the contract", parsed.error.issues);
+      return false;
+    }
+    emit(parsed.data);
+    return true;
+  };
+
+  const readOnce = async (signal: AbortSignal, onFirstEvent: () => void): Promise<"dropped" | "unauthorized"> => {
+    const response = await options.fetch(options.url, {
+      headers: { Authorization: `Bearer ${options.token}`, Accept: "text/event-stream" },
+      cache: "no-store",
+      signal,
+    });
+    if (response.status === 401) return "unauthorized";
+    if (!response.ok || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      return "dropped";
+    }
+    setState("connected");
+    let gotEvent = false;
+    const parser = createSseParser((data) => {
+      if (onData(data) && !gotEvent) {
+        gotEvent = true;
+        onFirstEvent();
+      }
+    });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.push(value);
+      }
+      parser.end();
+    } finally {
+      reader.releaseLock();
+    }
+    return "dropped";
+  };
+
+  const run = async (signal: AbortSignal): Promise<void> => {
+    let delay = minDelay;
+    while (!signal.aborted) {
+      let outcome: "dropped" | "unauthorized" = "dropped";
+      try {
+        // Only a link that delivered an event resets the backoff: a queen that accepts and
+        // closes at once must not be hammered.
+        outcome = await readOnce(signal, () => {
+          delay = minDelay;
+        });
+      } catch {
+        outcome = "dropped";
+      }
+      if (signal.aborted) return;
+      if (outcome === "unauthorized") {
+        setState("unauthorized");
+        return;
+      }
+      setState("reconnecting");
+      const wait = delay + Math.random() * delay * 0.2;
+      delay = Math.min(delay * 2, maxDelay);
+      await sleep(wait, signal);
+    }
+  };
+
+  const start = (): void => {
+    if (controller) return;
+    controller = new AbortController();
+    if (state !== "unauthorized") setState(latest.size > 0 ? "reconnecting" : "connecting");
+    void run(controller.signal);
+  };
+
+  const stop = (): void => {
+    controller?.abort();
+    controller = null;
+  };
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      const snapshots = [...latest.values()];
+      if (snapshots.length > 0) {
+        queueMicrotask(() => {
+          if (listeners.has(listener)) for (const event of snapshots) listener(event);
+        });
+      }
+      start();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) stop();
+      };
+    },
+    onConnectionChange(listener) {
+      connectionListeners.add(listener);
+      listener(state);
+      return () => connectionListeners.delete(listener);
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

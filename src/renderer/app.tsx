@@ -1,0 +1,128 @@
+import { useEffect, type ReactNode } from "react";
+import { assertNever } from "../shared/contract/errors.js";
+import { forgetToken, type ApiSelection } from "./api/select-api.js";
+import { ConnectionIndicator } from "./components/connection-indicator.js";
+import { CpuIcon, LogoIcon, ServerIcon } from "./components/icons.js";
+import { NoticeProvider } from "./components/notices.js";
+import { routeHref, useRoute, type Route } from "./lib/use-route.js";
+import { FleetProvider, useFleet } from "./state/fleet-context.js";
+import { NodesView } from "./views/nodes-view.js";
+import { TokenScreen } from "./views/token-screen.js";
+import { WorkersView } from "./views/workers-view.js";
+
+/** The renderer's root: a transport, or the screen that explains how to get one. */
+export function App({ selection }: { readonly selection: ApiSelection }) {
+  switch (selection.kind) {
+    case "missing-token":
+      return <TokenScreen origin={selection.origin} reason="missing" />;
+    case "http":
+      return (
+        <FleetProvider api={selection.api}>
+          <Shell target={new URL(selection.baseUrl).host} origin={selection.baseUrl} />
+        </FleetProvider>
+      );
+    case "ipc":
+      return (
+        <FleetProvider api={selection.api}>
+          <Shell target="built-in queen" origin={null} />
+        </FleetProvider>
+      );
+    default:
+      return assertNever(selection);
+  }
+}
+
+function Shell({ target, origin }: { readonly target: string; readonly origin: string | null }) {
+  const { connection, nodes, workers } = useFleet();
+  const route = useRoute();
+
+  useEffect(() => {
+    if (connection === "unauthorized") forgetToken();
+  }, [connection]);
+
+  if (connection === "unauthorized" && origin !== null) return <TokenScreen origin={origin} reason="refused" />;
+
+  return (
+    <NoticeProvider>
+      <div className="flex h-dvh flex-col">
+        <header className="flex h-12 shrink-0 items-center gap-3 border-b border-zinc-200 bg-white px-4 dark:border-zinc-800 dark:bg-zinc-900">
+          <div className="flex items-center gap-2">
+            <LogoIcon className="size-6 text-amber-500" />
+            <span className="font-semibold tracking-tight">rbee</span>
+            <span className="hidden text-sm text-zinc-400 sm:inline dark:text-zinc-500">control center</span>
+          </div>
+          <div className="ml-auto">
+            <ConnectionIndicator state={connection} target={target} />
+          </div>
+        </header>
+        <div className="flex min-h-0 flex-1">
+          <nav
+            aria-label="Main"
+            className="flex w-48 shrink-0 flex-col gap-0.5 border-r border-zinc-200 bg-zinc-100/60 p-2 dark:border-zinc-800 dark:bg-zinc-900/50"
+          >
+            <NavLink route="nodes" active={route} icon={<ServerIcon className="size-4" />} count={nodes?.length}>
+              Nodes
+            </NavLink>
+            <NavLink route="workers" active={route} icon={<CpuIcon className="size-4" />} count={workers?.length}>
+              Workers
+            </NavLink>
+          </nav>
+          <main className="min-w-0 flex-1 overflow-auto">
+            <div className="mx-auto max-w-6xl px-6 py-5">
+              <RouteView route={route} />
+            </div>
+          </main>
+        </div>
+      </div>
+    </NoticeProvider>
+  );
+}
+
+function RouteView({ route }: { readonly route: Route }) {
+  switch (route) {
+    case "nodes":
+      return <NodesView />;
+    case "workers":
+      return <WorkersView />;
+    default:
+      return assertNever(route);
+  }
+}
+
+function NavLink({
+  route,
+  active,
+  icon,
+  count,
+  children,
+}: {
+  readonly route: Route;
+  readonly active: Route;
+  readonly icon: ReactNode;
+  readonly count: number | undefined;
+  readonly children: string;
+}) {
+  const current = route === active;
+  return (
+    <a
+      href={routeHref(route)}
+      aria-current={current ? "page" : undefined}
+      className={`flex h-8 items-center gap-2 rounded-md px-2.5 text-sm font-medium transition-colors ${
+        current
+          ? "bg-white text-zinc-900 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-700"
+          : "text-zinc-600 hover:bg-zinc-200/60 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800/60 dark:hover:text-zinc-100"
+      }`}
+    >
+      <span className={current ? "text-amber-600 dark:text-amber-400" : ""}>{icon}</span>
+      {children}
+      {count !== undefined ? (
+        <span
+          aria-hidden="true"
+          className="ml-auto rounded-full bg-zinc-200/80 px-1.5 text-[11px] tabular-nums text-zinc-600 dark:bg-zinc-700/70 dark:text-zinc-300"
+        >
+          {count}
+        </span>
+      ) : null}
+    </a>
+  );
+}

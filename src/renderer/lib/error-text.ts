@@ -1,0 +1,133 @@
+import { assertNever, RbeeError, type ErrorCode } from "../../shared/contract/errors.js";
+
+/** An error as the user reads it: a short title, the queen's own sentence, and what to do. */
+export interface ErrorText {
+  readonly title: string;
+  readonly message: string;
+  readonly hint: string | null;
+}
+
+/** Context for hints that name the machine the user was talking to. */
+export interface ErrorContext {
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+}
+
+/** Explains any error thrown by the API in words, with SSH failures told apart. */
+export function describeError(error: unknown, context: ErrorContext = {}): ErrorText {
+  const rbee = error instanceof RbeeError ? error : new RbeeError("INTERNAL", messageOf(error));
+  if (rbee.code === "SSH_FAILED") return describeSsh(rbee.message, context);
+  return { title: titleOf(rbee.code), message: rbee.message, hint: hintOf(rbee.code) };
+}
+
+function describeSsh(message: string, { host, port, user }: ErrorContext): ErrorText {
+  const where = host ? `${host}${port ? `:${port}` : ""}` : "the node";
+  const m = message.toLowerCase();
+  if (/one you confirmed/.test(m)) {
+    return {
+      title: "Host key changed since the test",
+      message,
+      hint: `${where} now presents another key than the fingerprint you confirmed. Test again and compare.`,
+    };
+  }
+  if (/host key|mismatch|changed/.test(m)) {
+    return {
+      title: "Host key changed",
+      message,
+      hint:
+        `The key ${where} presents is not the one you trusted before. If the machine was reinstalled, ` +
+        "remove its line from known_hosts in RBEE_HOME; otherwise do not connect.",
+    };
+  }
+  if (/authenticat|refused the key|permission denied|passphrase|no key file/.test(m)) {
+    return {
+      title: "Key not accepted",
+      message,
+      hint:
+        `The node refused the key${user ? ` for user ${user}` : ""}. Check the key path, or add its public key ` +
+        "to ~/.ssh/authorized_keys on the node.",
+    };
+  }
+  if (/connection refused|econnrefused/.test(m)) {
+    return {
+      title: "Connection refused",
+      message,
+      hint: `Nothing accepts SSH connections at ${where}. Check the host, the port and that sshd runs there.`,
+    };
+  }
+  if (/not found|enotfound|getaddrinfo|eai_again/.test(m)) {
+    return {
+      title: "Host not found",
+      message,
+      hint: `The name ${host ?? ""} does not resolve from this computer. Check the spelling, or use its IP address.`,
+    };
+  }
+  if (/timed? ?out|timeout|etimedout|unreachable|no route|reset/.test(m)) {
+    return {
+      title: "No answer from the node",
+      message,
+      hint: `${where} did not answer. Check that the machine is on and reachable from this computer.`,
+    };
+  }
+  return { title: "SSH connection failed", message, hint: null };
+}
+
+function titleOf(code: ErrorCode): string {
+  switch (code) {
+    case "UNAUTHORIZED":
+      return "Not authorized";
+    case "INVALID_REQUEST":
+      return "Some fields are not valid";
+    case "NODE_NOT_FOUND":
+      return "Node not found";
+    case "WORKER_NOT_FOUND":
+      return "Worker not found";
+    case "JOB_NOT_FOUND":
+      return "Job not found";
+    case "NODE_EXISTS":
+      return "Name already taken";
+    case "WORKER_CONFLICT":
+      return "Worker conflict";
+    case "SSH_FAILED":
+      return "SSH connection failed";
+    case "NO_CAPACITY":
+      return "No capacity";
+    case "BACKEND_UNAVAILABLE":
+      return "Backend unavailable";
+    case "MODEL_NOT_FOUND":
+      return "Model not found";
+    case "DOWNLOAD_FAILED":
+      return "Download failed";
+    case "PAYLOAD_TOO_LARGE":
+      return "Request too large";
+    case "WORKER_FAILED":
+      return "Worker failed";
+    case "ROUTE_NOT_FOUND":
+      return "Not available on this queen";
+    case "INTERNAL":
+      return "Something went wrong";
+    default:
+      return assertNever(code);
+  }
+}
+
+function hintOf(code: ErrorCode): string | null {
+  switch (code) {
+    case "UNAUTHORIZED":
+      return "Open the UI again with the link queen-rbee prints when it starts.";
+    case "NODE_EXISTS":
+      return "Pick another name, or remove the existing node first.";
+    case "NODE_NOT_FOUND":
+    case "WORKER_NOT_FOUND":
+      return "It may have been removed meanwhile; the list shows the current state.";
+    default:
+      return null;
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  return "Unexpected error";
+}

@@ -1,0 +1,75 @@
+import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
+import { assertNever } from "../../shared/contract/errors.js";
+import type { QueenEvent } from "../../shared/contract/events.js";
+import type { Beehive } from "../../shared/contract/nodes.js";
+import type { RegisteredWorker } from "../../shared/contract/workers.js";
+import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
+
+/** What the renderer knows about the fleet: the latest pushed snapshots (null until the first). */
+export interface FleetState {
+  readonly nodes: readonly Beehive[] | null;
+  readonly workers: readonly RegisteredWorker[] | null;
+  readonly connection: ConnectionState;
+}
+
+/** An external store for useSyncExternalStore, fed only by the queen's pushed events. */
+export interface FleetStore {
+  readonly getSnapshot: () => FleetState;
+  readonly subscribe: (onChange: () => void) => Unsubscribe;
+  /** Subscribes to the transport; returns the way to stop. */
+  readonly start: () => Unsubscribe;
+}
+
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, connection: "connecting" };
+
+/** Applies one pushed snapshot to the state (pure). */
+export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
+  switch (event.type) {
+    case "nodes":
+      return { ...state, nodes: [...event.nodes].sort((a, b) => a.node_name.localeCompare(b.node_name)) };
+    case "workers":
+      return {
+        ...state,
+        workers: [...event.workers].sort(
+          (a, b) => a.node_name.localeCompare(b.node_name) || a.id.localeCompare(b.id),
+        ),
+      };
+    default:
+      return assertNever(event);
+  }
+}
+
+/** Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change. */
+export function createFleetStore(api: RbeeApi): FleetStore {
+  let state = INITIAL_FLEET_STATE;
+  const listeners = new Set<() => void>();
+
+  const set = (next: FleetState): void => {
+    if (next === state) return;
+    state = next;
+    for (const listener of [...listeners]) listener();
+  };
+
+  return {
+    getSnapshot: () => state,
+    subscribe(onChange) {
+      listeners.add(onChange);
+      return () => listeners.delete(onChange);
+    },
+    start() {
+      const reportsConnection = hasConnectionSource(api);
+      const stopEvents = api.onEvent((event) => {
+        const next = applyEvent(state, event);
+        // A transport without a link of its own (IPC) counts as connected once snapshots arrive.
+        set(reportsConnection ? next : { ...next, connection: "connected" });
+      });
+      const stopConnection = reportsConnection
+        ? api.onConnectionChange((connection) => set({ ...state, connection }))
+        : () => undefined;
+      return () => {
+        stopEvents();
+        stopConnection();
+      };
+    },
+  };
+}

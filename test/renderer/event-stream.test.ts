@@ -1,0 +1,103 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { QueenEvent } from "../../src/shared/contract/events.js";
+import type { ConnectionState } from "../../src/renderer/api/connection.js";
+import { createEventStream } from "../../src/renderer/api/event-stream.js";
+import { fakeFetch, sseResponse } from "./fake-fetch.js";
+
+// Invalid events are expected here; their warnings would only clutter the output.
+beforeEach(() => {
+  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+});
+
+const nodesEvent: QueenEvent = { type: "nodes", nodes: [] };
+const workersEvent: QueenEvent = { type: "workers", workers: [] };
+
+/** Resolves when `predicate` holds, checking after each macrotask. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("createEventStream", () => {
+  it("delivers valid events, skips the rest, reconnects after a drop, and stops when unsubscribed", async () => {
+    const streams: ReturnType<typeof sseResponse>[] = [];
+    const { fetch, calls } = fakeFetch((call) => {
+      const stream = sseResponse(call.signal);
+      streams.push(stream);
+      return stream.response;
+    });
+    const events = createEventStream({ url: "http://q/v1/events", token: "t", fetch, minDelayMs: 1, maxDelayMs: 4 });
+    const states: ConnectionState[] = [];
+    events.onConnectionChange((state) => states.push(state));
+    const received: QueenEvent[] = [];
+    const stop = events.subscribe((event) => received.push(event));
+
+    await until(() => streams.length === 1, "first connection");
+    expect(calls[0]?.headers).toMatchObject({ Authorization: "Bearer t", Accept: "text/event-stream" });
+    streams[0]!.send(nodesEvent);
+    streams[0]!.raw(": keep-alive\n\ndata: not json\n\n");
+    streams[0]!.send({ type: "nodes", nodes: [{ bogus: true }] });
+    streams[0]!.send(workersEvent);
+    await until(() => received.length === 2, "two events");
+    expect(received).toEqual([nodesEvent, workersEvent]);
+
+    streams[0]!.close();
+    await until(() => streams.length === 2, "reconnection");
+    streams[1]!.send(workersEvent);
+    await until(() => received.length === 3, "event after reconnect");
+    expect(states).toEqual(["connecting", "connected", "reconnecting", "connected"]);
+
+    stop();
+    expect(calls[1]?.signal?.aborted).toBe(true);
+  });
+
+  it("replays the latest snapshots to a late subscriber", async () => {
+    const streams: ReturnType<typeof sseResponse>[] = [];
+    const { fetch } = fakeFetch((call) => {
+      const stream = sseResponse(call.signal);
+      streams.push(stream);
+      return stream.response;
+    });
+    const events = createEventStream({ url: "http://q/v1/events", token: "t", fetch });
+    const first: QueenEvent[] = [];
+    const stopFirst = events.subscribe((event) => first.push(event));
+    await until(() => streams.length === 1, "connection");
+    streams[0]!.send(nodesEvent);
+    streams[0]!.send(workersEvent);
+    await until(() => first.length === 2, "snapshots");
+
+    const late: QueenEvent[] = [];
+    const stopLate = events.subscribe((event) => late.push(event));
+    await until(() => late.length === 2, "replay");
+    expect(late).toEqual([nodesEvent, workersEvent]);
+    expect(streams).toHaveLength(1);
+    stopFirst();
+    stopLate();
+  });
+
+  it("gives up on a refused token instead of retrying", async () => {
+    const { fetch, calls } = fakeFetch(() => new Response("", { status: 401 }));
+    const events = createEventStream({ url: "http://q/v1/events", token: "bad", fetch, minDelayMs: 1 });
+    const states: ConnectionState[] = [];
+    events.onConnectionChange((state) => states.push(state));
+    const stop = events.subscribe(() => undefined);
+    await until(() => states.includes("unauthorized"), "unauthorized");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toHaveLength(1);
+    stop();
+  });
+
+  it("backs off while the queen is down", async () => {
+    const { fetch, calls } = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
+    const events = createEventStream({ url: "http://q/v1/events", token: "t", fetch, minDelayMs: 10, maxDelayMs: 40 });
+    const stop = events.subscribe(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    stop();
+    // 10 + 20 + 40 + 40 ms of waits (plus jitter) fit about four attempts, not dozens.
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(calls.length).toBeLessThanOrEqual(6);
+  });
+});
