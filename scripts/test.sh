@@ -3,8 +3,8 @@
 # (Playwright + Debian Chromium). Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p test-results
-rm -f test-results/vitest.json test-results/playwright.json
+mkdir -p reports
+rm -f reports/vitest.json reports/playwright.json
 
 passed=0
 failed=0
@@ -22,12 +22,12 @@ step build npm run --silent build
 step lint npx eslint .
 step typecheck npx tsc -p tsconfig.json
 
-RBEE_PREBUILT=1 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+RBEE_PREBUILT=1 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 vitest_status=$?
-PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json npx playwright test --reporter=list,json
+RBEE_PREBUILT=1 PLAYWRIGHT_JSON_OUTPUT_NAME=reports/playwright.json npx playwright test --reporter=list,json
 playwright_status=$?
 
-counts=$(node scripts/count-results.mjs test-results/vitest.json test-results/playwright.json)
+counts=$(node scripts/count-results.mjs reports/vitest.json reports/playwright.json)
 read -r test_passed test_failed <<<"$counts"
 passed=$((passed + test_passed))
 failed=$((failed + test_failed))
