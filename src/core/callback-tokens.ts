@@ -3,7 +3,8 @@ import { newSecret } from "./token.js";
 
 /** Who a per-spawn token speaks for. */
 export interface CallbackGrant {
-  readonly workerId: string;
+  /** The one worker this token speaks for; null for a hive's token (any worker on its node). */
+  readonly workerId: string | null;
   readonly nodeName: string;
 }
 
@@ -18,13 +19,14 @@ export class CallbackTokens {
   private readonly byDigest = new Map<string, CallbackGrant>();
   private readonly digestOf = new Map<string, string>();
 
+  /** A token for one worker. */
   issue(workerId: string, nodeName: string): string {
-    this.revoke(workerId);
-    const token = newSecret();
-    const key = digest(token);
-    this.byDigest.set(key, { workerId, nodeName });
-    this.digestOf.set(workerId, key);
-    return token;
+    return this.grant(`worker:${workerId}`, { workerId, nodeName });
+  }
+
+  /** A token for a node's hive, which relays the callbacks of every worker on that node. */
+  issueForNode(nodeName: string): string {
+    return this.grant(`node:${nodeName}`, { workerId: null, nodeName });
   }
 
   /** The grant a token carries, if any. */
@@ -33,9 +35,26 @@ export class CallbackTokens {
   }
 
   revoke(workerId: string): void {
-    const key = this.digestOf.get(workerId);
+    this.drop(`worker:${workerId}`);
+  }
+
+  revokeNode(nodeName: string): void {
+    this.drop(`node:${nodeName}`);
+  }
+
+  private grant(holder: string, grant: CallbackGrant): string {
+    this.drop(holder);
+    const token = newSecret();
+    const key = digest(token);
+    this.byDigest.set(key, grant);
+    this.digestOf.set(holder, key);
+    return token;
+  }
+
+  private drop(holder: string): void {
+    const key = this.digestOf.get(holder);
     if (key === undefined) return;
     this.byDigest.delete(key);
-    this.digestOf.delete(workerId);
+    this.digestOf.delete(holder);
   }
 }

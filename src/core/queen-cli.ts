@@ -12,7 +12,10 @@ Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
   --host HOST            address to bind (env RBEE_QUEEN_HOST; loopback unless --allow-remote)
   --port PORT            port to bind, 0 for a free one (env RBEE_QUEEN_PORT)
   --allow-remote         allow a non-loopback --host
-  --keep-nodes-running   leave hives and workers running when the queen stops`;
+  --keep-nodes-running   leave hives and workers running when the queen stops
+
+Environment: RBEE_HOME, RBEE_TOKEN, RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the
+nodes, default ~/.rbee), RBEE_WORKER_THREADS (threads per spawned worker).`;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -65,6 +68,9 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       port,
       allowRemote: flags["allow-remote"],
       token: env.RBEE_TOKEN?.trim() || undefined,
+      nodeHome: env.RBEE_NODE_HOME?.trim() || undefined,
+      workerThreads: positiveInt(env.RBEE_WORKER_THREADS),
+      keepNodesRunning: flags["keep-nodes-running"],
       uiDir: join(PACKAGE_ROOT, "out", "renderer"),
       log,
     });
@@ -88,4 +94,10 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
     console.error(`queen-rbee: ${message}`);
     return 1;
   }
+}
+
+function positiveInt(text: string | undefined): number | undefined {
+  if (!text || !/^\d+$/.test(text.trim())) return undefined;
+  const value = Number(text);
+  return value > 0 ? value : undefined;
 }

@@ -35,7 +35,7 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
     );
   }
   const log = options.log ?? ((message: string) => console.error(message));
-  const queen = new Queen(options);
+  const queen = new Queen({ ...options, log });
   const app = createHttpApp(queen, { uiDir: options.uiDir, log });
   let server: Server;
   try {
@@ -44,12 +44,13 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
       listening.once("error", reject);
     });
   } catch (error) {
-    queen.close();
+    await queen.close();
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "EADDRINUSE" ? "the port is in use" : code === "EACCES" ? "permission denied" : String(error);
     throw new RbeeError("INTERNAL", `Cannot listen on ${hostPort(options.host, options.port)}: ${reason}`);
   }
   const port = (server.address() as AddressInfo).port;
+  queen.setHttpPort(port);
   const baseUrl = `http://${hostPort(options.host, port)}`;
   let closing: Promise<void> | undefined;
   return {
@@ -58,11 +59,15 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
     port,
     uiUrl: `${baseUrl}/#token=${queen.token}`,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Event streams never end on their own.
-        server.closeAllConnections();
-      }).then(() => queen.close());
+      // Nodes first, while the callback tunnels still lead somewhere; then the API.
+      closing ??= queen.close().then(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // Event streams never end on their own.
+            server.closeAllConnections();
+          }),
+      );
       return closing;
     },
   };

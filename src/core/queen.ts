@@ -8,6 +8,9 @@ import {
   type TestNodeResponse,
 } from "../shared/contract/index.js";
 import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
+import { Fleet } from "./fleet.js";
+import { InferenceService } from "./inference/inference-service.js";
+import { NodeConnections } from "./ssh/node-connections.js";
 import { queenPaths, type QueenPaths } from "./paths.js";
 import { BeehiveRegistry } from "./registry/beehive-registry.js";
 import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry.js";
@@ -28,6 +31,13 @@ export interface QueenOptions {
   readonly sshAgent?: string | undefined;
   /** A better-sqlite3 build for another ABI (Electron's), used when the file exists. */
   readonly sqliteNativeBinding?: string | undefined;
+  /** RBEE_HOME on the nodes (RBEE_NODE_HOME); default `~/.rbee`. */
+  readonly nodeHome?: string | undefined;
+  /** Threads per worker the queen spawns (RBEE_WORKER_THREADS); default the worker's choice. */
+  readonly workerThreads?: number | undefined;
+  /** Leave hives and workers running when the queen stops (`--keep-nodes-running`). */
+  readonly keepNodesRunning?: boolean | undefined;
+  readonly log?: ((message: string) => void) | undefined;
 }
 
 /** Who made an API call: the user (queen token) or one spawned worker (its per-spawn token). */
@@ -44,6 +54,9 @@ export class Queen {
   readonly workers = new WorkerRegistry();
   readonly knownHosts: KnownHosts;
   readonly callbackTokens = new CallbackTokens();
+  readonly fleet: Fleet;
+  readonly inference: InferenceService;
+  private httpPort = 0;
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
@@ -53,6 +66,23 @@ export class Queen {
       this.paths.knownHosts,
       options.userKnownHosts ?? [join(homedir(), ".ssh", "known_hosts")],
     );
+    const connections = new NodeConnections((nodeName) => sshTarget(this.beehives.require(nodeName)), {
+      knownHosts: this.knownHosts,
+      timeoutMs: options.sshTimeoutMs,
+      agent: options.sshAgent,
+    });
+    this.fleet = new Fleet(this.beehives, this.workers, this.callbackTokens, connections, {
+      nodeHome: options.nodeHome ?? "~/.rbee",
+      workerThreads: options.workerThreads,
+      queenPort: () => this.httpPort,
+      log: options.log ?? (() => {}),
+    });
+    this.inference = new InferenceService(this.beehives, this.workers, this.fleet);
+  }
+
+  /** The port the HTTP API listens on: the target of every node's callback tunnel. */
+  setHttpPort(port: number): void {
+    this.httpPort = port;
   }
 
   /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */
@@ -76,10 +106,11 @@ export class Queen {
     return { node: stored, host_key_fingerprint: probe.fingerprint };
   }
 
-  /** Removes a node and its workers from the registries. */
+  /** Removes a node: stops its workers and its hive (best effort), then forgets it. */
   async removeNode(nodeName: string): Promise<void> {
-    this.beehives.require(nodeName);
-    for (const worker of this.workers.onNode(nodeName)) await this.stopWorker(worker.id);
+    const node = this.beehives.require(nodeName);
+    await Promise.all(this.workers.onNode(nodeName).map((worker) => this.stopWorker(worker.id)));
+    await this.fleet.forgetNode(node);
     this.beehives.remove(nodeName);
   }
 
@@ -97,19 +128,22 @@ export class Queen {
 
   /** Rejects a worker token acting for another worker. */
   assertMayActFor(principal: Principal, workerId: string): void {
-    if (principal.kind === "worker" && principal.workerId !== workerId) {
+    if (principal.kind === "worker" && principal.workerId !== null && principal.workerId !== workerId) {
       throw new RbeeError("UNAUTHORIZED", `This token may only act for worker "${principal.workerId}"`);
     }
   }
 
-  /** Stops a worker: removes it from the registry and revokes its token. */
+  /** Stops a worker: stops its process on its node (best effort), removes it, revokes its token. */
   async stopWorker(workerId: string): Promise<void> {
-    this.workers.require(workerId);
-    this.workers.remove(workerId);
+    const worker = this.workers.require(workerId);
     this.callbackTokens.revoke(workerId);
+    this.workers.remove(workerId);
+    await this.fleet.stopWorker(worker);
   }
 
-  close(): void {
+  /** Stops the hives this queen owns (unless told to keep them) and closes the registry. */
+  async close(): Promise<void> {
+    await this.fleet.shutdown(this.options.keepNodesRunning ?? false);
     this.beehives.close();
   }
 
@@ -130,6 +164,11 @@ export class Queen {
 }
 
 /** The SSH target of a node row or request. */
-export function sshTarget(node: Pick<NewNode, "ssh_host" | "ssh_port" | "ssh_user" | "ssh_key_path">): SshTarget {
+export function sshTarget(node: {
+  readonly ssh_host: string;
+  readonly ssh_port: number;
+  readonly ssh_user: string;
+  readonly ssh_key_path?: string | null | undefined;
+}): SshTarget {
   return { host: node.ssh_host, port: node.ssh_port, user: node.ssh_user, keyPath: node.ssh_key_path };
 }

@@ -1,7 +1,8 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { RbeeError } from "../shared/contract/index.js";
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { detectDevices, type NodeDevices } from "./devices.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
 import { isLoopbackHost, urlHost } from "./loopback.js";
@@ -100,6 +101,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   });
   const address = server.address() as AddressInfo;
   url = `http://${urlHost(address.address)}:${address.port}`;
+  const state = { pid: process.pid, port: address.port, url, version: RBEE_VERSION };
+  writeFileSync(paths.state, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 
   let closing: Promise<void> | undefined;
   return {
@@ -107,6 +110,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     close() {
       closing ??= (async () => {
         await pool.stopAll();
+        removeOwnState(paths.state);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -118,4 +122,14 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
       pool.killAll();
     },
   };
+}
+
+/** Removes the state file if it still names this process (a newer hive may have replaced it). */
+function removeOwnState(path: string): void {
+  try {
+    const state = JSON.parse(readFileSync(path, "utf8")) as { pid?: number };
+    if (state.pid === process.pid) unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
 }

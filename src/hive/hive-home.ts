@@ -11,6 +11,8 @@ export interface HivePaths {
   readonly token: string;
   /** The pids of the workers this hive runs, so that a hive killed with -9 can be cleaned up after. */
   readonly workersState: string;
+  /** `{pid, port, url, version}` of the running hive, so that the queen finds it over SSH. */
+  readonly state: string;
 }
 
 /** The node's `RBEE_HOME`, default `~/.rbee`. */
@@ -29,7 +31,7 @@ export function hivePaths(home: string): HivePaths {
   const logs = join(home, "logs");
   mkdirSync(models, { recursive: true });
   mkdirSync(logs, { recursive: true, mode: 0o700 });
-  return { home, models, logs, token: join(home, "hive-token"), workersState: join(home, "hive-workers.json") };
+  return { home, models, logs, token: join(home, "hive-token"), workersState: join(home, "hive-workers.json"), state: join(home, "hive.json") };
 }
 
 /** A new secret: 32 random bytes as hex. */

@@ -7,6 +7,7 @@ import { requireAuth } from "./auth.js";
 import { errorHandler } from "./errors.js";
 import { beehiveRoutes } from "./routes/beehives.js";
 import { eventRoutes } from "./routes/events.js";
+import { inferenceRoutes } from "./routes/inference.js";
 import { workerCallbackRoutes, workerRoutes } from "./routes/workers.js";
 
 export interface HttpAppOptions {
@@ -45,6 +46,7 @@ export function createHttpApp(queen: Queen, options: HttpAppOptions): Express {
   });
   app.use("/v1/workers", workerCallbackRoutes(queen), workerRoutes(queen));
   app.use("/v1/events", user, eventRoutes(queen));
+  app.use("/v1/inference", user, inferenceRoutes(queen));
 
   app.use(user, (req, _res, next) => {
     next(new RbeeError("ROUTE_NOT_FOUND", `No route ${req.method} ${req.path}`));

@@ -1,5 +1,6 @@
 import type { Response } from "express";
 import { SSE_DONE } from "../../shared/contract/index.js";
+import { toRbeeError } from "./errors.js";
 
 /** A Server-Sent Events answer: one JSON object per `data:` line, ended by `data: [DONE]`. */
 export interface SseChannel {
@@ -49,4 +50,24 @@ export function openSse(res: Response): SseChannel {
 /** Writes an SSE comment, which keeps idle connections open through proxies. */
 export function sseKeepAlive(res: Response): void {
   if (!res.writableEnded) res.write(": keep-alive\n\n");
+}
+
+/**
+ * Answers with an SSE stream fed by `work`: `send` writes events, `signal` aborts when the client
+ * goes away, a thrown error becomes an `error` event, and the stream always ends with `[DONE]`.
+ */
+export async function streamWork(
+  res: Response,
+  work: (send: (event: object) => void, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const sse = openSse(res);
+  const abort = new AbortController();
+  sse.onClose(() => abort.abort());
+  try {
+    await work((event) => sse.send(event), abort.signal);
+  } catch (error) {
+    const rbeeError = toRbeeError(error);
+    sse.send({ type: "error", code: rbeeError.code, message: rbeeError.code === "INTERNAL" ? String((error as Error)?.message ?? error) : rbeeError.message });
+  }
+  sse.done();
 }

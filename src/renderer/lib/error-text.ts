@@ -105,6 +105,10 @@ function titleOf(code: ErrorCode): string {
       return "Worker failed";
     case "ROUTE_NOT_FOUND":
       return "Not available on this queen";
+    case "NOT_INSTALLED":
+      return "Not installed on the node";
+    case "INSTALL_FAILED":
+      return "Install failed";
     case "INTERNAL":
       return "Something went wrong";
     default:

@@ -17,6 +17,8 @@ export const ErrorCode = z.enum([
   "PAYLOAD_TOO_LARGE",
   "WORKER_FAILED",
   "ROUTE_NOT_FOUND",
+  "NOT_INSTALLED",
+  "INSTALL_FAILED",
   "INTERNAL",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -38,6 +40,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   WORKER_FAILED: 502,
   ROUTE_NOT_FOUND: 404,
+  NOT_INSTALLED: 409,
+  INSTALL_FAILED: 502,
   INTERNAL: 500,
 };
 

@@ -83,6 +83,8 @@ export type HiveCallbackRequest = z.infer<typeof HiveCallbackRequest>;
  * registered (or `error`), then `[DONE]`.
  */
 export const HiveSpawnedEvent = HiveSpawnResponse.extend({ type: z.literal("spawned") });
+export type HiveSpawnedEvent = z.infer<typeof HiveSpawnedEvent>;
 export const HiveReadyEvent = z.object({ type: z.literal("ready"), worker: HiveWorker });
+export type HiveReadyEvent = z.infer<typeof HiveReadyEvent>;
 /** Last event of a hive's `POST /v1/models/download` stream: the model now on the node. */
 export const HiveModelEvent = z.object({ type: z.literal("model"), model: LocalModel });

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { AddNodeRequest, NodeNameRequest, parseOrThrow } from "../../../shared/contract/index.js";
 import type { Queen } from "../../queen.js";
+import { streamWork } from "../sse.js";
 
 /** `/v2/registry/beehives/*`: the node registry. */
 export function beehiveRoutes(queen: Queen): Router {
@@ -12,6 +13,15 @@ export function beehiveRoutes(queen: Queen): Router {
   });
   router.post("/test", async (req, res) => {
     res.json(await queen.testNode(parseOrThrow(AddNodeRequest, req.body)));
+  });
+  router.post("/install", async (req, res) => {
+    const { node_name } = parseOrThrow(NodeNameRequest, req.body);
+    queen.beehives.require(node_name);
+    await streamWork(res, async (send) => {
+      const progress = (event: object) => send({ type: "progress", ...event });
+      const { changed } = await queen.fleet.install(node_name, progress);
+      progress({ stage: "hive", message: `${node_name} is ready${changed ? "" : " (nothing changed)"}` });
+    });
   });
   router.get("/list", (_req, res) => {
     res.json({ nodes: queen.beehives.list() });

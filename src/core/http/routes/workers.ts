@@ -1,6 +1,7 @@
 import { Router } from "express";
 import {
   HeartbeatRequest,
+  SpawnWorkerRequest,
   RegisterWorkerRequest,
   UpdateWorkerRequest,
   WorkerId,
@@ -8,6 +9,7 @@ import {
 } from "../../../shared/contract/index.js";
 import type { Queen } from "../../queen.js";
 import { principalOf } from "../auth.js";
+import { streamWork } from "../sse.js";
 
 /** The worker callbacks: what a worker (or its hive's relay) may call with its per-spawn token. */
 export function workerCallbackRoutes(queen: Queen): Router {
@@ -33,6 +35,14 @@ export function workerCallbackRoutes(queen: Queen): Router {
 /** The user's worker routes. */
 export function workerRoutes(queen: Queen): Router {
   const router = Router();
+  router.post("/spawn", async (req, res) => {
+    const request = parseOrThrow(SpawnWorkerRequest, req.body);
+    queen.beehives.require(request.node_name);
+    await streamWork(res, async (send, signal) => {
+      const worker = await queen.fleet.spawnWorker(request, (event) => send({ type: "progress", ...event }), signal);
+      send({ type: "worker", worker });
+    });
+  });
   router.get("/list", (_req, res) => {
     res.json({ workers: queen.workers.list() });
   });

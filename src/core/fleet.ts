@@ -1,0 +1,251 @@
+import { randomBytes } from "node:crypto";
+import {
+  ErrorCode,
+  RbeeError,
+  type Backend,
+  type Beehive,
+  type ProgressEvent,
+  type RegisteredWorker,
+} from "../shared/contract/index.js";
+import type { CallbackTokens } from "./callback-tokens.js";
+import type { BeehiveRegistry } from "./registry/beehive-registry.js";
+import type { WorkerRegistry } from "./registry/worker-registry.js";
+import { HiveControl, type HiveHandle } from "./remote/hive-control.js";
+import { installOnNode } from "./remote/installer.js";
+import type { NodeConnection } from "./ssh/node-connection.js";
+import type { NodeConnections } from "./ssh/node-connections.js";
+
+/** Receives progress of long work (install, spawn). */
+export type ProgressSink = (event: Omit<ProgressEvent, "type">) => void;
+
+/** Where and how to call one worker's API from this machine. */
+export interface WorkerEndpoint {
+  readonly baseUrl: string;
+  readonly token: string;
+}
+
+export interface FleetOptions {
+  readonly nodeHome: string;
+  /** Threads per worker (`--threads`); default: the worker's own choice. */
+  readonly workerThreads?: number | undefined;
+  readonly queenPort: () => number;
+  readonly log: (message: string) => void;
+}
+
+/** How long a worker may take between "ready at its hive" and its registration reaching the queen. */
+const REGISTRATION_TIMEOUT_MS = 15_000;
+
+const nowUnix = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * The queen's hands on the nodes: install, start hives, spawn and stop workers, and reach workers
+ * through their node's SSH connection. Keeps node status in the registry in step with what it sees.
+ */
+export class Fleet {
+  readonly hives: HiveControl;
+  private readonly workerTokens = new Map<string, string>();
+
+  constructor(
+    private readonly beehives: BeehiveRegistry,
+    private readonly workers: WorkerRegistry,
+    private readonly callbackTokens: CallbackTokens,
+    readonly connections: NodeConnections,
+    private readonly options: FleetOptions,
+  ) {
+    this.hives = new HiveControl(connections, {
+      nodeHome: options.nodeHome,
+      queenPort: options.queenPort,
+      nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),
+      log: options.log,
+    });
+    connections.onDidConnect((connection) => this.markConnected(connection.nodeName));
+  }
+
+  /** Installs or updates rbee on a node and starts its hive; the node ends `ready`. */
+  async install(nodeName: string, progress: ProgressSink): Promise<{ readonly changed: boolean }> {
+    const node = this.beehives.require(nodeName);
+    const connection = await this.connect(node, progress);
+    this.beehives.updateStatus(nodeName, "installing");
+    try {
+      progress({ stage: "install", message: `Installing rbee on ${nodeName} (${node.git_branch} → ${node.install_path})` });
+      const { changed } = await installOnNode(connection, node, (message) => progress({ stage: "install", message }));
+      progress({ stage: "install", message: changed ? "Installed" : "Already up to date" });
+      if (changed) await this.stopHiveQuietly(node);
+      await this.startHive(node, progress);
+      this.beehives.updateStatus(nodeName, "ready", nowUnix());
+      return { changed };
+    } catch (error) {
+      this.beehives.updateStatus(nodeName, connection.alive ? "reachable" : "unreachable");
+      throw error;
+    }
+  }
+
+  /** Spawns a worker on a node, installing rbee there first if needed; resolves once it is registered. */
+  async spawnWorker(
+    request: { readonly node_name: string; readonly model_ref: string; readonly backend: Backend; readonly device: number },
+    progress: ProgressSink,
+    signal?: AbortSignal,
+  ): Promise<RegisteredWorker> {
+    const node = this.beehives.require(request.node_name);
+    await this.connect(node, progress);
+    let hive: HiveHandle;
+    try {
+      hive = await this.startHive(node, progress);
+    } catch (error) {
+      if (!(error instanceof RbeeError && error.code === "NOT_INSTALLED")) throw error;
+      await this.install(node.node_name, progress);
+      hive = await this.startHive(node, progress);
+    }
+    const workerId = `${node.node_name}-${randomBytes(4).toString("hex")}`;
+    const callbackToken = this.callbackTokens.issue(workerId, node.node_name);
+    try {
+      for await (const event of hive.client.spawn(
+        {
+          model_ref: request.model_ref,
+          backend: request.backend,
+          device: request.device,
+          worker_id: workerId,
+          callback_token: callbackToken,
+          ...(this.options.workerThreads ? { threads: this.options.workerThreads } : {}),
+        },
+        signal,
+      )) {
+        switch (event.type) {
+          case "progress":
+            progress(event);
+            break;
+          case "spawned":
+            if (event.token) this.workerTokens.set(workerId, event.token);
+            break;
+          case "error":
+            throw new RbeeError(asErrorCode(event.code), event.message);
+          case "ready":
+            if (event.worker.token) this.workerTokens.set(workerId, event.worker.token);
+            break;
+        }
+      }
+      progress({ stage: "loading", message: "Worker loaded; waiting for its registration" });
+      return await this.waitForRegistration(workerId, signal);
+    } catch (error) {
+      this.callbackTokens.revoke(workerId);
+      this.workerTokens.delete(workerId);
+      throw error;
+    }
+  }
+
+  /** How to reach a worker's API: through its node's SSH connection, with its own token. */
+  async endpoint(worker: RegisteredWorker): Promise<WorkerEndpoint> {
+    const node = this.beehives.get(worker.node_name);
+    if (!node) throw new RbeeError("WORKER_FAILED", `Worker ${worker.id} is on "${worker.node_name}", which is not a registered node`);
+    let token = this.workerTokens.get(worker.id);
+    if (!token) {
+      const hive = await this.hives.ensure(node);
+      token = (await hive.client.listWorkers()).find((w) => w.id === worker.id)?.token;
+      if (!token) throw new RbeeError("WORKER_NOT_FOUND", `Worker ${worker.id} is no longer running on ${worker.node_name}`);
+      this.workerTokens.set(worker.id, token);
+    }
+    const connection = await this.connections.get(node.node_name);
+    const localPort = await connection.localPortFor(Number(new URL(worker.url).port));
+    return { baseUrl: `http://127.0.0.1:${localPort}`, token };
+  }
+
+  /** Stops a worker's process on its node; best effort when the node cannot be reached. */
+  async stopWorker(worker: RegisteredWorker): Promise<void> {
+    this.workerTokens.delete(worker.id);
+    const node = this.beehives.get(worker.node_name);
+    if (!node) return;
+    try {
+      const hive = await this.hives.ensure(node);
+      await hive.client.stopWorker(worker.id);
+    } catch (error) {
+      this.options.log(`stopping worker ${worker.id} on ${worker.node_name}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Stops the node's hive (and so its workers) and forgets the connection; best effort. */
+  async forgetNode(node: Beehive): Promise<void> {
+    await this.stopHiveQuietly(node);
+    this.connections.drop(node.node_name);
+    this.callbackTokens.revokeNode(node.node_name);
+  }
+
+  /** Stops the hives this queen owns unless told to leave them running, then closes every connection. */
+  async shutdown(keepNodesRunning: boolean): Promise<void> {
+    if (!keepNodesRunning) {
+      const owned = [...this.hives.owned].map((name) => this.beehives.get(name)).filter((n): n is Beehive => !!n);
+      await Promise.all(owned.map((node) => this.stopHiveQuietly(node)));
+    }
+    this.connections.closeAll();
+  }
+
+  private async connect(node: Beehive, progress: ProgressSink): Promise<NodeConnection> {
+    const existing = this.connections.current(node.node_name);
+    if (existing) return existing;
+    progress({ stage: "ssh", message: `Connecting to ${node.ssh_user}@${node.ssh_host}:${node.ssh_port}` });
+    try {
+      return await this.connections.get(node.node_name, true);
+    } catch (error) {
+      this.beehives.updateStatus(node.node_name, "unreachable");
+      throw error;
+    }
+  }
+
+  private async startHive(node: Beehive, progress: ProgressSink): Promise<HiveHandle> {
+    progress({ stage: "hive", message: `Starting rbee-hive on ${node.node_name}` });
+    const hive = await this.hives.ensure(node);
+    const current = this.beehives.get(node.node_name);
+    if (current && current.status !== "ready" && current.status !== "installing") {
+      this.beehives.updateStatus(node.node_name, "ready", nowUnix());
+    }
+    return hive;
+  }
+
+  private async stopHiveQuietly(node: Beehive): Promise<void> {
+    try {
+      if (this.connections.current(node.node_name) || this.hives.owned.has(node.node_name)) await this.hives.stop(node);
+    } catch (error) {
+      this.options.log(`stopping rbee-hive on ${node.node_name}: ${(error as Error).message}`);
+    }
+  }
+
+  private markConnected(nodeName: string): void {
+    const node = this.beehives.get(nodeName);
+    if (!node) return;
+    const status = node.status === "unknown" || node.status === "unreachable" ? "reachable" : node.status;
+    this.beehives.updateStatus(nodeName, status, nowUnix());
+  }
+
+  /** Resolves once the worker's registration reached the queen (it may already have). */
+  private waitForRegistration(workerId: string, signal?: AbortSignal): Promise<RegisteredWorker> {
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        dispose();
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const check = (): void => {
+        const worker = this.workers.get(workerId);
+        if (worker && worker.state !== "loading") {
+          finish();
+          resolve(worker);
+        }
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(new RbeeError("WORKER_FAILED", "Cancelled while the worker was starting"));
+      };
+      const dispose = this.workers.onDidChange(check);
+      const timer = setTimeout(() => {
+        finish();
+        reject(new RbeeError("WORKER_FAILED", `Worker ${workerId} is ready on its node but its registration never reached the queen`));
+      }, REGISTRATION_TIMEOUT_MS);
+      signal?.addEventListener("abort", onAbort);
+      check();
+    });
+  }
+}
+
+function asErrorCode(code: string): ErrorCode {
+  const parsed = ErrorCode.safeParse(code);
+  return parsed.success ? parsed.data : "WORKER_FAILED";
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import {
+  InferenceRequest,
+  RbeeError,
+  StreamEvent,
+  type RegisteredWorker,
+} from "../../shared/contract/index.js";
+import { sseData } from "../../shared/sse.js";
+import type { Fleet, WorkerEndpoint } from "../fleet.js";
+import type { BeehiveRegistry } from "../registry/beehive-registry.js";
+import type { WorkerRegistry } from "../registry/worker-registry.js";
+import { schedule } from "../scheduling/scheduler.js";
+
+type ParsedInference = z.output<typeof InferenceRequest>;
+
+interface RunningJob {
+  readonly worker: RegisteredWorker;
+  endpoint?: WorkerEndpoint;
+}
+
+/**
+ * Runs inference for the queen: places the request (an idle worker with the model, or a spawn
+ * with its progress streamed), relays the worker's token stream unchanged but for the node name,
+ * and cancels on request or when the client goes away.
+ */
+export class InferenceService {
+  private readonly jobs = new Map<string, RunningJob>();
+
+  constructor(
+    private readonly beehives: BeehiveRegistry,
+    private readonly workers: WorkerRegistry,
+    private readonly fleet: Fleet,
+  ) {}
+
+  /** Streams one request's events to `send`; never throws once streaming (errors become `error` events). */
+  async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
+    let worker: RegisteredWorker;
+    try {
+      worker = await this.place(request, send, signal);
+    } catch (error) {
+      send(errorEvent(error));
+      return;
+    }
+    const jobId = `job-${randomBytes(6).toString("hex")}`;
+    const job: RunningJob = { worker };
+    this.jobs.set(jobId, job);
+    this.reserveSlot(worker.id);
+    try {
+      job.endpoint = await this.fleet.endpoint(worker);
+      await this.relay(job.endpoint, jobId, worker, request, send, signal);
+    } catch (error) {
+      if (signal.aborted) await this.cancelOnWorker(job, jobId);
+      else send(errorEvent(error));
+    } finally {
+      this.jobs.delete(jobId);
+      this.releaseSlot(worker.id);
+    }
+  }
+
+  /** Cancels a running job: its stream ends with `end` / `cancelled`. */
+  async cancel(jobId: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new RbeeError("JOB_NOT_FOUND", `No running job "${jobId}"`);
+    await this.cancelOnWorker(job, jobId);
+  }
+
+  private async place(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<RegisteredWorker> {
+    const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), this.workers.list());
+    switch (decision.kind) {
+      case "reuse":
+        return decision.worker;
+      case "spawn":
+        return this.fleet.spawnWorker(
+          { node_name: decision.node.node_name, model_ref: request.model, backend: "cpu", device: 0 },
+          (progress) => send({ type: "progress", ...progress }),
+          signal,
+        );
+      case "none":
+        throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
+    }
+  }
+
+  private async relay(
+    endpoint: WorkerEndpoint,
+    jobId: string,
+    worker: RegisteredWorker,
+    request: ParsedInference,
+    send: (event: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const response = await fetch(`${endpoint.baseUrl}/v1/inference`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${endpoint.token}`,
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      },
+      body: JSON.stringify({
+        job_id: jobId,
+        prompt: request.prompt,
+        max_tokens: request.max_tokens,
+        temperature: request.temperature,
+        ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
+        ...(request.stop !== undefined ? { stop: request.stop } : {}),
+      }),
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      const body: unknown = await response.json().catch(() => undefined);
+      throw RbeeError.fromBody(body, `Worker ${worker.id} answered HTTP ${response.status}`);
+    }
+    const events = sseData(response.body);
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        if (!next.value) throw new RbeeError("WORKER_FAILED", `Worker ${worker.id} stopped in the middle of the answer`);
+        return;
+      }
+      const event = StreamEvent.parse(JSON.parse(next.value));
+      send(event.type === "started" ? { ...event, node_name: worker.node_name } : event);
+    }
+  }
+
+  private async cancelOnWorker(job: RunningJob, jobId: string): Promise<void> {
+    if (!job.endpoint) return;
+    try {
+      await fetch(`${job.endpoint.baseUrl}/v1/inference/${encodeURIComponent(jobId)}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${job.endpoint.token}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch {
+      // The worker is gone or the job already ended: nothing left to cancel.
+    }
+  }
+
+  // The queen books a slot at once so that two requests in one tick do not pick the same last slot;
+  // the worker's own updates then correct the count.
+  private reserveSlot(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    if (!worker) return;
+    this.workers.update({ worker_id: workerId, state: "busy", slots_available: Math.max(0, worker.slots_available - 1) });
+  }
+
+  private releaseSlot(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    if (!worker) return;
+    const slots = Math.min(worker.slots_total, worker.slots_available + 1);
+    this.workers.update({ worker_id: workerId, state: slots === worker.slots_total ? "idle" : "busy", slots_available: slots });
+  }
+}
+
+function errorEvent(error: unknown): StreamEvent {
+  if (error instanceof RbeeError) return { type: "error", code: error.code, message: error.message };
+  if (error instanceof z.ZodError) return { type: "error", code: "WORKER_FAILED", message: "The worker sent an event outside the contract" };
+  return { type: "error", code: "WORKER_FAILED", message: (error as Error)?.message ?? String(error) };
+}

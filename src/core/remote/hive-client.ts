@@ -1,0 +1,114 @@
+import {
+  HiveCallbackRequest,
+  HiveReadyEvent,
+  HiveSpawnedEvent,
+  HiveWorkersResponse,
+  ProgressEvent,
+  RbeeError,
+  ErrorEvent,
+  type HiveSpawnRequest,
+  type HiveWorker,
+} from "../../shared/contract/index.js";
+import { sseData } from "../../shared/sse.js";
+
+/** One event of a hive's spawn stream. */
+export type HiveSpawnStreamEvent = ProgressEvent | ErrorEvent | HiveSpawnedEvent | HiveReadyEvent;
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** The queen's client for one node's hive, reached through an SSH local forward. */
+export class HiveClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly nodeName: string,
+  ) {}
+
+  /** Spawns a worker, yielding the hive's progress until the worker is ready. */
+  async *spawn(body: HiveSpawnRequest, signal?: AbortSignal): AsyncGenerator<HiveSpawnStreamEvent> {
+    const response = await this.request("POST", "/v1/workers/spawn", body, { accept: "text/event-stream", signal, timeout: false });
+    if (!response.body) throw this.failure("the spawn stream had no body");
+    const events = sseData(response.body);
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        if (!next.value) throw this.failure("the spawn stream ended early");
+        return;
+      }
+      yield parseSpawnEvent(JSON.parse(next.value));
+    }
+  }
+
+  async listWorkers(): Promise<HiveWorker[]> {
+    const response = await this.request("GET", "/v1/workers/list");
+    return HiveWorkersResponse.parse(await response.json()).workers;
+  }
+
+  /** Stops one worker; a worker the hive no longer has counts as stopped. */
+  async stopWorker(workerId: string): Promise<void> {
+    const response = await this.request("POST", "/v1/workers/stop", { worker_id: workerId }, { allow404: true });
+    await response.body?.cancel();
+  }
+
+  /** Tells the hive where the queen's callback routes are now (they move on every reconnect). */
+  async setCallback(body: HiveCallbackRequest): Promise<void> {
+    const response = await this.request("POST", "/v1/callback", HiveCallbackRequest.parse(body));
+    await response.body?.cancel();
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { accept?: string; signal?: AbortSignal | undefined; timeout?: boolean; allow404?: boolean } = {},
+  ): Promise<Response> {
+    const signals = [options.signal, options.timeout === false ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: options.accept ?? "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+      });
+    } catch (error) {
+      if ((error as Error).name === "AbortError" && options.signal?.aborted) throw error;
+      throw this.failure(`no answer (${(error as Error).message})`);
+    }
+    if (response.ok || (options.allow404 && response.status === 404)) return response;
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    throw RbeeError.fromBody(parsed, `The hive on ${this.nodeName} answered HTTP ${response.status}`);
+  }
+
+  private failure(reason: string): RbeeError {
+    return new RbeeError("WORKER_FAILED", `The hive on ${this.nodeName} failed: ${reason}`);
+  }
+}
+
+function parseSpawnEvent(raw: unknown): HiveSpawnStreamEvent {
+  const type = (raw as { type?: unknown })?.type;
+  switch (type) {
+    case "progress":
+      return ProgressEvent.parse(raw);
+    case "error":
+      return ErrorEvent.parse(raw);
+    case "spawned":
+      return HiveSpawnedEvent.parse(raw);
+    case "ready":
+      return HiveReadyEvent.parse(raw);
+    default:
+      throw new RbeeError("WORKER_FAILED", `The hive sent an unknown spawn event: ${JSON.stringify(raw).slice(0, 200)}`);
+  }
+}

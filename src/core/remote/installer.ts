@@ -1,0 +1,38 @@
+import { RbeeError, type Beehive } from "../../shared/contract/index.js";
+import type { NodeConnection } from "../ssh/node-connection.js";
+import { EXIT_NO_BRANCH, EXIT_NO_GIT, installScript } from "./remote-scripts.js";
+
+const PROGRESS_PREFIX = "rbee-progress: ";
+const UP_TO_DATE = "rbee-install: up to date";
+
+/**
+ * Installs or updates rbee on a node: checkout of the node's repository and branch, then the
+ * project's lean node install. Reports each step; answers whether anything changed.
+ */
+export async function installOnNode(
+  connection: NodeConnection,
+  node: Beehive,
+  onProgress: (message: string) => void,
+): Promise<{ readonly changed: boolean }> {
+  let pending = "";
+  const result = await connection.exec(installScript(node), {
+    onStdout: (text) => {
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.startsWith(PROGRESS_PREFIX)) onProgress(line.slice(PROGRESS_PREFIX.length));
+      }
+    },
+  });
+  if (result.code === 0) return { changed: !result.stdout.includes(UP_TO_DATE) };
+  const output = `${result.stderr}\n${result.stdout}`.trim().split("\n").slice(-15).join("\n");
+  switch (result.code) {
+    case EXIT_NO_BRANCH:
+      throw new RbeeError("INSTALL_FAILED", `Install on ${node.node_name} failed: branch "${node.git_branch}" not found in ${node.git_repo_url}`);
+    case EXIT_NO_GIT:
+      throw new RbeeError("INSTALL_FAILED", `Install on ${node.node_name} failed: git is not installed there`);
+    default:
+      throw new RbeeError("INSTALL_FAILED", `Install on ${node.node_name} failed (exit ${result.code}):\n${output}`);
+  }
+}

@@ -1,0 +1,111 @@
+import type { Beehive } from "../../shared/contract/index.js";
+import { shellPath, shellQuote } from "../ssh/shell.js";
+
+/**
+ * The shell commands the queen runs on a node. Each is a pure function of its inputs, and every
+ * value in it is quoted (`shellQuote` / `shellPath`), so nothing from the registry can run a command.
+ */
+
+/** Exit code of the install script when the branch does not exist in the repository. */
+export const EXIT_NO_BRANCH = 20;
+/** Exit code of the install script when git is missing. */
+export const EXIT_NO_GIT = 21;
+/** Exit code of the hive start script when the programs are not installed. */
+export const EXIT_NOT_INSTALLED = 30;
+/** Exit code of the hive start script when the hive did not come up. */
+export const EXIT_HIVE_FAILED = 31;
+
+// Non-interactive SSH sessions often miss the user's PATH additions (nvm, Homebrew, ~/.local).
+const PATH_PRELUDE = `PATH="$HOME/.local/bin:/usr/local/bin:/opt/homebrew/bin:$PATH"; export PATH; [ -s "$HOME/.nvm/nvm.sh" ] && . "$HOME/.nvm/nvm.sh" >/dev/null 2>&1; true`;
+
+// A pid from a state file is only trusted while it still runs rbee-hive (pids get reused).
+const IS_HIVE = `is_hive() { ps -p "$1" -o args= 2>/dev/null | grep -q rbee-hive; }`;
+
+/**
+ * Clone or update the checkout at `install_path` to `git_branch` of `git_repo_url`, then run the
+ * project's own lean node install. Lines starting with `rbee-progress:` report steps.
+ */
+export function installScript(node: Pick<Beehive, "git_repo_url" | "git_branch" | "install_path">): string {
+  const dest = shellPath(node.install_path);
+  const url = shellQuote(node.git_repo_url);
+  const ref = shellQuote(`refs/heads/${node.git_branch}`);
+  const branch = shellQuote(node.git_branch);
+  return [
+    "set -eu",
+    PATH_PRELUDE,
+    `command -v git >/dev/null 2>&1 || { echo "git is not installed on this node" >&2; exit ${EXIT_NO_GIT}; }`,
+    `dest=${dest}`,
+    `if [ -d "$dest/.git" ]; then`,
+    `  echo "rbee-progress: fetching ${escapeEcho(node.git_branch)}"`,
+    `  git -C "$dest" remote set-url origin ${url}`,
+    `  git -C "$dest" fetch --quiet origin ${ref} || { echo "branch ${escapeEcho(node.git_branch)} not found in the repository" >&2; exit ${EXIT_NO_BRANCH}; }`,
+    `  before=$(git -C "$dest" rev-parse HEAD)`,
+    `  after=$(git -C "$dest" rev-parse FETCH_HEAD)`,
+    `  if [ "$before" != "$after" ]; then git -C "$dest" checkout --quiet --force -B ${branch} FETCH_HEAD; fi`,
+    `else`,
+    `  echo "rbee-progress: cloning the repository"`,
+    `  mkdir -p "$(dirname "$dest")"`,
+    `  git ls-remote --exit-code --heads ${url} ${ref} >/dev/null 2>&1 || { echo "branch ${escapeEcho(node.git_branch)} not found in the repository (or it cannot be read)" >&2; exit ${EXIT_NO_BRANCH}; }`,
+    `  git clone --quiet --branch=${branch} -- ${url} "$dest"`,
+    `fi`,
+    `exec sh "$dest/scripts/install-node.sh"`,
+  ].join("\n");
+}
+
+/**
+ * Start `rbee-hive` detached unless a live one is already there; print its state JSON on one line
+ * and its token on the next. The callback token travels in the environment, never on a command line.
+ */
+export function hiveStartScript(options: {
+  readonly installPath: string;
+  readonly nodeHome: string;
+  readonly nodeName: string;
+  readonly callbackUrl: string;
+  readonly callbackToken: string;
+}): string {
+  return [
+    PATH_PRELUDE,
+    `home=${shellPath(options.nodeHome)}`,
+    `dir=${shellPath(options.installPath)}`,
+    `mkdir -p "$home/logs" && chmod 700 "$home"`,
+    `state="$home/hive.json"`,
+    `print_state() { cat "$state"; echo; cat "$home/hive-token"; }`,
+    IS_HIVE,
+    `if [ -s "$state" ]; then`,
+    `  pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$state")`,
+    `  if [ -n "$pid" ] && is_hive "$pid"; then print_state; exit 0; fi`,
+    `  rm -f "$state"`,
+    `fi`,
+    `[ -f "$dir/dist/bin/rbee-hive.js" ] || { echo "rbee is not installed in ${escapeEcho(options.installPath)}" >&2; exit ${EXIT_NOT_INSTALLED}; }`,
+    `cd "$dir"`,
+    `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN=${shellQuote(options.callbackToken)} nohup node dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
+    `hive=$!`,
+    `i=0`,
+    `while [ ! -s "$state" ]; do`,
+    `  kill -0 "$hive" 2>/dev/null || { echo "rbee-hive exited while starting:" >&2; tail -n 20 "$home/logs/hive.log" >&2; exit ${EXIT_HIVE_FAILED}; }`,
+    `  i=$((i + 1)); [ "$i" -gt 600 ] && { echo "rbee-hive did not start within 60 s:" >&2; tail -n 20 "$home/logs/hive.log" >&2; exit ${EXIT_HIVE_FAILED}; }`,
+    `  sleep 0.1`,
+    `done`,
+    `print_state`,
+  ].join("\n");
+}
+
+/** Stop the hive named by the state file (SIGTERM: it stops its workers first), waiting up to 15 s. */
+export function hiveStopScript(nodeHome: string): string {
+  return [
+    `state=${shellPath(nodeHome)}/hive.json`,
+    `[ -s "$state" ] || exit 0`,
+    `pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$state")`,
+    IS_HIVE,
+    `[ -n "$pid" ] && is_hive "$pid" || exit 0`,
+    `kill -TERM "$pid" 2>/dev/null || exit 0`,
+    `i=0; while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done`,
+    `kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"`,
+    `exit 0`,
+  ].join("\n");
+}
+
+// Text inside a double-quoted echo: only validated values reach here, but stay safe regardless.
+function escapeEcho(text: string): string {
+  return text.replace(/[^A-Za-z0-9._/~ -]/g, "?");
+}
