@@ -97,7 +97,7 @@ export class HiveControl {
       const reason = result.code === EXIT_HIVE_FAILED ? result.stderr.trim() : `exit ${result.code}: ${result.stderr.trim()}`;
       throw new RbeeError("WORKER_FAILED", `rbee-hive did not start on ${node.node_name}: ${reason.slice(-800)}`);
     }
-    const [stateLine = "", tokenLine = ""] = result.stdout.trim().split("\n");
+    const [stateLine = "", tokenLine = ""] = result.stdout.split("\n").filter((line) => line.trim() !== "");
     const state = HiveState.safeParse(safeJson(stateLine));
     const token = tokenLine.trim();
     if (!state.success || token.length < 32) {

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/** A listening TCP socket and the process that holds it. */
+export interface ListeningSocket {
+  readonly pid: number;
+  readonly address: string;
+  readonly port: number;
+}
+
+function hexToIpv4(hex: string): string {
+  const bytes = hex.match(/../g)!.map((byte) => parseInt(byte, 16));
+  return bytes.reverse().join(".");
+}
+
+function hexToIpv6(hex: string): string {
+  // /proc stores IPv6 as four little-endian 32-bit words.
+  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(""));
+  const groups = words.join("").match(/.{4}/g)!.map((group) => group.replace(/^0+(?=.)/, ""));
+  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+}
+
+/** Every listening TCP socket (IPv4 and IPv6) of the given processes, read from /proc. */
+export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
+  const byInode = new Map<string, { address: string; port: number }>();
+  for (const [file, v6] of [["/proc/net/tcp", false], ["/proc/net/tcp6", true]] as const) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== "0A") continue; // 0A = LISTEN
+      const [addressHex, portHex] = (fields[1] ?? "").split(":");
+      byInode.set(fields[9] ?? "", {
+        address: v6 ? hexToIpv6(addressHex ?? "") : hexToIpv4(addressHex ?? ""),
+        port: parseInt(portHex ?? "0", 16),
+      });
+    }
+  }
+  const sockets: ListeningSocket[] = [];
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        const socket = match?.[1] ? byInode.get(match[1]) : undefined;
+        if (socket) sockets.push({ pid, ...socket });
+      } catch {
+        // The fd closed while we looked.
+      }
+    }
+  }
+  return sockets;
+}
+
+/** The pids of every descendant of `pid` (children, grandchildren, …), from /proc. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // Gone.
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Pids of processes whose command line contains `needle`. */
+export function pidsMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Gone.
+    }
+  }
+  return pids;
+}
