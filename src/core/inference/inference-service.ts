@@ -51,7 +51,7 @@ export class InferenceService {
       await this.relay(job.endpoint, jobId, worker, request, send, signal);
     } catch (error) {
       if (signal.aborted) await this.cancelOnWorker(job, jobId);
-      else send(errorEvent(error));
+      else send(errorEvent(error instanceof RbeeError ? error : workerLost(worker, error)));
     } finally {
       this.jobs.delete(jobId);
       this.releaseSlot(worker.id);
@@ -152,8 +152,14 @@ export class InferenceService {
   }
 }
 
+/** A transport failure talking to a worker, in words. */
+function workerLost(worker: RegisteredWorker, error: unknown): RbeeError {
+  if (error instanceof z.ZodError) return new RbeeError("WORKER_FAILED", `Worker ${worker.id} sent an event outside the contract`);
+  const reason = (error as Error)?.message ?? String(error);
+  return new RbeeError("WORKER_FAILED", `Lost worker ${worker.id} on ${worker.node_name} in the middle of the answer (${reason})`);
+}
+
 function errorEvent(error: unknown): StreamEvent {
   if (error instanceof RbeeError) return { type: "error", code: error.code, message: error.message };
-  if (error instanceof z.ZodError) return { type: "error", code: "WORKER_FAILED", message: "The worker sent an event outside the contract" };
   return { type: "error", code: "WORKER_FAILED", message: (error as Error)?.message ?? String(error) };
 }
