@@ -116,6 +116,12 @@ export class WorkerRuntime {
     const engine = this.engine;
     if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
     if (!engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
+    const prompt = request.prompt;
+    if (prompt === undefined) {
+      throw new RbeeError("INVALID_REQUEST", "This worker takes a prompt; chat messages are not supported yet", [
+        { field: "messages", message: "not supported yet" },
+      ]);
+    }
     const sequence = engine.slots.acquire();
     if (!sequence) {
       throw new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
@@ -127,7 +133,7 @@ export class WorkerRuntime {
       engine.slots.release(sequence);
     };
     try {
-      const promptTokens = this.tokenize(engine, request.prompt);
+      const promptTokens = this.tokenize(engine, prompt);
       return {
         engine,
         sequence,

@@ -98,7 +98,8 @@ export class InferenceService {
       },
       body: JSON.stringify({
         job_id: jobId,
-        prompt: request.prompt,
+        ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
+        ...(request.messages !== undefined ? { messages: request.messages } : {}),
         max_tokens: request.max_tokens,
         temperature: request.temperature,
         ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
