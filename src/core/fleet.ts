@@ -12,6 +12,7 @@ import type { BeehiveRegistry } from "./registry/beehive-registry.js";
 import type { WorkerRegistry } from "./registry/worker-registry.js";
 import { HiveControl, type HiveHandle } from "./remote/hive-control.js";
 import { installOnNode } from "./remote/installer.js";
+import { statusAfterProbe, type NodeProbe } from "./monitors/node-health.js";
 import type { NodeConnection } from "./ssh/node-connection.js";
 import type { NodeConnections } from "./ssh/node-connections.js";
 
@@ -26,11 +27,16 @@ export interface WorkerEndpoint {
 
 export interface FleetOptions {
   readonly nodeHome: string;
+  /** The workers' heartbeat interval. */
+  readonly heartbeatMs?: number | undefined;
   /** Threads per worker (`--threads`); default: the worker's own choice. */
   readonly workerThreads?: number | undefined;
   readonly queenPort: () => number;
   readonly log: (message: string) => void;
 }
+
+/** How long a health check's command may take before the node counts as down. */
+const HEALTH_COMMAND_TIMEOUT_MS = 5_000;
 
 /** How long a worker may take between "ready at its hive" and its registration reaching the queen. */
 const REGISTRATION_TIMEOUT_MS = 15_000;
@@ -44,6 +50,8 @@ const nowUnix = (): number => Math.floor(Date.now() / 1000);
 export class Fleet {
   readonly hives: HiveControl;
   private readonly workerTokens = new Map<string, string>();
+  /** Nodes seen `ready`: they come back as `ready` after an outage. */
+  private readonly readyNodes = new Set<string>();
 
   constructor(
     private readonly beehives: BeehiveRegistry,
@@ -55,10 +63,84 @@ export class Fleet {
     this.hives = new HiveControl(connections, {
       nodeHome: options.nodeHome,
       queenPort: options.queenPort,
+      workerHeartbeatMs: options.heartbeatMs,
       nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),
       log: options.log,
     });
     connections.onDidConnect((connection) => this.markConnected(connection.nodeName));
+    // A dropped connection is checked at once: reconnected, or the node is marked unreachable.
+    connections.onDidDisconnect((nodeName) => {
+      const node = this.beehives.get(nodeName);
+      if (node) void this.checkNode(node);
+    });
+  }
+
+  /**
+   * One health check of a node: a cheap command over its connection (or a reconnect when it has
+   * none). A node that comes back gets its hive re-attached, so that workers' callbacks reach this
+   * queen again through the new tunnel.
+   */
+  async checkNode(node: Beehive): Promise<void> {
+    if (node.status === "ready") this.readyNodes.add(node.node_name);
+    let probe: NodeProbe = "down";
+    try {
+      const connection = this.connections.current(node.node_name) ?? (await this.connections.get(node.node_name));
+      const result = await connection.exec("true", { timeoutMs: HEALTH_COMMAND_TIMEOUT_MS });
+      probe = result.code === 0 ? "up" : "down";
+      if (probe === "down") connection.close();
+    } catch {
+      probe = "down";
+    }
+    const current = this.beehives.get(node.node_name);
+    if (!current) return;
+    let next = statusAfterProbe(current.status, probe, this.readyNodes.has(node.node_name));
+    if (next === "ready" && current.status !== "ready") {
+      try {
+        await this.hives.ensure(current);
+      } catch {
+        next = "reachable";
+      }
+    }
+    if (next !== current.status) this.beehives.updateStatus(node.node_name, next, probe === "up" ? nowUnix() : undefined);
+  }
+
+  /**
+   * After a queen restart: finds the hives still running on the nodes and registers their workers
+   * again, starting nothing. Each node on its own; an unreachable one is marked so.
+   */
+  async rediscover(): Promise<void> {
+    const nodes = this.beehives.list().filter((node) => node.status === "ready" || node.status === "reachable");
+    await Promise.all(
+      nodes.map(async (node) => {
+        try {
+          if (node.status === "ready") this.readyNodes.add(node.node_name);
+          await this.connections.get(node.node_name);
+          const hive = await this.hives.attach(node);
+          if (!hive) return;
+          for (const worker of await hive.client.listWorkers()) {
+            if (worker.state === "loading") continue;
+            if (worker.token) this.workerTokens.set(worker.id, worker.token);
+            this.workers.register(
+              {
+                worker_id: worker.id,
+                url: worker.url,
+                model_ref: worker.model_ref,
+                backend: worker.backend,
+                device: worker.device,
+                slots_total: worker.slots_total,
+                slots_available: worker.slots_available,
+                state: worker.state,
+              },
+              node.node_name,
+            );
+          }
+          this.options.log(`${node.node_name}: rediscovered its hive and ${this.workers.onNode(node.node_name).length} worker(s)`);
+        } catch (error) {
+          this.beehives.updateStatus(node.node_name, "unreachable");
+          this.options.log(`${node.node_name}: not reachable after restart (${(error as Error).message})`);
+        }
+      }),
+    );
   }
 
   /** Installs or updates rbee on a node and starts its hive; the node ends `ready`. */
@@ -73,6 +155,7 @@ export class Fleet {
       if (changed) await this.stopHiveQuietly(node);
       await this.startHive(node, progress);
       this.beehives.updateStatus(nodeName, "ready", nowUnix());
+      this.readyNodes.add(nodeName);
       return { changed };
     } catch (error) {
       this.beehives.updateStatus(nodeName, connection.alive ? "reachable" : "unreachable");
@@ -82,7 +165,14 @@ export class Fleet {
 
   /** Spawns a worker on a node, installing rbee there first if needed; resolves once it is registered. */
   async spawnWorker(
-    request: { readonly node_name: string; readonly model_ref: string; readonly backend: Backend; readonly device: number },
+    request: {
+      readonly node_name: string;
+      readonly model_ref: string;
+      readonly backend: Backend;
+      readonly device: number;
+      readonly slots?: number | undefined;
+      readonly ctx?: number | undefined;
+    },
     progress: ProgressSink,
     signal?: AbortSignal,
   ): Promise<RegisteredWorker> {
@@ -106,6 +196,8 @@ export class Fleet {
           device: request.device,
           worker_id: workerId,
           callback_token: callbackToken,
+          ...(request.slots ? { slots: request.slots } : {}),
+          ...(request.ctx ? { ctx: request.ctx } : {}),
           ...(this.options.workerThreads ? { threads: this.options.workerThreads } : {}),
         },
         signal,
@@ -149,14 +241,32 @@ export class Fleet {
     return { baseUrl: `http://127.0.0.1:${localPort}`, token };
   }
 
+  /** Asks the worker's hive whether it still runs; drops it from the registry at once if not. */
+  async forgetIfGone(worker: RegisteredWorker): Promise<void> {
+    const node = this.beehives.get(worker.node_name);
+    if (!node) return;
+    try {
+      const hive = await this.hives.attach(node);
+      const running = hive ? (await hive.client.listWorkers()).some((w) => w.id === worker.id) : false;
+      if (!running) {
+        this.workers.remove(worker.id);
+        this.workerTokens.delete(worker.id);
+        this.callbackTokens.revoke(worker.id);
+      }
+    } catch (error) {
+      this.options.log(`checking worker ${worker.id} on ${worker.node_name}: ${(error as Error).message}`);
+    }
+  }
+
   /** Stops a worker's process on its node; best effort when the node cannot be reached. */
   async stopWorker(worker: RegisteredWorker): Promise<void> {
     this.workerTokens.delete(worker.id);
     const node = this.beehives.get(worker.node_name);
     if (!node) return;
     try {
-      const hive = await this.hives.ensure(node);
-      await hive.client.stopWorker(worker.id);
+      // Attach only: a node without a running hive has no running workers either.
+      const hive = await this.hives.attach(node);
+      await hive?.client.stopWorker(worker.id);
     } catch (error) {
       this.options.log(`stopping worker ${worker.id} on ${worker.node_name}: ${(error as Error).message}`);
     }
@@ -197,6 +307,7 @@ export class Fleet {
     if (current && current.status !== "ready" && current.status !== "installing") {
       this.beehives.updateStatus(node.node_name, "ready", nowUnix());
     }
+    this.readyNodes.add(node.node_name);
     return hive;
   }
 
@@ -208,10 +319,12 @@ export class Fleet {
     }
   }
 
+  // A node known to be ready is left for checkNode, which re-attaches its hive before saying so.
   private markConnected(nodeName: string): void {
     const node = this.beehives.get(nodeName);
     if (!node) return;
-    const status = node.status === "unknown" || node.status === "unreachable" ? "reachable" : node.status;
+    const cameBack = node.status === "unknown" || node.status === "unreachable";
+    const status = cameBack && !this.readyNodes.has(nodeName) ? "reachable" : node.status;
     this.beehives.updateStatus(nodeName, status, nowUnix());
   }
 

@@ -15,7 +15,8 @@ Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
   --keep-nodes-running   leave hives and workers running when the queen stops
 
 Environment: RBEE_HOME, RBEE_TOKEN, RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the
-nodes, default ~/.rbee), RBEE_WORKER_THREADS (threads per spawned worker).`;
+nodes, default ~/.rbee), RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers'
+heartbeat, default 5000), RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000).`;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -70,6 +71,8 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       token: env.RBEE_TOKEN?.trim() || undefined,
       nodeHome: env.RBEE_NODE_HOME?.trim() || undefined,
       workerThreads: positiveInt(env.RBEE_WORKER_THREADS),
+      heartbeatMs: positiveInt(env.RBEE_HEARTBEAT_MS),
+      healthIntervalMs: positiveInt(env.RBEE_HEALTH_INTERVAL_MS),
       keepNodesRunning: flags["keep-nodes-running"],
       uiDir: join(PACKAGE_ROOT, "out", "renderer"),
       log,

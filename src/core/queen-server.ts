@@ -51,6 +51,7 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   }
   const port = (server.address() as AddressInfo).port;
   queen.setHttpPort(port);
+  queen.start();
   const baseUrl = `http://${hostPort(options.host, port)}`;
   let closing: Promise<void> | undefined;
   return {

@@ -11,6 +11,11 @@ import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
 import { Fleet } from "./fleet.js";
 import { InferenceService } from "./inference/inference-service.js";
 import { NodeConnections } from "./ssh/node-connections.js";
+import { NodeHealthMonitor } from "./monitors/node-health.js";
+import { WorkerLivenessMonitor } from "./monitors/worker-liveness.js";
+
+const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 import { queenPaths, type QueenPaths } from "./paths.js";
 import { BeehiveRegistry } from "./registry/beehive-registry.js";
 import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry.js";
@@ -35,6 +40,10 @@ export interface QueenOptions {
   readonly nodeHome?: string | undefined;
   /** Threads per worker the queen spawns (RBEE_WORKER_THREADS); default the worker's choice. */
   readonly workerThreads?: number | undefined;
+  /** The workers' heartbeat interval (RBEE_HEARTBEAT_MS); default 5 s. */
+  readonly heartbeatMs?: number | undefined;
+  /** How often each node is checked (RBEE_HEALTH_INTERVAL_MS); default 10 s. */
+  readonly healthIntervalMs?: number | undefined;
   /** Leave hives and workers running when the queen stops (`--keep-nodes-running`). */
   readonly keepNodesRunning?: boolean | undefined;
   readonly log?: ((message: string) => void) | undefined;
@@ -56,6 +65,8 @@ export class Queen {
   readonly callbackTokens = new CallbackTokens();
   readonly fleet: Fleet;
   readonly inference: InferenceService;
+  private readonly liveness: WorkerLivenessMonitor;
+  private readonly health: NodeHealthMonitor;
   private httpPort = 0;
 
   constructor(private readonly options: QueenOptions) {
@@ -71,13 +82,36 @@ export class Queen {
       timeoutMs: options.sshTimeoutMs,
       agent: options.sshAgent,
     });
+    const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.fleet = new Fleet(this.beehives, this.workers, this.callbackTokens, connections, {
       nodeHome: options.nodeHome ?? "~/.rbee",
+      heartbeatMs,
       workerThreads: options.workerThreads,
       queenPort: () => this.httpPort,
       log: options.log ?? (() => {}),
     });
-    this.inference = new InferenceService(this.beehives, this.workers, this.fleet);
+    this.liveness = new WorkerLivenessMonitor(
+      () => this.workers.list(),
+      (id) => this.workers.silentForMs(id),
+      heartbeatMs,
+      (id) => {
+        options.log?.(`worker ${id} missed its heartbeats: removing it`);
+        void this.stopWorker(id).catch(() => {});
+      },
+    );
+    this.health = new NodeHealthMonitor(
+      () => this.beehives.list(),
+      (node) => this.fleet.checkNode(node),
+      options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+    );
+    this.inference = new InferenceService(this.beehives, this.workers, this.fleet, (worker) => !this.liveness.isStale(worker.id));
+  }
+
+  /** Starts the background work: liveness and health monitors, and rediscovery of running workers. */
+  start(): void {
+    this.liveness.start();
+    this.health.start();
+    void this.fleet.rediscover();
   }
 
   /** The port the HTTP API listens on: the target of every node's callback tunnel. */
@@ -143,6 +177,8 @@ export class Queen {
 
   /** Stops the hives this queen owns (unless told to keep them) and closes the registry. */
   async close(): Promise<void> {
+    this.liveness.stop();
+    this.health.stop();
     await this.fleet.shutdown(this.options.keepNodesRunning ?? false);
     this.beehives.close();
   }

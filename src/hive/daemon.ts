@@ -101,7 +101,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   });
   const address = server.address() as AddressInfo;
   url = `http://${urlHost(address.address)}:${address.port}`;
-  const state = { pid: process.pid, port: address.port, url, version: RBEE_VERSION };
+  const state = { pid: process.pid, port: address.port, url, version: RBEE_VERSION, node_name: options.nodeName ?? null };
   writeFileSync(paths.state, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 
   let closing: Promise<void> | undefined;

@@ -259,7 +259,9 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
         case "end":
           if (wroteText) io.out("\n");
           io.err(`[${event.tokens_out} tokens, ${tokensPerSecond(event)}, ttft ${Math.round(event.ttft_ms)} ms, ${event.stop_reason}]\n`);
-          return event.stop_reason === "cancelled" && interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+          if (!interrupted) return EXIT_OK;
+          io.err("Cancelled\n");
+          return EXIT_INTERRUPTED;
         case "error":
           throw new RbeeError("INTERNAL", `${event.message} (${event.code})`);
       }

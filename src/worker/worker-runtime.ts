@@ -8,6 +8,7 @@ import {
   type WorkerReadyResponse,
   type WorkerState,
 } from "../shared/contract/index.js";
+import type { EndOfTurn } from "./chat-template.js";
 import type { Sampling } from "./generation.js";
 import type { InferenceEngine } from "./inference-engine.js";
 import { JobRegistry } from "./job-registry.js";
@@ -18,12 +19,14 @@ import type { WorkerOptions } from "./worker-options.js";
 export const DEFAULT_MAX_TOKENS = 256;
 export const DEFAULT_TEMPERATURE = 0.7;
 
-/** A slot taken for one job, with its tokenized prompt and resolved sampling. */
+/** A slot taken for one job, with its tokenized prompt (or rendered conversation) and resolved sampling. */
 export type Reservation = {
   readonly engine: InferenceEngine;
   readonly sequence: LlamaContextSequence;
   readonly promptTokens: readonly Token[];
   readonly sampling: Sampling;
+  /** The chat template's end of turn for a conversation; undefined for a raw prompt. */
+  readonly endOfTurn: EndOfTurn | undefined;
   /** Gives the slot back; safe to call more than once. */
   release(): void;
 };
@@ -109,19 +112,14 @@ export class WorkerRuntime {
   }
 
   /**
-   * Takes a free slot for `request` and tokenizes its prompt. Throws NO_CAPACITY while loading,
-   * stopping or when every slot is busy, and INVALID_REQUEST when the prompt does not fit.
+   * Takes a free slot for `request` and tokenizes its prompt, or renders its messages with the
+   * model's chat template. Throws NO_CAPACITY while loading, stopping or when every slot is busy,
+   * and INVALID_REQUEST when the prompt does not fit or the template refuses the conversation.
    */
   reserve(request: WorkerInferenceRequest): Reservation {
     const engine = this.engine;
     if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
     if (!engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
-    const prompt = request.prompt;
-    if (prompt === undefined) {
-      throw new RbeeError("INVALID_REQUEST", "This worker takes a prompt; chat messages are not supported yet", [
-        { field: "messages", message: "not supported yet" },
-      ]);
-    }
     const sequence = engine.slots.acquire();
     if (!sequence) {
       throw new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
@@ -133,11 +131,12 @@ export class WorkerRuntime {
       engine.slots.release(sequence);
     };
     try {
-      const promptTokens = this.tokenize(engine, prompt);
+      const { tokens, endOfTurn } = this.input(engine, request);
       return {
         engine,
         sequence,
-        promptTokens,
+        promptTokens: tokens,
+        endOfTurn,
         sampling: {
           maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
           temperature: request.temperature ?? DEFAULT_TEMPERATURE,
@@ -160,17 +159,29 @@ export class WorkerRuntime {
     await this.jobs.cancelAll();
   }
 
-  private tokenize(engine: InferenceEngine, prompt: string): Token[] {
+  // The tokens to evaluate: the raw prompt (with BOS when the model wants one), or the conversation
+  // as the chat template renders it (the template places BOS itself).
+  private input(engine: InferenceEngine, request: WorkerInferenceRequest): { tokens: Token[]; endOfTurn: EndOfTurn | undefined } {
     const { model } = engine;
-    const tokens = [...model.tokenize(prompt)];
-    const bos = model.tokens.bos;
-    if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+    let field: "prompt" | "messages";
+    let tokens: Token[];
+    let endOfTurn: EndOfTurn | undefined;
+    if (request.messages !== undefined) {
+      field = "messages";
+      ({ tokens, endOfTurn } = engine.chat.render(request.messages));
+    } else {
+      field = "prompt";
+      tokens = [...model.tokenize(request.prompt ?? "")];
+      const bos = model.tokens.bos;
+      if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+    }
     if (tokens.length >= engine.contextSize) {
-      throw new RbeeError("INVALID_REQUEST", `The prompt is ${tokens.length} tokens; this worker's context holds ${engine.contextSize}`, [
-        { field: "prompt", message: `too long: ${tokens.length} tokens, the context holds ${engine.contextSize}` },
+      const what = field === "prompt" ? "The prompt" : "The conversation";
+      throw new RbeeError("INVALID_REQUEST", `${what} is ${tokens.length} tokens; this worker's context holds ${engine.contextSize}`, [
+        { field, message: `too long: ${tokens.length} tokens, the context holds ${engine.contextSize}` },
       ]);
     }
-    return tokens;
+    return { tokens, endOfTurn };
   }
 
   private notify(): void {

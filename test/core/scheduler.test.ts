@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Beehive, RegisteredWorker } from "../../src/shared/contract/index.js";
-import { schedule } from "../../src/core/scheduling/scheduler.js";
+import { schedule, spawnKey } from "../../src/core/scheduling/scheduler.js";
 
 const node = (name: string, status: Beehive["status"] = "ready"): Beehive => ({
   node_name: name,
@@ -36,12 +36,22 @@ describe("schedule", () => {
     expect(schedule({ model: "tinyllama" }, [node("a")], workers)).toMatchObject({ kind: "reuse", worker: { id: "w2" } });
   });
 
-  test("prefers idle over busy, uses a busy worker's free slot before spawning, never a loading one", () => {
+  test("prefers idle over busy, uses a busy worker's free slot, never a loading one", () => {
     const busy = worker("busy", { state: "busy", slots_available: 1 });
     const loading = worker("loading", { state: "loading" });
     expect(schedule({ model: "tinyllama" }, [node("a")], [busy, worker("idle", { slots_available: 1 })])).toMatchObject({ worker: { id: "idle" } });
     expect(schedule({ model: "tinyllama" }, [node("a")], [busy, loading])).toMatchObject({ worker: { id: "busy" } });
-    expect(schedule({ model: "tinyllama" }, [node("a")], [loading])).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
+  });
+
+  test("waits instead of spawning again while workers with the model are full or loading, or one is being spawned", () => {
+    const full = worker("full", { state: "busy", slots_available: 0 });
+    const loading = worker("loading", { state: "loading" });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [full])).toMatchObject({ kind: "wait" });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [loading])).toMatchObject({ kind: "wait" });
+    expect(schedule({ model: "tinyllama" }, [node("a")], [], new Set([spawnKey("a", "tinyllama")]))).toMatchObject({ kind: "wait" });
+    // Another model, or a worker on another node than the one asked for, does not make it wait.
+    expect(schedule({ model: "other" }, [node("a")], [full], new Set([spawnKey("a", "tinyllama")]))).toMatchObject({ kind: "spawn" });
+    expect(schedule({ model: "tinyllama", node: "b" }, [node("a"), node("b")], [full])).toMatchObject({ kind: "spawn", node: { node_name: "b" } });
   });
 
   test("respects the requested node for reuse and spawn", () => {

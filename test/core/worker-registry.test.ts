@@ -77,8 +77,8 @@ describe("WorkerRegistry", () => {
       slots_available: 2,
       last_heartbeat_unix: 9,
     });
-    registry.setState("w1", "idle");
-    expect(registry.get("w1")?.state).toBe("idle");
+    registry.book("w1", "idle", 1);
+    expect(registry.get("w1")).toMatchObject({ state: "idle", slots_available: 1, last_heartbeat_unix: 9 });
     expect(codeOf(() => registry.update({ worker_id: "nope" }))).toBe("WORKER_NOT_FOUND");
     expect(codeOf(() => registry.heartbeat({ worker_id: "nope" }))).toBe("WORKER_NOT_FOUND");
   });
@@ -91,7 +91,7 @@ describe("WorkerRegistry", () => {
     registry.register(request("w1"), "mac"); // repeat: none
     registry.heartbeat({ worker_id: "w1" }); // same slots: none
     registry.update({ worker_id: "w1", state: "busy" }); // 2
-    registry.setState("w1", "busy"); // same: none
+    registry.book("w1", "busy", 2); // same: none
     registry.remove("w1"); // 3
     expect(changes).toBe(3);
   });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from "node:net";
 import { userInfo, tmpdir } from "node:os";
 import { join } from "node:path";
+import { descendants } from "./listening-sockets.js";
 
 /** A real OpenSSH server on loopback, owned by one test file. */
 export interface Sshd {
@@ -18,6 +19,8 @@ export interface Sshd {
   rotateHostKey(): Promise<void>;
   /** Stops the server; `start()` brings it back on the same port with the same keys. */
   stop(): Promise<void>;
+  /** Stops the server and cuts every open session, as when the machine drops off the network. */
+  cut(): Promise<void>;
   start(): Promise<void>;
   /** Stops it and removes its files. */
   dispose(): Promise<void>;
@@ -112,7 +115,20 @@ export async function startSshd(): Promise<Sshd> {
     });
   };
   await start();
+  const cut = async (): Promise<void> => {
+    const pid = child?.pid;
+    const sessions = pid === undefined ? [] : descendants(pid);
+    await stop();
+    for (const session of sessions) {
+      try {
+        process.kill(session, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
   return {
+    cut,
     host: "127.0.0.1",
     port,
     user,

@@ -8,6 +8,8 @@ import { errorHandler } from "./errors.js";
 import { beehiveRoutes } from "./routes/beehives.js";
 import { eventRoutes } from "./routes/events.js";
 import { inferenceRoutes } from "./routes/inference.js";
+import { openAiRoutes } from "./routes/openai.js";
+import { sshConfigRoutes } from "./routes/ssh-config.js";
 import { workerCallbackRoutes, workerRoutes } from "./routes/workers.js";
 
 export interface HttpAppOptions {
@@ -30,6 +32,7 @@ export function createHttpApp(queen: Queen, options: HttpAppOptions): Express {
     res.setHeader("Referrer-Policy", "no-referrer");
     next();
   });
+  app.use(openAiRoutes(queen, options.log));
   app.use(express.json({ limit: "1mb" }));
 
   app.get("/health", (_req, res) => {
@@ -40,6 +43,7 @@ export function createHttpApp(queen: Queen, options: HttpAppOptions): Express {
   const user = requireAuth(queen, { allowWorkers: false });
   const userOrWorker = requireAuth(queen, { allowWorkers: true });
   app.use("/v2/registry/beehives", user, beehiveRoutes(queen));
+  app.use("/v2/registry/ssh-config", user, sshConfigRoutes());
   app.use("/v1/workers", (req, res, next) => {
     const callback = req.method === "POST" && ["/register", "/update", "/heartbeat"].includes(req.path);
     (callback ? userOrWorker : user)(req, res, next);

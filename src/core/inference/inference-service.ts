@@ -10,9 +10,13 @@ import { sseData } from "../../shared/sse.js";
 import type { Fleet, WorkerEndpoint } from "../fleet.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
-import { schedule } from "../scheduling/scheduler.js";
+import { schedule, spawnKey } from "../scheduling/scheduler.js";
+import { Emitter } from "../../shared/emitter.js";
 
 type ParsedInference = z.output<typeof InferenceRequest>;
+
+/** How long a request waits for a busy model's slot before it gives up with NO_CAPACITY. */
+const QUEUE_TIMEOUT_MS = 5 * 60_000;
 
 interface RunningJob {
   readonly worker: RegisteredWorker;
@@ -26,32 +30,42 @@ interface RunningJob {
  */
 export class InferenceService {
   private readonly jobs = new Map<string, RunningJob>();
+  private readonly spawning = new Set<string>();
+  private readonly spawnsChanged = new Emitter<void>();
 
   constructor(
     private readonly beehives: BeehiveRegistry,
     private readonly workers: WorkerRegistry,
     private readonly fleet: Fleet,
+    /** Workers that may get new work (not stale). */
+    private readonly usable: (worker: RegisteredWorker) => boolean = () => true,
   ) {}
 
   /** Streams one request's events to `send`; never throws once streaming (errors become `error` events). */
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
     let worker: RegisteredWorker;
     try {
-      worker = await this.place(request, send, signal);
+      worker = await this.acquire(request, send, signal);
     } catch (error) {
-      send(errorEvent(error));
+      if (!signal.aborted) send(errorEvent(error));
       return;
     }
     const jobId = `job-${randomBytes(6).toString("hex")}`;
     const job: RunningJob = { worker };
     this.jobs.set(jobId, job);
-    this.reserveSlot(worker.id);
     try {
       job.endpoint = await this.fleet.endpoint(worker);
       await this.relay(job.endpoint, jobId, worker, request, send, signal);
     } catch (error) {
-      if (signal.aborted) await this.cancelOnWorker(job, jobId);
-      else send(errorEvent(error instanceof RbeeError ? error : workerLost(worker, error)));
+      if (signal.aborted) {
+        await this.cancelOnWorker(job, jobId);
+      } else if (error instanceof RbeeError) {
+        send(errorEvent(error));
+      } else {
+        send(errorEvent(workerLost(worker, error)));
+        // The worker may have died: find out now rather than at the heartbeat timeout.
+        void this.fleet.forgetIfGone(worker);
+      }
     } finally {
       this.jobs.delete(jobId);
       this.releaseSlot(worker.id);
@@ -65,20 +79,75 @@ export class InferenceService {
     await this.cancelOnWorker(job, jobId);
   }
 
-  private async place(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<RegisteredWorker> {
-    const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), this.workers.list());
-    switch (decision.kind) {
-      case "reuse":
-        return decision.worker;
-      case "spawn":
-        return this.fleet.spawnWorker(
-          { node_name: decision.node.node_name, model_ref: request.model, backend: "cpu", device: 0 },
-          (progress) => send({ type: "progress", ...progress }),
-          signal,
-        );
-      case "none":
-        throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
+  /**
+   * Finds or makes a worker for the request and books one of its slots. While every worker with
+   * the model is busy, loading or being spawned, the request queues (up to QUEUE_TIMEOUT_MS) instead
+   * of spawning more: one spawn per model and node at a time.
+   */
+  private async acquire(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<RegisteredWorker> {
+    const deadline = Date.now() + QUEUE_TIMEOUT_MS;
+    let told = false;
+    for (;;) {
+      if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
+      const workers = this.workers.list().filter(this.usable);
+      const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), workers, this.spawning);
+      switch (decision.kind) {
+        case "reuse":
+          // Booked in the same tick as the decision, so no other request can take the same slot.
+          this.reserveSlot(decision.worker.id);
+          return this.workers.require(decision.worker.id);
+        case "none":
+          throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
+        case "spawn":
+          await this.spawnFor(decision.node.node_name, request.model, send, signal);
+          break;
+        case "wait":
+          if (!told) {
+            send({ type: "progress", stage: "loading", message: `${decision.reason}: waiting for a free slot` });
+            told = true;
+          }
+          await this.nextChange(signal, deadline, decision.reason);
+          break;
+      }
     }
+  }
+
+  private async spawnFor(nodeName: string, model: string, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
+    const key = spawnKey(nodeName, model);
+    this.spawning.add(key);
+    try {
+      await this.fleet.spawnWorker(
+        { node_name: nodeName, model_ref: model, backend: "cpu", device: 0 },
+        (progress) => send({ type: "progress", ...progress }),
+        signal,
+      );
+    } finally {
+      this.spawning.delete(key);
+      this.spawnsChanged.fire();
+    }
+  }
+
+  /** Resolves at the next change of workers or spawns; NO_CAPACITY past the deadline. */
+  private nextChange(signal: AbortSignal, deadline: number, reason: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cleanUp = (): void => {
+        disposeWorkers();
+        disposeSpawns();
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+      };
+      const done = (): void => {
+        cleanUp();
+        resolve();
+      };
+      const disposeWorkers = this.workers.onDidChange(done);
+      const disposeSpawns = this.spawnsChanged.on(done);
+      signal.addEventListener("abort", done);
+      const timer = setTimeout(() => {
+        cleanUp();
+        reject(new RbeeError("NO_CAPACITY", `${reason} for ${Math.round(QUEUE_TIMEOUT_MS / 1000)} s; try again later or spawn another worker`));
+      }, Math.max(0, deadline - Date.now()));
+    });
   }
 
   private async relay(
@@ -142,14 +211,14 @@ export class InferenceService {
   private reserveSlot(workerId: string): void {
     const worker = this.workers.get(workerId);
     if (!worker) return;
-    this.workers.update({ worker_id: workerId, state: "busy", slots_available: Math.max(0, worker.slots_available - 1) });
+    this.workers.book(workerId, "busy", worker.slots_available - 1);
   }
 
   private releaseSlot(workerId: string): void {
     const worker = this.workers.get(workerId);
     if (!worker) return;
     const slots = Math.min(worker.slots_total, worker.slots_available + 1);
-    this.workers.update({ worker_id: workerId, state: slots === worker.slots_total ? "idle" : "busy", slots_available: slots });
+    this.workers.book(workerId, slots === worker.slots_total ? "idle" : "busy", slots);
   }
 }
 

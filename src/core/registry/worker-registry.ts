@@ -16,9 +16,14 @@ const nowUnix = (): number => Math.floor(Date.now() / 1000);
 /** The in-memory registry of live workers, keyed by worker id. Rebuilt from the hives after a restart. */
 export class WorkerRegistry {
   private readonly workers = new Map<string, RegisteredWorker>();
+  /** When each worker was last heard of, in ms (the contract's field is whole seconds). */
+  private readonly seenMs = new Map<string, number>();
   private readonly changed = new Emitter<void>();
 
-  constructor(private readonly clock: () => number = nowUnix) {}
+  constructor(
+    private readonly clock: () => number = nowUnix,
+    private readonly clockMs: () => number = Date.now,
+  ) {}
 
   /** Fires after every change; read the new state with `list()`. */
   readonly onDidChange = (listener: () => void) => this.changed.on(listener);
@@ -49,6 +54,7 @@ export class WorkerRegistry {
       last_heartbeat_unix: this.clock(),
     };
     this.workers.set(worker.id, worker);
+    this.seenMs.set(worker.id, this.clockMs());
     const outcome: RegisterOutcome = !existing ? "created" : sameData(existing, worker) ? "unchanged" : "updated";
     if (outcome !== "unchanged") this.notify();
     return outcome;
@@ -64,6 +70,7 @@ export class WorkerRegistry {
       last_heartbeat_unix: this.clock(),
     };
     this.workers.set(next.id, next);
+    this.seenMs.set(next.id, this.clockMs());
     if (next.state !== worker.state || next.slots_available !== worker.slots_available) this.notify();
     return next;
   }
@@ -74,15 +81,21 @@ export class WorkerRegistry {
     const slots = clampSlots(request.slots_available ?? worker.slots_available, worker.slots_total);
     const next: RegisteredWorker = { ...worker, slots_available: slots, last_heartbeat_unix: this.clock() };
     this.workers.set(next.id, next);
+    this.seenMs.set(next.id, this.clockMs());
     if (slots !== worker.slots_available) this.notify();
     return next;
   }
 
-  /** Sets a worker's state, as the queen sees it when it routes work there. */
-  setState(workerId: string, state: WorkerState): void {
+  /**
+   * The queen's own booking of a worker's slots when it routes work there; unlike `update`, this
+   * is not news from the worker, so it does not count as a sign of life.
+   */
+  book(workerId: string, state: WorkerState, slotsAvailable: number): void {
     const worker = this.workers.get(workerId);
-    if (!worker || worker.state === state) return;
-    this.workers.set(workerId, { ...worker, state });
+    if (!worker) return;
+    const slots = clampSlots(slotsAvailable, worker.slots_total);
+    if (worker.state === state && worker.slots_available === slots) return;
+    this.workers.set(workerId, { ...worker, state, slots_available: slots });
     this.notify();
   }
 
@@ -106,7 +119,14 @@ export class WorkerRegistry {
     return this.list().filter((worker) => worker.node_name === nodeName);
   }
 
+  /** Milliseconds since the worker last registered, updated or sent a heartbeat. */
+  silentForMs(workerId: string): number {
+    const seen = this.seenMs.get(workerId);
+    return seen === undefined ? Number.POSITIVE_INFINITY : this.clockMs() - seen;
+  }
+
   remove(workerId: string): boolean {
+    this.seenMs.delete(workerId);
     const removed = this.workers.delete(workerId);
     if (removed) this.notify();
     return removed;

@@ -3,7 +3,7 @@ import { RBEE_VERSION, RbeeError, type Beehive } from "../../shared/contract/ind
 import type { NodeConnection } from "../ssh/node-connection.js";
 import type { NodeConnections } from "../ssh/node-connections.js";
 import { HiveClient } from "./hive-client.js";
-import { EXIT_HIVE_FAILED, EXIT_NOT_INSTALLED, hiveStartScript, hiveStopScript } from "./remote-scripts.js";
+import { EXIT_HIVE_FAILED, EXIT_NOT_INSTALLED, EXIT_NO_HIVE, hiveStartScript, hiveStopScript } from "./remote-scripts.js";
 
 /** A node's running hive as the queen reaches it. */
 export interface HiveHandle {
@@ -13,13 +13,20 @@ export interface HiveHandle {
   readonly port: number;
 }
 
-const HiveState = z.object({ pid: z.number().int(), port: z.number().int(), version: z.string() });
+const HiveState = z.object({
+  pid: z.number().int(),
+  port: z.number().int(),
+  version: z.string(),
+  node_name: z.string().nullable().optional(),
+});
 
 export interface HiveControlOptions {
   /** The node's RBEE_HOME (default `~/.rbee`). */
   readonly nodeHome: string;
   /** The queen's own HTTP port on this machine (the target of the callback tunnel). */
   readonly queenPort: () => number;
+  /** The heartbeat interval of the workers, passed to each hive at start. */
+  readonly workerHeartbeatMs?: number | undefined;
   /** The token a node's hive relays worker callbacks with. */
   readonly nodeToken: (nodeName: string) => string;
   readonly log: (message: string) => void;
@@ -42,19 +49,17 @@ export class HiveControl {
 
   /** The node's hive, started if needed. NOT_INSTALLED when the programs are missing there. */
   ensure(node: Beehive): Promise<HiveHandle> {
-    let handle = this.handles.get(node.node_name);
-    if (!handle) {
-      handle = this.open(node);
-      this.handles.set(node.node_name, handle);
-      handle.then(
-        (opened) =>
-          opened.connection.onDidClose(() => {
-            if (this.handles.get(node.node_name) === handle) this.handles.delete(node.node_name);
-          }),
-        () => this.handles.delete(node.node_name),
-      );
+    return this.track(node, () => this.open(node));
+  }
+
+  /** The node's hive if one already runs there (nothing is started); undefined when none does. */
+  async attach(node: Beehive): Promise<HiveHandle | undefined> {
+    try {
+      return await this.track(node, () => this.open(node, false, false));
+    } catch (error) {
+      if (error instanceof RbeeError && error.code === "NOT_INSTALLED") return undefined;
+      throw error;
     }
-    return handle;
   }
 
   /** The hive handle if one is open, without connecting. */
@@ -76,7 +81,20 @@ export class HiveControl {
     this.handles.delete(nodeName);
   }
 
-  private async open(node: Beehive, replacing = false): Promise<HiveHandle> {
+  /** One handle per node, shared by concurrent callers, forgotten when it fails or its connection closes. */
+  private track(node: Beehive, opener: () => Promise<HiveHandle>): Promise<HiveHandle> {
+    const existing = this.handles.get(node.node_name);
+    if (existing) return existing;
+    const handle = opener();
+    this.handles.set(node.node_name, handle);
+    const forget = (): void => {
+      if (this.handles.get(node.node_name) === handle) this.handles.delete(node.node_name);
+    };
+    handle.then((opened) => opened.connection.onDidClose(forget), forget);
+    return handle;
+  }
+
+  private async open(node: Beehive, replacing = false, start = true): Promise<HiveHandle> {
     const connection = await this.connections.get(node.node_name);
     const remotePort = await connection.remotePortFor(this.options.queenPort());
     const callbackUrl = `http://127.0.0.1:${remotePort}`;
@@ -88,9 +106,11 @@ export class HiveControl {
         nodeName: node.node_name,
         callbackUrl,
         callbackToken,
+        start,
+        ...(this.options.workerHeartbeatMs ? { workerHeartbeatMs: this.options.workerHeartbeatMs } : {}),
       }),
     );
-    if (result.code === EXIT_NOT_INSTALLED) {
+    if (result.code === EXIT_NOT_INSTALLED || result.code === EXIT_NO_HIVE) {
       throw new RbeeError("NOT_INSTALLED", `rbee is not installed on ${node.node_name}: run setup install first`);
     }
     if (result.code !== 0) {
@@ -102,6 +122,10 @@ export class HiveControl {
     const token = tokenLine.trim();
     if (!state.success || token.length < 32) {
       throw new RbeeError("WORKER_FAILED", `rbee-hive on ${node.node_name} left an unreadable state file`);
+    }
+    if (!start && state.data.node_name && state.data.node_name !== node.node_name) {
+      // Another registry entry for the same machine owns this hive: not this node's to adopt.
+      throw new RbeeError("NOT_INSTALLED", `The hive there belongs to node "${state.data.node_name}"`);
     }
     if (state.data.version !== RBEE_VERSION && !replacing) {
       this.options.log(`${node.node_name}: replacing rbee-hive ${state.data.version} with ${RBEE_VERSION}`);

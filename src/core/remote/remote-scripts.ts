@@ -14,6 +14,8 @@ export const EXIT_NO_GIT = 21;
 export const EXIT_NOT_INSTALLED = 30;
 /** Exit code of the hive start script when the hive did not come up. */
 export const EXIT_HIVE_FAILED = 31;
+/** Exit code of the hive script in attach-only mode when no hive runs. */
+export const EXIT_NO_HIVE = 32;
 
 // Non-interactive SSH sessions often miss the user's PATH additions (nvm, Homebrew, ~/.local).
 const PATH_PRELUDE = `PATH="$HOME/.local/bin:/usr/local/bin:/opt/homebrew/bin:$PATH"; export PATH; [ -s "$HOME/.nvm/nvm.sh" ] && . "$HOME/.nvm/nvm.sh" >/dev/null 2>&1; true`;
@@ -62,7 +64,12 @@ export function hiveStartScript(options: {
   readonly nodeName: string;
   readonly callbackUrl: string;
   readonly callbackToken: string;
+  /** False: only report a running hive, never start one (rediscovery after a queen restart). */
+  readonly start?: boolean;
+  /** The heartbeat interval the hive gives its workers. */
+  readonly workerHeartbeatMs?: number;
 }): string {
+  const heartbeat = options.workerHeartbeatMs ? ` --worker-heartbeat-ms ${Math.round(options.workerHeartbeatMs)}` : "";
   return [
     PATH_PRELUDE,
     `home=${shellPath(options.nodeHome)}`,
@@ -76,9 +83,10 @@ export function hiveStartScript(options: {
     `  if [ -n "$pid" ] && is_hive "$pid"; then print_state; exit 0; fi`,
     `  rm -f "$state"`,
     `fi`,
+    ...(options.start === false ? [`exit ${EXIT_NO_HIVE}`] : []),
     `[ -f "$dir/dist/bin/rbee-hive.js" ] || { echo "rbee is not installed in ${escapeEcho(options.installPath)}" >&2; exit ${EXIT_NOT_INSTALLED}; }`,
     `cd "$dir"`,
-    `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN=${shellQuote(options.callbackToken)} nohup node dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
+    `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN=${shellQuote(options.callbackToken)} nohup node dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)}${heartbeat} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
     `hive=$!`,
     `i=0`,
     `while [ ! -s "$state" ]; do`,

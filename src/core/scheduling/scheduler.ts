@@ -6,36 +6,49 @@ export interface Placement {
   readonly node?: string | undefined;
 }
 
-/** The scheduler's answer: reuse a worker, spawn on a node, or why neither is possible. */
+/** The scheduler's answer: reuse a worker, wait for one, spawn on a node, or why none is possible. */
 export type Decision =
   | { readonly kind: "reuse"; readonly worker: RegisteredWorker }
+  | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "spawn"; readonly node: Beehive }
   | { readonly kind: "none"; readonly reason: string };
+
+/** Key of an in-flight spawn: one model on one node. */
+export function spawnKey(nodeName: string, model: string): string {
+  return `${nodeName}\u0000${model}`;
+}
 
 const SPAWNABLE: readonly NodeStatus[] = ["ready", "reachable"];
 
 /**
  * Where a request runs, as a pure function of the registries' snapshot: an idle worker with the
  * model (on the requested node if any) with the most free slots; else a busy one that still has a
- * free slot; else a spawn on the requested node, or on the best node (ready before reachable, then
- * the fewest busy slots, then the fewest workers, then by name for a stable answer).
+ * free slot. When workers with the model exist but are all full or loading, or one is being spawned,
+ * the request waits for a slot rather than starting a spawn storm. Otherwise it spawns on the
+ * requested node, or on the best node (ready before reachable, then the fewest busy slots, then the
+ * fewest workers, then by name for a stable answer).
  */
 export function schedule(
   placement: Placement,
   nodes: readonly Beehive[],
   workers: readonly RegisteredWorker[],
+  spawning: ReadonlySet<string> = new Set(),
 ): Decision {
-  const candidates = workers.filter(
-    (w) =>
-      w.model_ref === placement.model &&
-      (placement.node === undefined || w.node_name === placement.node) &&
-      w.state !== "loading" &&
-      w.slots_available > 0,
+  const withModel = workers.filter(
+    (w) => w.model_ref === placement.model && (placement.node === undefined || w.node_name === placement.node),
   );
+  const candidates = withModel.filter((w) => w.state !== "loading" && w.slots_available > 0);
   const best = [...candidates].sort(
     (a, b) => stateRank(a) - stateRank(b) || b.slots_available - a.slots_available || a.id.localeCompare(b.id),
   )[0];
   if (best) return { kind: "reuse", worker: best };
+  const pending = [...spawning].some((key) => {
+    const [node, model] = key.split("\u0000");
+    return model === placement.model && (placement.node === undefined || node === placement.node);
+  });
+  if (withModel.length > 0 || pending) {
+    return { kind: "wait", reason: `Every worker with ${placement.model} is busy or still loading` };
+  }
 
   if (placement.node !== undefined) {
     const node = nodes.find((n) => n.node_name === placement.node);

@@ -10,10 +10,11 @@ export interface ExecResult {
   readonly code: number;
 }
 
-/** Receives a remote command's output as it arrives. */
+/** Receives a remote command's output as it arrives; `timeoutMs` bounds the whole command. */
 export interface ExecListener {
   readonly onStdout?: (text: string) => void;
   readonly onStderr?: (text: string) => void;
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -57,6 +58,13 @@ export class NodeConnection {
         }
         const stdout: string[] = [];
         const stderr: string[] = [];
+        const timer =
+          listener.timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                stream.close();
+                reject(new RbeeError("SSH_FAILED", `SSH command on ${this.nodeName} timed out after ${listener.timeoutMs} ms`));
+              }, listener.timeoutMs);
         stream.setEncoding("utf8");
         stream.stderr.setEncoding("utf8");
         stream.on("data", (text: string) => {
@@ -68,6 +76,7 @@ export class NodeConnection {
           listener.onStderr?.(text);
         });
         stream.on("close", (code: number | null) => {
+          clearTimeout(timer);
           resolve({ stdout: stdout.join(""), stderr: stderr.join(""), code: code ?? -1 });
         });
       });

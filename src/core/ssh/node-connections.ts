@@ -4,7 +4,7 @@ import { NodeConnection } from "./node-connection.js";
 import { connectSsh, type SshConnectOptions, type SshTarget } from "./ssh-connect.js";
 
 const BACKOFF_START_MS = 1_000;
-const BACKOFF_MAX_MS = 30_000;
+const BACKOFF_MAX_MS = 10_000;
 
 interface Slot {
   connection?: NodeConnection;
@@ -52,8 +52,10 @@ export class NodeConnections {
 
   /** Closes and forgets a node's connection (node removed). */
   drop(nodeName: string): void {
-    this.slots.get(nodeName)?.connection?.close();
+    const connection = this.slots.get(nodeName)?.connection;
+    // Forgotten first, so that closing on purpose is not reported as a lost node.
     this.slots.delete(nodeName);
+    connection?.close();
   }
 
   closeAll(): void {

@@ -94,6 +94,10 @@ export const SpawnWorkerRequest = z.strictObject({
   model_ref: ModelRef,
   backend: Backend.default("cpu"),
   device: z.number().int().min(0).default(0),
+  /** Parallel sequences (requests served at once); default 1. */
+  slots: z.number().int().min(1).max(64).optional(),
+  /** Context length per slot; default the worker's choice. */
+  ctx: z.number().int().min(16).max(1_048_576).optional(),
 });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
 

@@ -1,0 +1,141 @@
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { RbeeError } from "../../../shared/contract/index.js";
+import { MODEL_ALIASES } from "../../../hive/models/aliases.js";
+import { parseChatCompletionRequest, toInferenceRequest } from "../../openai/chat-request.js";
+import { ChatCompletionCollector, ChatStreamTranslator } from "../../openai/chat-response.js";
+import { listModels, assertKnownModel } from "../../openai/models.js";
+import { toOpenAiError, type OpenAiErrorAnswer } from "../../openai/openai-error.js";
+import type { Queen } from "../../queen.js";
+import { requireAuth } from "../auth.js";
+import { toRbeeError } from "../errors.js";
+
+const PATHS = ["/v1/models", "/v1/chat/completions"];
+
+function sendError(res: Response, error: OpenAiErrorAnswer): void {
+  res.status(error.status).json(error.body);
+}
+
+/** Aborts when the client goes away before the answer is complete. */
+function clientGone(res: Response): AbortSignal {
+  const abort = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return abort.signal;
+}
+
+/**
+ * The OpenAI-compatible API (SPEC §3): `GET /v1/models`, `GET /v1/models/{model}` and
+ * `POST /v1/chat/completions` (streaming or not), run through the same InferenceService as
+ * `/v1/inference`. The queen token is the API key. Mounted before the app's own body parser so that
+ * every error here, even an unreadable body or a missing token, has OpenAI's error shape.
+ */
+export function openAiRoutes(queen: Queen, log: (message: string) => void): Router {
+  const router = Router();
+  router.use(PATHS, requireAuth(queen, { allowWorkers: false }), express.json({ limit: "1mb" }));
+
+  router.get("/v1/models", (_req, res) => {
+    res.json(listModels(MODEL_ALIASES, queen.workers.list()));
+  });
+
+  router.get("/v1/models/*model", (req, res) => {
+    const segments = (req.params as { model?: string | string[] }).model;
+    const id = Array.isArray(segments) ? segments.join("/") : (segments ?? "");
+    const model = listModels(MODEL_ALIASES, queen.workers.list()).data.find((entry) => entry.id === id);
+    if (!model) throw new RbeeError("MODEL_NOT_FOUND", `The model '${id}' is neither in the catalog nor on a live worker`);
+    res.json(model);
+  });
+
+  router.post("/v1/chat/completions", async (req, res) => {
+    const request = parseChatCompletionRequest(req.body);
+    const inference = toInferenceRequest(request);
+    assertKnownModel(inference.model, queen.workers.list());
+    const signal = clientGone(res);
+    if (request.stream === true) {
+      await streamChatCompletion(queen, res, inference, new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true), signal);
+      return;
+    }
+    const collector = new ChatCompletionCollector(request.model);
+    await queen.inference.run(inference, (event) => collector.push(event), signal);
+    if (signal.aborted) return;
+    const outcome = collector.result();
+    if (outcome.kind === "completion") res.json(outcome.completion);
+    else sendError(res, outcome.error);
+  });
+
+  router.all(["/v1/models", "/v1/models/*model", "/v1/chat/completions"], (req) => {
+    throw new RbeeError("ROUTE_NOT_FOUND", `Unknown request URL: ${req.method} ${req.originalUrl.split("?")[0]}`);
+  });
+
+  router.use(PATHS, (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const rbeeError = toRbeeError(error);
+    if (rbeeError.code === "INTERNAL") log(`${req.method} ${req.originalUrl}: ${(error as Error)?.stack ?? String(error)}`);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendError(res, toOpenAiError(rbeeError));
+  });
+  return router;
+}
+
+/**
+ * Streams a chat completion as OpenAI does: `data: {chunk}` lines ending with `data: [DONE]`. The
+ * answer's status waits for the first event, so that a request refused at once (no capacity, no
+ * node) gets its HTTP error status; once streaming, cold-start progress goes out as SSE comments and
+ * a later error as a `data: {"error": …}` line, which OpenAI clients raise.
+ */
+async function streamChatCompletion(
+  queen: Queen,
+  res: Response,
+  inference: ReturnType<typeof toInferenceRequest>,
+  translator: ChatStreamTranslator,
+  signal: AbortSignal,
+): Promise<void> {
+  let open = false;
+  let failed = false;
+  const openStream = (): void => {
+    if (open) return;
+    open = true;
+    res.status(200);
+    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
+    res.setHeader("Cache-Control", "no-cache, no-transform");
+    res.setHeader("Connection", "keep-alive");
+    res.setHeader("X-Accel-Buffering", "no");
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+  };
+  const write = (text: string): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(text);
+  };
+  await queen.inference.run(
+    inference,
+    (event) => {
+      for (const output of translator.push(event)) {
+        switch (output.kind) {
+          case "comment":
+            openStream();
+            write(`: ${output.text.replace(/[\r\n]+/g, " ")}\n\n`);
+            break;
+          case "chunk":
+            openStream();
+            write(`data: ${JSON.stringify(output.chunk)}\n\n`);
+            break;
+          case "error":
+            if (failed) break;
+            failed = true;
+            if (open) write(`data: ${JSON.stringify(output.error.body)}\n\n`);
+            else sendError(res, output.error);
+            break;
+        }
+      }
+    },
+    signal,
+  );
+  if (signal.aborted || res.writableEnded) return;
+  if (!open) {
+    sendError(res, toOpenAiError(new RbeeError("WORKER_FAILED", "The answer ended before the worker started it")));
+    return;
+  }
+  res.end(failed ? undefined : "data: [DONE]\n\n");
+}

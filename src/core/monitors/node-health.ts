@@ -1,0 +1,52 @@
+import type { Beehive, NodeStatus } from "../../shared/contract/index.js";
+
+/** What one health check found. */
+export type NodeProbe = "up" | "down";
+
+/** The status a node should have after a probe, given the status it had (pure). */
+export function statusAfterProbe(current: NodeStatus, probe: NodeProbe, wasReady: boolean): NodeStatus {
+  if (current === "installing") return current;
+  if (probe === "down") return current === "unknown" ? "unknown" : "unreachable";
+  if (current === "unreachable" || current === "unknown") return wasReady ? "ready" : "reachable";
+  return current;
+}
+
+/** Nodes a health round looks at: every node the user has connected to at least once. */
+export function nodesToWatch(nodes: readonly Beehive[]): Beehive[] {
+  return nodes.filter((node) => node.status !== "unknown" && node.status !== "installing");
+}
+
+/**
+ * Checks every watched node once per interval, each on its own (one slow node never delays
+ * another), with a cheap command over its existing SSH connection or a reconnect when it has none.
+ */
+export class NodeHealthMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly nodes: () => readonly Beehive[],
+    private readonly probe: (node: Beehive) => Promise<void>,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.round(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  round(): void {
+    for (const node of nodesToWatch(this.nodes())) {
+      if (this.inFlight.has(node.node_name)) continue;
+      this.inFlight.add(node.node_name);
+      void this.probe(node)
+        .catch(() => {})
+        .finally(() => this.inFlight.delete(node.node_name));
+    }
+  }
+}
