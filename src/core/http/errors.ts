@@ -23,5 +23,10 @@ export function toRbeeError(error: unknown): RbeeError {
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new RbeeError("INVALID_REQUEST", "Request body must be UTF-8 JSON");
   }
+  // Express's own 4xx, e.g. a path parameter that is not valid percent-encoding.
+  const status = (error as { status?: unknown })?.status;
+  if (error instanceof URIError || (typeof status === "number" && status >= 400 && status < 500)) {
+    return new RbeeError("INVALID_REQUEST", "Malformed request (the URL or body cannot be decoded)");
+  }
   return new RbeeError("INTERNAL", "Internal error: see the queen log");
 }
