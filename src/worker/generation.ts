@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import type { EndEvent, StopReason, TokenEvent } from "../shared/contract/index.js";
+import { NO_END_OF_TURN, type EndOfTurn } from "./chat-template.js";
 import { StopDetector } from "./stop-detector.js";
 import { TokenTextDecoder, type TextDetokenizer } from "./token-text-decoder.js";
 
@@ -13,12 +14,14 @@ export type Sampling = {
   readonly stop: readonly string[];
 };
 
-/** One raw completion to run on one context sequence. */
+/** One completion of a prompt or of a rendered conversation, to run on one context sequence. */
 export type GenerationJob = {
   readonly sequence: LlamaContextSequence;
   readonly detokenizer: TextDetokenizer;
   readonly promptTokens: readonly Token[];
   readonly sampling: Sampling;
+  /** The chat template's end-of-turn triggers; none for a raw completion. */
+  readonly endOfTurn?: EndOfTurn;
   readonly signal: AbortSignal;
   /** When the job was accepted (performance.now()): ttft and decode time count from here. */
   readonly startedAt: number;
@@ -29,23 +32,35 @@ function elapsed(since: number): number {
 }
 
 /**
- * Runs a raw completion of the prompt and reports one token event per generated token, then
- * answers the `end` event. Stops on max_tokens, the model's end-of-generation token, a stop string
- * (which is not shown) or the abort signal (`cancelled`). Text held back because it might begin a
- * stop string, or ends inside a character, is released with a later token: at the last token for
- * max_tokens, or in one extra token event when the model ends the generation itself.
+ * Runs a completion of the prompt tokens and reports one token event per generated token, then
+ * answers the `end` event. Stops on max_tokens, the model's end-of-generation token or the chat
+ * template's end of turn (`eos`), a stop string (`stop`; neither is shown) or the abort signal
+ * (`cancelled`). Text held back because it might begin a stop string or an end of turn, or ends
+ * inside a character, is released with a later token: at the last token for max_tokens, or in one
+ * extra token event when the model ends the generation itself.
  */
 export async function runGeneration(job: GenerationJob, onToken: (event: TokenEvent) => void): Promise<EndEvent> {
   const { sequence, sampling, signal } = job;
+  const endOfTurn = job.endOfTurn ?? NO_END_OF_TURN;
   const decoder = new TokenTextDecoder(job.detokenizer, job.promptTokens);
-  const stops = new StopDetector(sampling.stop);
+  const stops = new StopDetector([...sampling.stop, ...endOfTurn.texts]);
+  const endsTurn = new Set(endOfTurn.texts);
+  const marks = new Set(endOfTurn.marks.values());
+  // A special token of an end-of-turn trigger enters the text as its mark; a mark that did not
+  // complete a trigger is not shown.
+  const piece = (token: Token): string => {
+    const mark = endOfTurn.marks.get(token);
+    return mark === undefined ? decoder.push(token) : decoder.flush() + mark;
+  };
+  const unmarked = (text: string): string => (marks.size === 0 ? text : [...text].filter((char) => !marks.has(char)).join(""));
+  const stopReason = (): StopReason => (endsTurn.has(stops.matched ?? "") ? "eos" : "stop");
   let index = 0;
   let firstTokenAt: number | undefined;
-  let reason: StopReason = "eos";
+  let reason: StopReason | undefined;
 
   const emit = (text: string): void => {
     firstTokenAt ??= elapsed(job.startedAt);
-    onToken({ type: "token", t: text, i: index });
+    onToken({ type: "token", t: unmarked(text), i: index });
     index += 1;
   };
 
@@ -64,14 +79,14 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
         break;
       }
       const last = index + 1 >= sampling.maxTokens;
-      let text = stops.push(decoder.push(token));
+      let text = stops.push(piece(token));
       if (last && !stops.stopped) {
         text += stops.push(decoder.flush());
         text += stops.flush();
       }
       emit(text);
       if (stops.stopped) {
-        reason = "stop";
+        reason = stopReason();
         break;
       }
       if (last) {
@@ -79,10 +94,11 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
         break;
       }
     }
-    if (reason === "eos" && signal.aborted) reason = "cancelled";
-    if (reason === "eos") {
+    // The model ended the generation itself (or was cancelled while producing its last token).
+    if (reason === undefined && signal.aborted) reason = "cancelled";
+    if (reason === undefined) {
       let rest = stops.push(decoder.flush());
-      if (stops.stopped) reason = "stop";
+      if (stops.stopped) reason = stopReason();
       else rest += stops.flush();
       if (rest !== "") emit(rest);
     }
@@ -91,9 +107,10 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
   const decodeMs = elapsed(job.startedAt);
   return {
     type: "end",
+    tokens_in: job.promptTokens.length,
     tokens_out: index,
     decode_ms: decodeMs,
     ttft_ms: firstTokenAt ?? decodeMs,
-    stop_reason: reason,
+    stop_reason: reason ?? "eos",
   };
 }

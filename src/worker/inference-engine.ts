@@ -1,6 +1,7 @@
 import { access, constants } from "node:fs/promises";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGpuType, LlamaModel } from "node-llama-cpp";
 import { RbeeError, type Backend } from "../shared/contract/index.js";
+import { chatTemplate, type ChatTemplate } from "./chat-template.js";
 import { SlotPool } from "./slot-pool.js";
 import type { WorkerLog } from "./worker-log.js";
 
@@ -21,6 +22,8 @@ export type InferenceEngine = {
   readonly slots: SlotPool<LlamaContextSequence>;
   /** Tokens each slot can hold. */
   readonly contextSize: number;
+  /** The model's chat template, which renders `messages`. */
+  readonly chat: ChatTemplate;
   /** VRAM this worker took on its GPU; undefined on cpu. */
   readonly vramBytes: number | undefined;
   dispose(): Promise<void>;
@@ -145,6 +148,9 @@ export async function loadInferenceEngine(options: EngineOptions): Promise<Infer
     });
     context = loadedContext;
     const sequences = Array.from({ length: options.slots }, () => loadedContext.getSequence());
+    const { resolveChatWrapper } = await import("node-llama-cpp");
+    const chat = chatTemplate(resolveChatWrapper(loadedModel, { warningLogs: false }), loadedModel);
+    options.log(`chat template: ${chat.name}`);
     const vramAfter = await usedVram(llama, options.backend);
     const vramBytes =
       vramBefore !== undefined && vramAfter !== undefined ? Math.max(0, Math.round(vramAfter - vramBefore)) : undefined;
@@ -152,6 +158,7 @@ export async function loadInferenceEngine(options: EngineOptions): Promise<Infer
       model: loadedModel,
       slots: new SlotPool(sequences),
       contextSize: loadedContext.contextSize,
+      chat,
       vramBytes,
       dispose: async () => {
         await loadedContext.dispose();

@@ -54,6 +54,7 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
               detokenizer: reservation.engine.model,
               promptTokens: reservation.promptTokens,
               sampling: reservation.sampling,
+              ...(reservation.endOfTurn ? { endOfTurn: reservation.endOfTurn } : {}),
               signal,
               startedAt,
             },

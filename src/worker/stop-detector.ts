@@ -4,29 +4,38 @@
  */
 export class StopDetector {
   private held = "";
-  private hit = false;
+  private hit: string | undefined;
 
   constructor(private readonly stops: readonly string[]) {}
 
   /** True once a stop string appeared: the generation should end. */
   get stopped(): boolean {
+    return this.hit !== undefined;
+  }
+
+  /** The stop string that ended the text, once one did (the earliest in the text; the longest there). */
+  get matched(): string | undefined {
     return this.hit;
   }
 
   /** Takes the next piece of text and returns what may be shown now. */
   push(text: string): string {
-    if (this.hit) return "";
+    if (this.hit !== undefined) return "";
     if (this.stops.length === 0) return text;
     this.held += text;
     let earliest = -1;
+    let matched: string | undefined;
     for (const stop of this.stops) {
       const at = this.held.indexOf(stop);
-      if (at >= 0 && (earliest < 0 || at < earliest)) earliest = at;
+      if (at >= 0 && (earliest < 0 || at < earliest || (at === earliest && stop.length > (matched?.length ?? 0)))) {
+        earliest = at;
+        matched = stop;
+      }
     }
-    if (earliest >= 0) {
+    if (matched !== undefined) {
       const shown = this.held.slice(0, earliest);
       this.held = "";
-      this.hit = true;
+      this.hit = matched;
       return shown;
     }
     const keep = this.longestPendingSuffix();
@@ -37,7 +46,7 @@ export class StopDetector {
 
   /** Releases the held text at the end of a generation that did not stop on a stop string. */
   flush(): string {
-    const shown = this.hit ? "" : this.held;
+    const shown = this.hit !== undefined ? "" : this.held;
     this.held = "";
     return shown;
   }

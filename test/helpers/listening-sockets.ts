@@ -60,8 +60,12 @@ export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
   return sockets;
 }
 
-/** The pids of every descendant of `pid` (children, grandchildren, …), from /proc. */
-export function descendants(pid: number): number[] {
+/** The pids of the direct children of `pid`, from /proc. */
+export function children(pid: number): number[] {
+  return childrenByParent().get(pid) ?? [];
+}
+
+function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -73,15 +77,7 @@ export function descendants(pid: number): number[] {
       // Gone.
     }
   }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
+  return children;
 }
 
 /** Pids of processes whose command line contains `needle`. */

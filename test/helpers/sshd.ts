@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from "node:net";
 import { userInfo, tmpdir } from "node:os";
 import { join } from "node:path";
-import { descendants } from "./listening-sockets.js";
+import { children } from "./listening-sockets.js";
 
 /** A real OpenSSH server on loopback, owned by one test file. */
 export interface Sshd {
@@ -115,9 +115,11 @@ export async function startSshd(): Promise<Sshd> {
     });
   };
   await start();
+  // Only the per-connection sshd processes die, as when the network drops: the remote shells
+  // finish on their own (killing them mid-start would leave their shell startup files' locks behind).
   const cut = async (): Promise<void> => {
     const pid = child?.pid;
-    const sessions = pid === undefined ? [] : descendants(pid);
+    const sessions = pid === undefined ? [] : children(pid);
     await stop();
     for (const session of sessions) {
       try {

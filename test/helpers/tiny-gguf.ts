@@ -22,6 +22,8 @@ export type TinyGgufOptions = {
   /** Feed-forward width F. */
   readonly feedForward?: number;
   readonly eos?: TinyGgufEos;
+  /** A Jinja chat template (`tokenizer.chat_template`); none by default. */
+  readonly chatTemplate?: string;
 };
 
 // GGUF value types (ggml/include/gguf.h).
@@ -264,6 +266,9 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
     ["tokenizer.ggml.bos_token_id", { kind: "u32", value: 1 }],
     ["tokenizer.ggml.eos_token_id", { kind: "u32", value: 2 }],
     ["tokenizer.ggml.add_bos_token", { kind: "bool", value: true }],
+    ...(options.chatTemplate !== undefined
+      ? [["tokenizer.chat_template", { kind: "string", value: options.chatTemplate }] as const]
+      : []),
   ];
 
   const out = new ByteWriter();

@@ -228,6 +228,47 @@ describe("llm-worker-rbee", () => {
     }
   });
 
+  it("takes a conversation as messages, rendered with the model's chat template, and streams as for a prompt", async () => {
+    const oneTurn = [{ role: "user", content: "Hello there" }];
+    const twoTurns = [
+      { role: "system", content: "You are terse." },
+      { role: "user", content: "Hello there" },
+      { role: "assistant", content: "Hi." },
+      { role: "user", content: "Hello there" },
+    ];
+    const run = async (messages: unknown): Promise<{ text: string; tokens: number }> => {
+      const response = await infer({ messages, max_tokens: 24, temperature: 1, seed: 99 });
+      expect(response.status).toBe(200);
+      const { events, done } = await readStreamEvents(response);
+      expect(done).toBe(true);
+      expect(events[0]).toMatchObject({ type: "started", worker_id: "w-main" });
+      const end = endOf(events);
+      expect(["max_tokens", "eos"]).toContain(end.stop_reason);
+      const tokens = events.filter((event) => event.type === "token");
+      expect(tokens.map((event) => event.i)).toEqual([...Array(end.tokens_out).keys()]);
+      return { text: streamText(events), tokens: end.tokens_out };
+    };
+    const one = await run(oneTurn);
+    expect(one.tokens).toBeGreaterThan(0);
+    expect(await run(oneTurn)).toEqual(one);
+    const two = await run(twoTurns);
+    expect(two.text).not.toBe(one.text);
+    // A raw prompt is still a raw completion: the same words without the template give other text.
+    const raw = streamText((await readStreamEvents(await infer({ prompt: "Hello there", max_tokens: 24, temperature: 1, seed: 99 }))).events);
+    expect(raw).not.toBe(one.text);
+  });
+
+  it("refuses both prompt and messages, or a message with an unknown role, with 400 and field details", async () => {
+    const both = await infer({ prompt: "x", messages: [{ role: "user", content: "x" }] });
+    expect(both.status).toBe(400);
+    expect((await errorOf(both)).details?.map((detail) => detail.field)).toContain("prompt");
+    const badRole = await infer({ messages: [{ role: "tool", content: "x" }] });
+    expect(badRole.status).toBe(400);
+    expect((await errorOf(badRole)).details?.map((detail) => detail.field)).toContain("messages.0.role");
+    const empty = await infer({ messages: [] });
+    expect(empty.status).toBe(400);
+  });
+
   it("answers 401 UNAUTHORIZED without the right bearer token", async () => {
     for (const token of [null, "wrong-token-0123456789"]) {
       for (const [path, method] of [

@@ -62,8 +62,10 @@ describe("StopDetector", () => {
 
   it("stops at the earliest of several stop strings", () => {
     const stops = new StopDetector(["zz", "b"]);
+    expect(stops.matched).toBeUndefined();
     expect(stops.push("azzb")).toBe("a");
     expect(stops.stopped).toBe(true);
+    expect(stops.matched).toBe("zz");
   });
 });
 

@@ -17,6 +17,8 @@ type ParsedInference = z.output<typeof InferenceRequest>;
 
 /** How long a request waits for a busy model's slot before it gives up with NO_CAPACITY. */
 const QUEUE_TIMEOUT_MS = 5 * 60_000;
+/** How often a request goes back to the queue when a worker turns it away as busy. */
+const MAX_BUSY_RETRIES = 20;
 
 interface RunningJob {
   readonly worker: RegisteredWorker;
@@ -31,6 +33,8 @@ interface RunningJob {
 export class InferenceService {
   private readonly jobs = new Map<string, RunningJob>();
   private readonly spawning = new Set<string>();
+  /** Jobs this queen runs on each worker: its own count of busy slots, ahead of the worker's reports. */
+  private readonly inFlight = new Map<string, number>();
   private readonly spawnsChanged = new Emitter<void>();
 
   constructor(
@@ -43,20 +47,36 @@ export class InferenceService {
 
   /** Streams one request's events to `send`; never throws once streaming (errors become `error` events). */
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
-    let worker: RegisteredWorker;
-    try {
-      worker = await this.acquire(request, send, signal);
-    } catch (error) {
-      if (!signal.aborted) send(errorEvent(error));
-      return;
+    for (let attempt = 1; ; attempt += 1) {
+      let worker: RegisteredWorker;
+      try {
+        worker = await this.acquire(request, send, signal);
+      } catch (error) {
+        if (!signal.aborted) send(errorEvent(error));
+        return;
+      }
+      const outcome = await this.runOn(worker, request, send, signal, attempt < MAX_BUSY_RETRIES);
+      if (outcome !== "busy") return;
     }
+  }
+
+  /** Runs the job on one worker; "busy" when the worker turned it away before it started. */
+  private async runOn(
+    worker: RegisteredWorker,
+    request: ParsedInference,
+    send: (event: StreamEvent) => void,
+    signal: AbortSignal,
+    mayRetry: boolean,
+  ): Promise<"done" | "busy"> {
     const jobId = `job-${randomBytes(6).toString("hex")}`;
     const job: RunningJob = { worker };
     this.jobs.set(jobId, job);
     try {
       job.endpoint = await this.fleet.endpoint(worker);
       await this.relay(job.endpoint, jobId, worker, request, send, signal);
+      return "done";
     } catch (error) {
+      if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
       if (signal.aborted) {
         await this.cancelOnWorker(job, jobId);
       } else if (error instanceof RbeeError) {
@@ -66,6 +86,7 @@ export class InferenceService {
         // The worker may have died: find out now rather than at the heartbeat timeout.
         void this.fleet.forgetIfGone(worker);
       }
+      return "done";
     } finally {
       this.jobs.delete(jobId);
       this.releaseSlot(worker.id);
@@ -89,7 +110,7 @@ export class InferenceService {
     let told = false;
     for (;;) {
       if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
-      const workers = this.workers.list().filter(this.usable);
+      const workers = this.workers.list().filter(this.usable).map((worker) => this.withOwnBookings(worker));
       const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), workers, this.spawning);
       switch (decision.kind) {
         case "reuse":
@@ -209,16 +230,30 @@ export class InferenceService {
   // The queen books a slot at once so that two requests in one tick do not pick the same last slot;
   // the worker's own updates then correct the count.
   private reserveSlot(workerId: string): void {
-    const worker = this.workers.get(workerId);
-    if (!worker) return;
-    this.workers.book(workerId, "busy", worker.slots_available - 1);
+    this.inFlight.set(workerId, (this.inFlight.get(workerId) ?? 0) + 1);
+    this.bookFromOwnCount(workerId);
   }
 
   private releaseSlot(workerId: string): void {
+    const count = (this.inFlight.get(workerId) ?? 1) - 1;
+    if (count > 0) this.inFlight.set(workerId, count);
+    else this.inFlight.delete(workerId);
+    this.bookFromOwnCount(workerId);
+  }
+
+  // The worker's own reports lag behind the queen's dispatching; the queen's count is the floor.
+  private withOwnBookings(worker: RegisteredWorker): RegisteredWorker {
+    const own = this.inFlight.get(worker.id) ?? 0;
+    if (own === 0) return worker;
+    const available = Math.min(worker.slots_available, worker.slots_total - own);
+    return { ...worker, slots_available: Math.max(0, available), state: "busy" };
+  }
+
+  private bookFromOwnCount(workerId: string): void {
     const worker = this.workers.get(workerId);
     if (!worker) return;
-    const slots = Math.min(worker.slots_total, worker.slots_available + 1);
-    this.workers.book(workerId, slots === worker.slots_total ? "idle" : "busy", slots);
+    const free = worker.slots_total - (this.inFlight.get(workerId) ?? 0);
+    this.workers.book(workerId, free === worker.slots_total ? "idle" : "busy", free);
   }
 }
 

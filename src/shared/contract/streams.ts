@@ -24,6 +24,8 @@ export const StartedEvent = z.object({
 export const TokenEvent = z.object({ type: z.literal("token"), t: z.string(), i: z.number().int() });
 export const EndEvent = z.object({
   type: z.literal("end"),
+  /** Tokens of the prompt or rendered conversation the model read (what OpenAI calls prompt_tokens). */
+  tokens_in: z.number().int().optional(),
   tokens_out: z.number().int(),
   decode_ms: z.number(),
   ttft_ms: z.number(),
@@ -52,3 +54,11 @@ export type WorkerSpawnedEvent = z.infer<typeof WorkerSpawnedEvent>;
 
 /** The sentinel that ends every stream. */
 export const SSE_DONE = "[DONE]";
+
+/** What `POST /v2/registry/beehives/install` streams: steps, then `[DONE]` (or an error). */
+export const InstallStreamEvent = z.discriminatedUnion("type", [ProgressEvent, ErrorEvent]);
+export type InstallStreamEvent = z.infer<typeof InstallStreamEvent>;
+
+/** What `POST /v1/workers/spawn` streams: progress, then the registered worker (or an error). */
+export const SpawnStreamEvent = z.discriminatedUnion("type", [ProgressEvent, ErrorEvent, WorkerSpawnedEvent]);
+export type SpawnStreamEvent = z.infer<typeof SpawnStreamEvent>;
