@@ -68,6 +68,8 @@ export function createMainWindow(outDir: string): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
+      // Middle-click would open links in new windows behind the window-open handler's back.
+      disableBlinkFeatures: "Auxclick",
       spellcheck: false,
     },
   });
