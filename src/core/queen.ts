@@ -1,14 +1,19 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { z } from "zod";
 import {
   RbeeError,
+  type InferenceRequest,
+  type SpawnWorkerRequest,
+  type StreamEvent,
+  type WorkerSpawnedEvent,
   type AddNodeResponse,
   type NewNode,
   type RegisterWorkerRequest,
   type TestNodeResponse,
 } from "../shared/contract/index.js";
 import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
-import { Fleet } from "./fleet.js";
+import { Fleet, type ProgressSink } from "./fleet.js";
 import { InferenceService } from "./inference/inference-service.js";
 import { NodeConnections } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";
@@ -23,6 +28,7 @@ import { KnownHosts } from "./ssh/known-hosts.js";
 import { probeSsh } from "./ssh/ssh-probe.js";
 import type { SshTarget } from "./ssh/ssh-connect.js";
 import { loadOrCreateToken } from "./token.js";
+import { MemorySecrets, type SecretStore } from "./secrets.js";
 
 export interface QueenOptions {
   /** RBEE_HOME: where the registry, token and known hosts live. */
@@ -47,7 +53,15 @@ export interface QueenOptions {
   /** Leave hives and workers running when the queen stops (`--keep-nodes-running`). */
   readonly keepNodesRunning?: boolean | undefined;
   readonly log?: ((message: string) => void) | undefined;
+  /** Where key passphrases are kept; default in memory only (a headless queen). */
+  readonly secrets?: SecretStore | undefined;
 }
+
+/**
+ * A long operation whose events stream to a client (SSE or IPC). Creating one validates its
+ * input, so a bad request is refused before any stream starts.
+ */
+export type StreamOperation = (send: (event: StreamEvent | WorkerSpawnedEvent) => void, signal: AbortSignal) => Promise<void>;
 
 /** Who made an API call: the user (queen token) or one spawned worker (its per-spawn token). */
 export type Principal = { readonly kind: "user" } | ({ readonly kind: "worker" } & CallbackGrant);
@@ -63,6 +77,7 @@ export class Queen {
   readonly workers = new WorkerRegistry();
   readonly knownHosts: KnownHosts;
   readonly callbackTokens = new CallbackTokens();
+  readonly secrets: SecretStore;
   readonly fleet: Fleet;
   readonly inference: InferenceService;
   private readonly liveness: WorkerLivenessMonitor;
@@ -77,7 +92,8 @@ export class Queen {
       this.paths.knownHosts,
       options.userKnownHosts ?? [join(homedir(), ".ssh", "known_hosts")],
     );
-    const connections = new NodeConnections((nodeName) => sshTarget(this.beehives.require(nodeName)), {
+    this.secrets = options.secrets ?? new MemorySecrets();
+    const connections = new NodeConnections((nodeName) => this.targetOf(this.beehives.require(nodeName)), {
       knownHosts: this.knownHosts,
       timeoutMs: options.sshTimeoutMs,
       agent: options.sshAgent,
@@ -121,7 +137,7 @@ export class Queen {
 
   /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */
   async testNode(node: NewNode): Promise<TestNodeResponse> {
-    const probe = await probeSsh(sshTarget(node), this.sshOptions("accept-once"));
+    const probe = await probeSsh(this.targetOf(node), this.sshOptions("accept-once"));
     return { ok: true, host_key_fingerprint: probe.fingerprint, known: probe.known, latency_ms: probe.latencyMs };
   }
 
@@ -132,11 +148,12 @@ export class Queen {
   async addNode(node: NewNode, verify: boolean): Promise<AddNodeResponse> {
     this.assertNameFree(node.node_name);
     if (!verify) return { node: this.beehives.add(node, "unknown"), host_key_fingerprint: null };
-    const probe = await probeSsh(sshTarget(node), {
+    const probe = await probeSsh(this.targetOf(node), {
       ...this.sshOptions("trust"),
       expectedFingerprint: node.expected_host_key_fingerprint,
     });
     const stored = this.beehives.add(node, "reachable", Math.floor(Date.now() / 1000));
+    if (node.ssh_key_passphrase) this.secrets.set(node.node_name, node.ssh_key_passphrase);
     return { node: stored, host_key_fingerprint: probe.fingerprint };
   }
 
@@ -146,6 +163,7 @@ export class Queen {
     await Promise.all(this.workers.onNode(nodeName).map((worker) => this.stopWorker(worker.id)));
     await this.fleet.forgetNode(node);
     this.beehives.remove(nodeName);
+    this.secrets.delete(nodeName);
   }
 
   /** Registers a worker's ready callback on behalf of `principal`. */
@@ -158,6 +176,31 @@ export class Queen {
       ]);
     }
     return this.workers.register(request, nodeName);
+  }
+
+  /** Installs or updates rbee on a node, streaming progress; checks the node exists first. */
+  installOperation(nodeName: string): StreamOperation {
+    this.beehives.require(nodeName);
+    return async (send) => {
+      const progress: ProgressSink = (event) => send({ type: "progress", ...event });
+      const { changed } = await this.fleet.install(nodeName, progress);
+      progress({ stage: "hive", message: `${nodeName} is ready${changed ? "" : " (nothing changed)"}` });
+    };
+  }
+
+  /** Spawns a worker, streaming progress and ending with the registered worker. */
+  spawnOperation(request: z.output<typeof SpawnWorkerRequest>): StreamOperation {
+    this.beehives.require(request.node_name);
+    return async (send, signal) => {
+      const worker = await this.fleet.spawnWorker(request, (event) => send({ type: "progress", ...event }), signal);
+      send({ type: "worker", worker });
+    };
+  }
+
+  /** Runs a prompt or conversation on the fleet, streaming SPEC §5 events. */
+  inferOperation(request: z.output<typeof InferenceRequest>): StreamOperation {
+    if (request.node !== undefined) this.beehives.require(request.node);
+    return (send, signal) => this.inference.run(request, send, signal);
   }
 
   /** Rejects a worker token acting for another worker. */
@@ -181,6 +224,18 @@ export class Queen {
     this.health.stop();
     await this.fleet.shutdown(this.options.keepNodesRunning ?? false);
     this.beehives.close();
+  }
+
+  /** How to reach a node: its row, plus its key passphrase from the request or the secret store. */
+  private targetOf(node: {
+    readonly node_name: string;
+    readonly ssh_host: string;
+    readonly ssh_port: number;
+    readonly ssh_user: string;
+    readonly ssh_key_path?: string | null | undefined;
+    readonly ssh_key_passphrase?: string | undefined;
+  }): SshTarget {
+    return { ...sshTarget(node), passphrase: node.ssh_key_passphrase ?? this.secrets.get(node.node_name) };
   }
 
   private assertNameFree(nodeName: string): void {

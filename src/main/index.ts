@@ -1,11 +1,19 @@
 // Electron glue around the queen core: window, IPC, lifecycle. The core itself never imports electron.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, ipcMain } from "electron";
-import { IPC_EVENT_CHANNEL, IPC_SUBSCRIBE_CHANNEL, RBEE_VERSION, type QueenEvent } from "../shared/contract/index.js";
+import { app, BrowserWindow, ipcMain, safeStorage } from "electron";
+import {
+  IPC_EVENT_CHANNEL,
+  IPC_SUBSCRIBE_CHANNEL,
+  RBEE_VERSION,
+  type QueenEvent,
+} from "../shared/contract/index.js";
 import { rbeeHome } from "../core/paths.js";
 import { startQueenServer, type QueenServer } from "../core/queen-server.js";
-import { registerApiHandlers } from "./ipc.js";
+import { readSshConfigHosts } from "../core/ssh/ssh-config-import.js";
+import { registerApiHandlers, registerStreamHandlers } from "./ipc.js";
+import { SafeStorageSecrets } from "./safe-storage-secrets.js";
+import { installTray } from "./tray.js";
 import { createMainWindow, isOwnRendererUrl, lockDownSession } from "./window.js";
 
 const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,8 +26,11 @@ const log = (message: string): void => console.error(`[rbee] ${message}`);
 
 /** Starts the queen on its usual port, or any free one when a headless queen already holds it. */
 async function startQueen(): Promise<QueenServer> {
+  const home = rbeeHome();
   const options = {
-    home: rbeeHome(),
+    home,
+    // Key passphrases: encrypted with the OS keychain, only ever in this process.
+    secrets: new SafeStorageSecrets(join(home, "secrets.json"), safeStorage, log),
     host: process.env.RBEE_QUEEN_HOST ?? "127.0.0.1",
     token: process.env.RBEE_TOKEN?.trim() || undefined,
     uiDir: join(OUT_DIR, "renderer"),
@@ -52,7 +63,19 @@ function wireIpc(server: QueenServer): void {
       removeNode: (name) => queen.removeNode(name),
       listWorkers: () => queen.workers.list(),
       stopWorker: (id) => queen.stopWorker(id),
+      sshConfigHosts: () => readSshConfigHosts(),
     },
+    isTrustedSender,
+    log,
+  );
+  // The same operations the HTTP routes stream, on the same core.
+  registerStreamHandlers(
+    {
+      infer: (request) => queen.inferOperation(request),
+      installNode: (nodeName) => queen.installOperation(nodeName),
+      spawnWorker: (request) => queen.spawnOperation(request),
+    },
+    (jobId) => queen.inference.cancel(jobId),
     isTrustedSender,
     log,
   );
@@ -76,16 +99,18 @@ async function main(): Promise<void> {
   log(`queen-rbee listening on ${queenServer.baseUrl}`);
   wireIpc(queenServer);
   mainWindow = createMainWindow(OUT_DIR);
-  app.on("second-instance", () => {
-    if (mainWindow?.isMinimized()) mainWindow.restore();
-    mainWindow?.focus();
-  });
-  app.on("activate", () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(OUT_DIR);
-  });
-  app.on("window-all-closed", () => {
-    if (process.platform !== "darwin") app.quit();
-  });
+  const showWindow = (): void => {
+    if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createMainWindow(OUT_DIR);
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+  const tray = installTray({ queen: queenServer.queen, showWindow, quit: () => app.quit(), log });
+  app.on("will-quit", () => tray.dispose());
+  app.on("second-instance", showWindow);
+  app.on("activate", showWindow);
+  // The workers keep running with the window closed: the tray stays, and its menu quits.
+  app.on("window-all-closed", () => {});
   let quitting = false;
   app.on("before-quit", (event) => {
     if (quitting || !queenServer) return;

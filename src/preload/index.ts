@@ -4,17 +4,59 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
 import {
   API_METHOD_NAMES,
   IPC_EVENT_CHANNEL,
+  IPC_STREAM_CANCEL_CHANNEL,
   IPC_SUBSCRIBE_CHANNEL,
+  STREAM_METHOD_NAMES,
   ipcChannel,
+  ipcStreamChannel,
+  ipcStreamEventChannel,
   type ApiMethodName,
+  type StreamMethodName,
 } from "../shared/contract/ipc-channels.js";
-import type { IpcOutcome, QueenEvent } from "../shared/contract/index.js";
+import type { IpcOutcome, IpcStreamMessage, QueenEvent } from "../shared/contract/index.js";
 
 async function call(method: ApiMethodName, args: unknown[]): Promise<unknown> {
   const outcome = (await ipcRenderer.invoke(ipcChannel(method), ...args)) as IpcOutcome;
   // A plain object survives the context bridge with its code and details; an Error would not.
   if (!outcome.ok) throw outcome.error;
   return outcome.value;
+}
+
+/**
+ * Starts a stream: listens on its own channel first (so no event can be missed), then asks the
+ * main process to start it. `done` settles on the stream's `end` message, or when the call is refused.
+ */
+function stream(method: StreamMethodName, args: unknown[]): { cancel: () => void; done: Promise<void> } {
+  const onEvent = args.pop();
+  if (typeof onEvent !== "function") throw { code: "INVALID_REQUEST", message: `${method} needs an event listener` };
+  const streamId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const channel = ipcStreamEventChannel(streamId);
+  let resolveDone!: () => void;
+  let rejectDone!: (reason: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  const handler = (_event: IpcRendererEvent, message: IpcStreamMessage): void => {
+    if (message.kind === "event") {
+      onEvent(message.event);
+      return;
+    }
+    ipcRenderer.removeListener(channel, handler);
+    resolveDone();
+  };
+  const refuse = (error: unknown): void => {
+    ipcRenderer.removeListener(channel, handler);
+    rejectDone(error);
+  };
+  ipcRenderer.on(channel, handler);
+  ipcRenderer.invoke(ipcStreamChannel(method), streamId, ...args).then((outcome: IpcOutcome) => {
+    if (!outcome.ok) refuse(outcome.error);
+  }, refuse);
+  return {
+    cancel: () => void ipcRenderer.invoke(IPC_STREAM_CANCEL_CHANNEL, streamId).catch(() => undefined),
+    done,
+  };
 }
 
 const api: Record<string, unknown> = {
@@ -29,6 +71,9 @@ const api: Record<string, unknown> = {
 };
 for (const method of API_METHOD_NAMES) {
   api[method] = (...args: unknown[]) => call(method, args);
+}
+for (const method of STREAM_METHOD_NAMES) {
+  api[method] = (...args: unknown[]) => stream(method, args);
 }
 
 contextBridge.exposeInMainWorld("rbee", api);

@@ -1,14 +1,18 @@
-import { useEffect, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, type ReactNode } from "react";
 import { assertNever } from "../shared/contract/errors.js";
 import { forgetToken, type ApiSelection } from "./api/select-api.js";
 import { ConnectionIndicator } from "./components/connection-indicator.js";
-import { CpuIcon, LogoIcon, ServerIcon } from "./components/icons.js";
+import { ChatIcon, CpuIcon, LogoIcon, ServerIcon } from "./components/icons.js";
 import { NoticeProvider } from "./components/notices.js";
+import { globalShortcut, modifierLabel, VIEW_ORDER } from "./lib/shortcuts.js";
 import { routeHref, useRoute, type Route } from "./lib/use-route.js";
 import { FleetProvider, useFleet } from "./state/fleet-context.js";
 import { NodesView } from "./views/nodes-view.js";
 import { TokenScreen } from "./views/token-screen.js";
 import { WorkersView } from "./views/workers-view.js";
+
+// The chat brings the markdown and highlighting code: loaded when first opened.
+const ChatView = lazy(() => import("./views/chat-view.js").then((module) => ({ default: module.ChatView })));
 
 /** The renderer's root: a transport, or the screen that explains how to get one. */
 export function App({ selection }: { readonly selection: ApiSelection }) {
@@ -40,6 +44,19 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
     if (connection === "unauthorized") forgetToken();
   }, [connection]);
 
+  // Ctrl/Cmd+1/2/3 switch views from anywhere, even while typing.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      const shortcut = globalShortcut(event);
+      if (!shortcut) return;
+      event.preventDefault();
+      window.location.hash = routeHref(shortcut.route);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  const mod = modifierLabel(navigator.platform);
+
   if (connection === "unauthorized" && origin !== null) return <TokenScreen origin={origin} reason="refused" />;
 
   return (
@@ -60,18 +77,33 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
             aria-label="Main"
             className="flex w-48 shrink-0 flex-col gap-0.5 border-r border-zinc-200 bg-zinc-100/60 p-2 dark:border-zinc-800 dark:bg-zinc-900/50"
           >
-            <NavLink route="nodes" active={route} icon={<ServerIcon className="size-4" />} count={nodes?.length}>
+            <NavLink route="nodes" active={route} icon={<ServerIcon className="size-4" />} count={nodes?.length} mod={mod}>
               Nodes
             </NavLink>
-            <NavLink route="workers" active={route} icon={<CpuIcon className="size-4" />} count={workers?.length}>
+            <NavLink route="workers" active={route} icon={<CpuIcon className="size-4" />} count={workers?.length} mod={mod}>
               Workers
             </NavLink>
+            <NavLink route="chat" active={route} icon={<ChatIcon className="size-4" />} count={undefined} mod={mod}>
+              Chat
+            </NavLink>
+            <p className="mt-auto px-2.5 pb-1 text-[11px] text-zinc-400 dark:text-zinc-500">
+              <kbd className="kbd text-[10.5px]">{mod}</kbd> <kbd className="kbd text-[10.5px]">1</kbd>–
+              <kbd className="kbd text-[10.5px]">3</kbd> switch views
+            </p>
           </nav>
-          <main className="min-w-0 flex-1 overflow-auto">
-            <div className="mx-auto max-w-6xl px-6 py-5">
-              <RouteView route={route} />
-            </div>
-          </main>
+          {route === "chat" ? (
+            <main className="min-w-0 flex-1 overflow-hidden">
+              <Suspense fallback={null}>
+                <ChatView />
+              </Suspense>
+            </main>
+          ) : (
+            <main className="min-w-0 flex-1 overflow-auto">
+              <div className="mx-auto max-w-6xl px-6 py-5">
+                <RouteView route={route} />
+              </div>
+            </main>
+          )}
         </div>
       </div>
     </NoticeProvider>
@@ -84,6 +116,12 @@ function RouteView({ route }: { readonly route: Route }) {
       return <NodesView />;
     case "workers":
       return <WorkersView />;
+    case "chat":
+      return (
+        <Suspense fallback={null}>
+          <ChatView />
+        </Suspense>
+      );
     default:
       return assertNever(route);
   }
@@ -94,12 +132,14 @@ function NavLink({
   active,
   icon,
   count,
+  mod,
   children,
 }: {
   readonly route: Route;
   readonly active: Route;
   readonly icon: ReactNode;
   readonly count: number | undefined;
+  readonly mod: string;
   readonly children: string;
 }) {
   const current = route === active;
@@ -107,6 +147,7 @@ function NavLink({
     <a
       href={routeHref(route)}
       aria-current={current ? "page" : undefined}
+      title={`${children} (${mod}+${VIEW_ORDER.indexOf(route) + 1})`}
       className={`flex h-8 items-center gap-2 rounded-md px-2.5 text-sm font-medium transition-colors ${
         current
           ? "bg-white text-zinc-900 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-700"

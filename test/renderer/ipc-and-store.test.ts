@@ -28,6 +28,7 @@ const worker = (id: string, node_name: string): RegisteredWorker => ({
 function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeApi; emit: (event: unknown) => void } {
   let listener: ((event: QueenEvent) => void) | undefined;
   const unexpected = () => Promise.reject(new Error("not stubbed"));
+  const unexpectedStream = () => ({ cancel: () => undefined, done: Promise.reject(new Error("not stubbed")) });
   const bridge: RbeeApi = {
     health: unexpected,
     listNodes: unexpected,
@@ -36,6 +37,10 @@ function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeApi; emit: (even
     removeNode: unexpected,
     listWorkers: unexpected,
     stopWorker: unexpected,
+    sshConfigHosts: unexpected,
+    infer: unexpectedStream,
+    installNode: unexpectedStream,
+    spawnWorker: unexpectedStream,
     onEvent: (l) => {
       listener = l;
       return () => {

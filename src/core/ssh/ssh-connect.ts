@@ -80,7 +80,7 @@ export async function connectSsh(target: SshTarget, options: SshConnectOptions):
       host: target.host,
       port: target.port,
       username: target.user,
-      ...(privateKey ? { privateKey } : {}),
+      ...(privateKey ? { privateKey, ...(target.passphrase ? { passphrase: target.passphrase } : {}) } : {}),
       ...(agent ? { agent } : {}),
       readyTimeout: timeoutMs,
       keepaliveInterval: 15_000,

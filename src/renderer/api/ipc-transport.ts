@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { API_METHODS, type RbeeApi } from "../../shared/contract/api.js";
+import { API_METHODS, STREAM_METHODS, type RbeeApi, type StreamEventOf, type StreamHandle } from "../../shared/contract/api.js";
+import type { StreamMethodName } from "../../shared/contract/ipc-channels.js";
 import { ErrorBody, RbeeError } from "../../shared/contract/errors.js";
 import { QueenEvent } from "../../shared/contract/events.js";
 
@@ -29,6 +30,10 @@ export function createIpcApi(bridge: RbeeApi): RbeeApi {
     removeNode: (name) => call(API_METHODS.removeNode.result, () => bridge.removeNode(name)),
     listWorkers: () => call(API_METHODS.listWorkers.result, () => bridge.listWorkers()),
     stopWorker: (id) => call(API_METHODS.stopWorker.result, () => bridge.stopWorker(id)),
+    sshConfigHosts: () => call(API_METHODS.sshConfigHosts.result, () => bridge.sshConfigHosts()),
+    infer: (request, onEvent) => stream("infer", onEvent, (onRaw) => bridge.infer(request, onRaw)),
+    installNode: (name, onEvent) => stream("installNode", onEvent, (onRaw) => bridge.installNode(name, onRaw)),
+    spawnWorker: (spawn, onEvent) => stream("spawnWorker", onEvent, (onRaw) => bridge.spawnWorker(spawn, onRaw)),
     onEvent(listener) {
       return bridge.onEvent((event) => {
         const parsed = QueenEvent.safeParse(event);
@@ -36,6 +41,31 @@ export function createIpcApi(bridge: RbeeApi): RbeeApi {
         else console.warn("rbee: ignored an event that does not match the contract", parsed.error.issues);
       });
     },
+  };
+}
+
+/** Validates each event of a bridged stream, and turns its refusals back into RbeeErrors. */
+function stream<M extends StreamMethodName>(
+  method: M,
+  onEvent: (event: StreamEventOf<M>) => void,
+  start: (onRaw: (event: any) => void) => StreamHandle,
+): StreamHandle {
+  const schema: z.ZodType<StreamEventOf<M>> = STREAM_METHODS[method].event as never;
+  let handle: StreamHandle;
+  try {
+    handle = start((raw: unknown) => {
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) onEvent(parsed.data);
+      else console.warn(`rbee: ignored a ${method} event that does not match the contract`, parsed.error.issues);
+    });
+  } catch (error) {
+    return { cancel: () => undefined, done: Promise.reject(toRbeeError(error)) };
+  }
+  return {
+    cancel: () => handle.cancel(),
+    done: Promise.resolve(handle.done).catch((error: unknown) => {
+      throw toRbeeError(error);
+    }),
   };
 }
 

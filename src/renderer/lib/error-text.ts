@@ -1,4 +1,4 @@
-import { assertNever, RbeeError, type ErrorCode } from "../../shared/contract/errors.js";
+import { assertNever, ErrorCode, RbeeError } from "../../shared/contract/errors.js";
 
 /** An error as the user reads it: a short title, the queen's own sentence, and what to do. */
 export interface ErrorText {
@@ -18,7 +18,20 @@ export interface ErrorContext {
 export function describeError(error: unknown, context: ErrorContext = {}): ErrorText {
   const rbee = error instanceof RbeeError ? error : new RbeeError("INTERNAL", messageOf(error));
   if (rbee.code === "SSH_FAILED") return describeSsh(rbee.message, context);
+  if (rbee.code === "INTERNAL" && /reach the queen|link to the queen/i.test(rbee.message)) {
+    return {
+      title: "The queen is not answering",
+      message: rbee.message,
+      hint: "Check that queen-rbee (or the rbee app) is still running, then try again.",
+    };
+  }
   return { title: titleOf(rbee.code), message: rbee.message, hint: hintOf(rbee.code) };
+}
+
+/** An error that arrived as `{code, message}` (a stream's `error` event, a stored answer) in words. */
+export function describeCodedError(error: { readonly code: string; readonly message: string }, context: ErrorContext = {}): ErrorText {
+  const code = ErrorCode.safeParse(error.code);
+  return describeError(new RbeeError(code.success ? code.data : "INTERNAL", error.message), context);
 }
 
 function describeSsh(message: string, { host, port, user }: ErrorContext): ErrorText {
@@ -125,6 +138,22 @@ function hintOf(code: ErrorCode): string | null {
     case "NODE_NOT_FOUND":
     case "WORKER_NOT_FOUND":
       return "It may have been removed meanwhile; the list shows the current state.";
+    case "NO_CAPACITY":
+      return "Add a machine in Nodes and install rbee on it, or choose another node (or Any node): a worker starts on its own.";
+    case "MODEL_NOT_FOUND":
+      return "Check the model: a catalog alias (tinyllama), hf:org/repo/file.gguf, https://…/file.gguf, or file:/abs/path.gguf on the node.";
+    case "DOWNLOAD_FAILED":
+      return "The node could not download the model. Check its internet access (and HF_TOKEN for gated models), then try again: the download resumes.";
+    case "BACKEND_UNAVAILABLE":
+      return "That node has no such GPU backend. Choose cpu, or a node whose devices include it.";
+    case "NOT_INSTALLED":
+      return "Install rbee on the node first: Nodes → Install.";
+    case "INSTALL_FAILED":
+      return "The node needs git, Node.js 20+ and npm. Fix what the message says, then run Install again.";
+    case "WORKER_FAILED":
+      return "The worker stopped answering. Try again: a fresh worker starts if needed; the Workers view shows what runs.";
+    case "JOB_NOT_FOUND":
+      return "The answer had already ended.";
     default:
       return null;
   }

@@ -41,3 +41,27 @@ export function absoluteTime(unixSeconds: number | null | undefined): string | u
 export function formatAddress(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * Generation speed of an answer from its `end` event: the tokens after the first over the time
+ * after the first (the first token's wait is TTFT), or null when there is too little to measure.
+ */
+export function tokensPerSecond(end: { readonly tokens_out: number; readonly decode_ms: number; readonly ttft_ms: number }): number | null {
+  const after = end.decode_ms - end.ttft_ms;
+  if (end.tokens_out >= 2 && after > 0) return ((end.tokens_out - 1) * 1000) / after;
+  if (end.tokens_out >= 1 && end.decode_ms > 0) return (end.tokens_out * 1000) / end.decode_ms;
+  return null;
+}
+
+/** A duration in ms as "840 ms" or "2.4 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** A rate as "850 tok/s" or "12.5 tok/s". */
+export function formatRate(perSecond: number | null): string {
+  if (perSecond === null || !Number.isFinite(perSecond)) return "—";
+  return `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(1)} tok/s`;
+}

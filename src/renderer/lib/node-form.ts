@@ -8,6 +8,7 @@ export const NODE_FORM_FIELDS = [
   "ssh_port",
   "ssh_user",
   "ssh_key_path",
+  "ssh_key_passphrase",
   "git_repo_url",
   "git_branch",
   "install_path",
@@ -25,6 +26,7 @@ export const EMPTY_NODE_FORM: NodeFormValues = {
   ssh_port: "22",
   ssh_user: "",
   ssh_key_path: "",
+  ssh_key_passphrase: "",
   git_repo_url: "",
   git_branch: "main",
   install_path: "",
@@ -41,6 +43,8 @@ export function formToRequest(values: NodeFormValues): AddNodeRequest {
     ...(port !== "" ? { ssh_port: /^\d+$/.test(port) ? Number(port) : Number.NaN } : {}),
     ssh_user: text("ssh_user"),
     ...(text("ssh_key_path") !== "" ? { ssh_key_path: text("ssh_key_path") } : {}),
+    // A passphrase is taken exactly as typed: spaces may be part of it.
+    ...(values.ssh_key_passphrase !== "" ? { ssh_key_passphrase: values.ssh_key_passphrase } : {}),
     git_repo_url: text("git_repo_url"),
     ...(text("git_branch") !== "" ? { git_branch: text("git_branch") } : {}),
     install_path: text("install_path"),
@@ -84,4 +88,30 @@ function friendlyMessage(field: NodeFormField, message: string): string {
   if (/expected string, received undefined/i.test(message)) return "required";
   if (/too big|<=/i.test(message)) return "is too long";
   return message;
+}
+
+/** A node name made from an ssh alias: lowercase, other characters as "-", within the name rules. */
+export function nodeNameFromAlias(alias: string): string {
+  return alias
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+}
+
+/** The form filled from a host of `~/.ssh/config`; the install fields keep what the user typed. */
+export function formFromSshHost(
+  values: NodeFormValues,
+  host: { readonly alias: string; readonly ssh_host: string; readonly ssh_port: number; readonly ssh_user: string; readonly ssh_key_path: string | null },
+): NodeFormValues {
+  return {
+    ...values,
+    node_name: nodeNameFromAlias(host.alias),
+    ssh_host: host.ssh_host,
+    ssh_port: String(host.ssh_port),
+    ssh_user: host.ssh_user,
+    ssh_key_path: host.ssh_key_path ?? "",
+  };
 }

@@ -1,19 +1,41 @@
 import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, type ReactNode } from "react";
 import type { RbeeApi } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
+import { createChatStore, type ChatStore } from "./chat-store.js";
+import type { ChatState } from "./conversations.js";
 import { createFleetStore, type FleetState, type FleetStore } from "./fleet-store.js";
+import { createOperationsStore, type OperationsState, type OperationsStore } from "./operations-store.js";
 
 interface FleetContextValue {
   readonly api: RbeeApi;
   readonly store: FleetStore;
+  readonly operations: OperationsStore;
+  readonly chat: ChatStore;
 }
 
 const FleetContext = createContext<FleetContextValue | null>(null);
 
-/** Provides the transport and the event-fed fleet store to the views. */
+/** Provides the transport, the event-fed fleet store, running installs/spawns and the chat to the views. */
 export function FleetProvider({ api, children }: { readonly api: RbeeApi; readonly children: ReactNode }) {
-  const value = useMemo(() => ({ api, store: createFleetStore(api) }), [api]);
+  const value = useMemo(
+    () => ({
+      api,
+      store: createFleetStore(api),
+      operations: createOperationsStore(api),
+      chat: createChatStore({ api, storage: localStorageOrNull() }),
+    }),
+    [api],
+  );
   useEffect(() => value.store.start(), [value]);
+  useEffect(() => {
+    // Streamed text is saved with a short delay: write it before the window goes away.
+    const flush = (): void => value.chat.flush();
+    window.addEventListener("pagehide", flush);
+    return () => {
+      window.removeEventListener("pagehide", flush);
+      flush();
+    };
+  }, [value]);
   return <FleetContext.Provider value={value}>{children}</FleetContext.Provider>;
 }
 
@@ -32,4 +54,26 @@ export function useApi(): RbeeApi {
 export function useFleet(): FleetState {
   const { store } = useFleetContext();
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
+}
+
+/** Installs and spawns started in this window, with their progress. */
+export function useOperations(): { readonly state: OperationsState; readonly actions: OperationsStore } {
+  const { operations } = useFleetContext();
+  const state = useSyncExternalStore(operations.subscribe, operations.getSnapshot);
+  return { state, actions: operations };
+}
+
+/** The conversations, and the chat's actions. */
+export function useChat(): { readonly state: ChatState; readonly actions: ChatStore } {
+  const { chat } = useFleetContext();
+  const state = useSyncExternalStore(chat.subscribe, chat.getSnapshot);
+  return { state, actions: chat };
+}
+
+function localStorageOrNull(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
 }

@@ -1,13 +1,16 @@
-import { useId, useState, type FormEvent, type InputHTMLAttributes } from "react";
+import { useEffect, useId, useState, type FormEvent, type InputHTMLAttributes } from "react";
 import { RbeeError } from "../../shared/contract/errors.js";
 import type { AddNodeRequest, TestNodeResponse } from "../../shared/contract/nodes.js";
-import { AlertIcon, CheckIcon, CloseIcon, KeyIcon, SpinnerIcon } from "../components/icons.js";
+import type { SshConfigHost } from "../../shared/contract/ssh-config.js";
+import { ErrorBox } from "../components/error-box.js";
+import { CheckIcon, CloseIcon, ImportIcon, KeyIcon, SpinnerIcon } from "../components/icons.js";
 import { Modal } from "../components/modal.js";
 import { useNotify } from "../components/notices.js";
 import { describeError, type ErrorText } from "../lib/error-text.js";
 import {
   detailsToFieldErrors,
   EMPTY_NODE_FORM,
+  formFromSshHost,
   formToRequest,
   validateNodeForm,
   type NodeFormErrors,
@@ -60,6 +63,13 @@ function AddNodeForm({ titleId, onClose }: { readonly titleId: string; readonly 
   // appearing on blur moves the buttons under a pointer that is pressing one of them.
   const errorOf = (field: NodeFormField): string | undefined =>
     serverErrors[field] ?? (showAllErrors ? clientErrors[field] : undefined);
+
+  const importHost = (host: SshConfigHost): void => {
+    setValues((current) => formFromSshHost(current, host));
+    setServerErrors({});
+    setSaveError(null);
+    setTest({ kind: "idle" });
+  };
 
   const change = (field: NodeFormField, value: string): void => {
     setValues((current) => ({ ...current, [field]: value }));
@@ -150,6 +160,7 @@ function AddNodeForm({ titleId, onClose }: { readonly titleId: string; readonly 
       </div>
 
       <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-5 py-4">
+        <SshConfigPicker onPick={importHost} />
         <fieldset className="grid grid-cols-6 gap-x-3 gap-y-3">
           <legend className="mb-2 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
             Connection
@@ -176,6 +187,14 @@ function AddNodeForm({ titleId, onClose }: { readonly titleId: string; readonly 
             hint="Leave empty to use your ssh-agent."
             placeholder="~/.ssh/id_ed25519"
             {...field("ssh_key_path")}
+          />
+          <TextField
+            className="col-span-6 sm:col-span-3"
+            label="Key passphrase"
+            optional
+            type="password"
+            hint="Only for an encrypted key. Kept encrypted by your OS keychain, never shown again."
+            {...field("ssh_key_passphrase")}
           />
         </fieldset>
 
@@ -230,6 +249,56 @@ function AddNodeForm({ titleId, onClose }: { readonly titleId: string; readonly 
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * Offers the hosts of the user's `~/.ssh/config` (on the queen's machine): picking one fills the
+ * connection fields as ssh itself would connect. Hidden when there is none.
+ */
+function SshConfigPicker({ onPick }: { readonly onPick: (host: SshConfigHost) => void }) {
+  const api = useApi();
+  const selectId = useId();
+  const [hosts, setHosts] = useState<readonly SshConfigHost[] | null>(null);
+  const [picked, setPicked] = useState("");
+
+  useEffect(() => {
+    let live = true;
+    api.sshConfigHosts().then(
+      (found) => live && setHosts(found),
+      () => live && setHosts([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  if (!hosts || hosts.length === 0) return null;
+  return (
+    <div className="flex flex-wrap items-center gap-x-3 gap-y-1.5 rounded-lg border border-dashed border-zinc-300 px-3 py-2.5 dark:border-zinc-700">
+      <label htmlFor={selectId} className="flex items-center gap-1.5 text-[13px] font-medium">
+        <ImportIcon className="size-4 text-zinc-500" />
+        Import from ~/.ssh/config
+      </label>
+      <select
+        id={selectId}
+        className="input h-8 w-auto min-w-56 flex-1"
+        value={picked}
+        onChange={(event) => {
+          setPicked(event.target.value);
+          const host = hosts.find((h) => h.alias === event.target.value);
+          if (host) onPick(host);
+        }}
+      >
+        <option value="">Choose a host ({hosts.length})…</option>
+        {hosts.map((host) => (
+          <option key={host.alias} value={host.alias}>
+            {host.alias} — {host.ssh_user}@{host.ssh_host}
+            {host.ssh_port === 22 ? "" : `:${host.ssh_port}`}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
@@ -304,22 +373,6 @@ function TestOutcome({
   );
 }
 
-function ErrorBox({ text, title }: { readonly text: ErrorText; readonly title: string }) {
-  return (
-    <div
-      role="alert"
-      className="flex gap-2.5 rounded-lg border border-red-600/25 bg-red-50 p-3 text-sm dark:border-red-400/25 dark:bg-red-400/5"
-    >
-      <AlertIcon className="mt-0.5 size-4 shrink-0 text-red-600 dark:text-red-400" />
-      <div className="min-w-0">
-        <p className="font-medium text-red-800 dark:text-red-300">{title}</p>
-        <p className="mt-0.5 break-words text-zinc-700 dark:text-zinc-300">{text.message}</p>
-        {text.hint ? <p className="mt-1 text-zinc-600 dark:text-zinc-400">{text.hint}</p> : null}
-      </div>
-    </div>
-  );
-}
-
 type TextFieldProps = {
   readonly name: NodeFormField;
   readonly label: string;
@@ -329,7 +382,7 @@ type TextFieldProps = {
   readonly hint?: string;
   readonly optional?: boolean;
   readonly className?: string;
-} & Pick<InputHTMLAttributes<HTMLInputElement>, "placeholder" | "inputMode" | "autoFocus">;
+} & Pick<InputHTMLAttributes<HTMLInputElement>, "placeholder" | "inputMode" | "autoFocus" | "type">;
 
 function TextField({ name, label, value, error, onChange, hint, optional, className, ...input }: TextFieldProps) {
   const id = `node-form-${name}`;

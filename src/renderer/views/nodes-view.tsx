@@ -1,14 +1,17 @@
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import { ConfirmDialog } from "../components/confirm-dialog.js";
-import { PlusIcon, ServerIcon, TrashIcon } from "../components/icons.js";
+import { CheckIcon, DownloadIcon, PlusIcon, RefreshIcon, ServerIcon, SpinnerIcon, TrashIcon } from "../components/icons.js";
 import { useNotify } from "../components/notices.js";
 import { EmptyState, LoadingState, PageHeader } from "../components/page.js";
+import { ProgressBar } from "../components/progress-bar.js";
 import { NodeStatusBadge } from "../components/status-badge.js";
-import { describeError } from "../lib/error-text.js";
+import { describeCodedError, describeError } from "../lib/error-text.js";
 import { absoluteTime, formatAddress, relativeTime } from "../lib/format.js";
+import { describeProgress } from "../lib/progress-text.js";
 import { useNow } from "../lib/use-now.js";
-import { useApi, useFleet } from "../state/fleet-context.js";
+import type { OperationState } from "../state/operations-store.js";
+import { useApi, useFleet, useOperations } from "../state/fleet-context.js";
 import { AddNodeDialog } from "./add-node-dialog.js";
 
 /** The Nodes view: every registered machine, adding one, removing one. */
@@ -39,6 +42,7 @@ export function NodesView() {
             rbee runs models on your own computers. Register a machine you can reach with SSH: rbee tests the
             connection, shows you its host key to confirm, then remembers it. No account, no open port.
           </p>
+          <p className="mt-2">Then install rbee on it with one click, and chat with a model from the Chat view.</p>
         </EmptyState>
       ) : (
         <NodesTable
@@ -63,6 +67,7 @@ function NodesTable({
   readonly onRemove: (node: Beehive) => void;
 }) {
   const now = useNow();
+  const { state: operations, actions } = useOperations();
   return (
     <div className="card">
       <table className="w-full text-sm">
@@ -81,60 +86,151 @@ function NodesTable({
         </thead>
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {nodes.map((node) => (
-            <tr
+            <NodeRow
               key={node.node_name}
-              data-testid={`node-row-${node.node_name}`}
-              className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40"
-            >
-              <td className="td">
-                <div className="font-medium">{node.node_name}</div>
-                <div
-                  className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
-                  title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
-                >
-                  {node.install_path} · {node.git_branch}
-                </div>
-              </td>
-              <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
-                {formatAddress(node.ssh_host, node.ssh_port)}
-              </td>
-              <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
-              <td className="td" data-testid="node-status">
-                <NodeStatusBadge status={node.status} />
-              </td>
-              <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">
-                {workerCounts.get(node.node_name) ?? 0}
-              </td>
-              <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
-                <time
-                  dateTime={
-                    node.last_connected_unix !== null
-                      ? new Date(node.last_connected_unix * 1000).toISOString()
-                      : undefined
-                  }
-                  title={absoluteTime(node.last_connected_unix)}
-                >
-                  {relativeTime(node.last_connected_unix, now)}
-                </time>
-              </td>
-              <td className="td text-right">
-                <button
-                  type="button"
-                  className="btn-ghost-danger"
-                  aria-label={`Remove ${node.node_name}`}
-                  title={`Remove ${node.node_name}`}
-                  onClick={() => onRemove(node)}
-                >
-                  <TrashIcon className="size-4" />
-                  <span className="sr-only sm:not-sr-only">Remove</span>
-                </button>
-              </td>
-            </tr>
+              node={node}
+              workers={workerCounts.get(node.node_name) ?? 0}
+              now={now}
+              install={operations.installs[node.node_name]}
+              onInstall={() => actions.install(node.node_name)}
+              onRemove={() => onRemove(node)}
+            />
           ))}
         </tbody>
       </table>
     </div>
   );
+}
+
+/** One node, and under it the progress of its install when one ran in this window. */
+function NodeRow({
+  node,
+  workers,
+  now,
+  install,
+  onInstall,
+  onRemove,
+}: {
+  readonly node: Beehive;
+  readonly workers: number;
+  readonly now: number;
+  readonly install: OperationState | undefined;
+  readonly onInstall: () => void;
+  readonly onRemove: () => void;
+}) {
+  return (
+    <Fragment>
+      <tr data-testid={`node-row-${node.node_name}`} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40">
+        <td className="td">
+          <div className="font-medium">{node.node_name}</div>
+          <div
+            className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
+            title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
+          >
+            {node.install_path} · {node.git_branch}
+          </div>
+        </td>
+        <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
+          {formatAddress(node.ssh_host, node.ssh_port)}
+        </td>
+        <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
+        <td className="td" data-testid="node-status">
+          <NodeStatusBadge status={node.status} />
+        </td>
+        <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
+        <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
+          <time
+            dateTime={
+              node.last_connected_unix !== null ? new Date(node.last_connected_unix * 1000).toISOString() : undefined
+            }
+            title={absoluteTime(node.last_connected_unix)}
+          >
+            {relativeTime(node.last_connected_unix, now)}
+          </time>
+        </td>
+        <td className="td text-right whitespace-nowrap">
+          <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />
+          <button
+            type="button"
+            className="btn-ghost-danger"
+            aria-label={`Remove ${node.node_name}`}
+            title={`Remove ${node.node_name}`}
+            onClick={onRemove}
+          >
+            <TrashIcon className="size-4" />
+            <span className="sr-only sm:not-sr-only">Remove</span>
+          </button>
+        </td>
+      </tr>
+      {install ? (
+        <tr data-testid={`install-row-${node.node_name}`} className="bg-zinc-50/60 dark:bg-zinc-900/60">
+          <td colSpan={7} className="px-3 pt-1 pb-3">
+            <InstallProgress nodeName={node.node_name} state={install} />
+          </td>
+        </tr>
+      ) : null}
+    </Fragment>
+  );
+}
+
+function InstallButton({ node, running, onInstall }: { readonly node: Beehive; readonly running: boolean; readonly onInstall: () => void }) {
+  const update = node.status === "ready";
+  const verb = update ? "Update" : "Install";
+  return (
+    <button
+      type="button"
+      className="btn-ghost"
+      disabled={running}
+      aria-label={`${verb} ${node.node_name}`}
+      title={
+        update
+          ? `Fetch ${node.git_branch} again on ${node.node_name} and restart its hive if anything changed`
+          : `Clone ${node.git_repo_url} (${node.git_branch}) into ${node.install_path} on ${node.node_name} and start its hive`
+      }
+      onClick={onInstall}
+    >
+      {running ? <SpinnerIcon className="size-4" /> : update ? <RefreshIcon className="size-4" /> : <DownloadIcon className="size-4" />}
+      <span className="sr-only sm:not-sr-only">{running ? "Installing…" : verb}</span>
+    </button>
+  );
+}
+
+/** The install stream of one node: steps as they happen, then the final status or what went wrong. */
+function InstallProgress({ nodeName, state }: { readonly nodeName: string; readonly state: OperationState }) {
+  switch (state.kind) {
+    case "running": {
+      const view = state.progress ? describeProgress(state.progress) : null;
+      return (
+        <div data-testid="install-progress" className="max-w-2xl">
+          <div className="mb-1.5 flex items-baseline justify-between gap-3 text-xs">
+            <span className="min-w-0 truncate text-zinc-700 dark:text-zinc-300">
+              <span className="font-medium">{view ? view.step : "Starting"}</span>
+              {view ? <span className="text-zinc-500 dark:text-zinc-400"> · {view.message}</span> : null}
+            </span>
+            {view?.amount ? <span className="shrink-0 tabular-nums text-zinc-500">{view.amount}</span> : null}
+          </div>
+          <ProgressBar fraction={view?.fraction ?? null} label={`Installing rbee on ${nodeName}`} />
+        </div>
+      );
+    }
+    case "done":
+      return (
+        <p data-testid="install-result" className="flex items-center gap-1.5 text-xs text-emerald-800 dark:text-emerald-300">
+          <CheckIcon className="size-3.5" />
+          {state.message}
+        </p>
+      );
+    case "failed": {
+      const text = describeCodedError(state);
+      return (
+        <div data-testid="install-result" role="alert" className="max-w-3xl text-xs">
+          <p className="font-medium text-red-700 dark:text-red-300">Install failed: {text.title}</p>
+          <p className="mt-0.5 font-mono text-[11.5px] break-words whitespace-pre-wrap text-zinc-700 dark:text-zinc-300">{text.message}</p>
+          {text.hint ? <p className="mt-1 text-zinc-600 dark:text-zinc-400">{text.hint}</p> : null}
+        </div>
+      );
+    }
+  }
 }
 
 function RemoveNodeDialog({ node, onDone }: { readonly node: Beehive | null; readonly onDone: () => void }) {

@@ -1,24 +1,53 @@
 import { useState } from "react";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
-import { CpuIcon, SpinnerIcon, StopIcon } from "../components/icons.js";
+import { CloseIcon, CpuIcon, PlusIcon, SpinnerIcon, StopIcon } from "../components/icons.js";
 import { useNotify } from "../components/notices.js";
 import { EmptyState, LoadingState, PageHeader } from "../components/page.js";
+import { ProgressBar, UsageBar } from "../components/progress-bar.js";
 import { WorkerStateBadge } from "../components/status-badge.js";
-import { describeError } from "../lib/error-text.js";
+import { describeCodedError, describeError } from "../lib/error-text.js";
 import { formatBytes } from "../lib/format.js";
-import { useApi, useFleet } from "../state/fleet-context.js";
+import { shortModelName } from "../lib/model-choices.js";
+import { describeProgress } from "../lib/progress-text.js";
+import type { SpawnOperation } from "../state/operations-store.js";
+import { useApi, useFleet, useOperations } from "../state/fleet-context.js";
+import { SpawnWorkerDialog } from "./spawn-worker-dialog.js";
 
-/** The Workers view: every inference process on every node, live. */
+/** The Workers view: every inference process on every node, live; spawning one; stopping one. */
 export function WorkersView() {
   const { workers, nodes } = useFleet();
+  const { state } = useOperations();
+  const [spawning, setSpawning] = useState(false);
+  const noNodes = nodes !== null && nodes.length === 0;
+  // Spawns that are over and succeeded are shown by their worker's row instead.
+  const spawns = state.spawns.filter((op) => op.state.kind !== "done");
+
+  const spawnButton = (
+    <button type="button" className="btn-primary" disabled={noNodes} onClick={() => setSpawning(true)}>
+      <PlusIcon className="size-4" />
+      Spawn worker
+    </button>
+  );
+
   return (
     <>
-      <PageHeader title="Workers" description="One model in one process on a node. Updates live as they change." />
+      <PageHeader
+        title="Workers"
+        description="One model in one process on a node. Updates live as they change."
+        actions={workers && workers.length > 0 ? spawnButton : null}
+      />
+      {spawns.length > 0 ? (
+        <div className="mb-4 space-y-2">
+          {spawns.map((op) => (
+            <SpawnCard key={op.id} operation={op} />
+          ))}
+        </div>
+      ) : null}
       {workers === null ? (
         <LoadingState label="Waiting for the queen…" />
       ) : workers.length === 0 ? (
-        <EmptyState icon={<CpuIcon className="size-6" />} title="No workers running">
-          {nodes !== null && nodes.length === 0 ? (
+        <EmptyState icon={<CpuIcon className="size-6" />} title="No workers running" action={noNodes ? null : spawnButton}>
+          {noNodes ? (
             <p>
               Workers run on your nodes.{" "}
               <a href="#/nodes" className="font-medium text-amber-700 underline underline-offset-2 dark:text-amber-300">
@@ -28,15 +57,61 @@ export function WorkersView() {
             </p>
           ) : (
             <p>
-              A worker appears here the moment it has loaded its model. Start one by asking for a model, for
-              example <code className="kbd">rbee-keeper infer --node NAME --model tinyllama --prompt "hello"</code>.
+              A worker holds one model in memory, ready to answer. Spawn one here, or just ask a model in{" "}
+              <a href="#/chat" className="font-medium text-amber-700 underline underline-offset-2 dark:text-amber-300">
+                Chat
+              </a>
+              : a worker starts by itself and appears here the moment it has loaded.
             </p>
           )}
         </EmptyState>
       ) : (
         <WorkersTable workers={workers} />
       )}
+      <SpawnWorkerDialog open={spawning} onClose={() => setSpawning(false)} />
     </>
+  );
+}
+
+/** A spawn in flight (or failed) that was started from this view. */
+function SpawnCard({ operation }: { readonly operation: SpawnOperation }) {
+  const { actions } = useOperations();
+  const { request, state } = operation;
+  const title = `${shortModelName(request.model_ref)} on ${request.node_name} (${request.backend}:${request.device})`;
+  if (state.kind === "failed") {
+    const text = describeCodedError(state);
+    return (
+      <div role="alert" className="card flex items-start gap-3 border-red-600/25 p-3 text-sm dark:border-red-400/25">
+        <div className="min-w-0 flex-1">
+          <p className="font-medium text-red-800 dark:text-red-300">
+            Spawn of {title} failed: {text.title}
+          </p>
+          <p className="mt-0.5 break-words text-zinc-700 dark:text-zinc-300">{text.message}</p>
+          {text.hint ? <p className="mt-0.5 text-zinc-600 dark:text-zinc-400">{text.hint}</p> : null}
+        </div>
+        <button type="button" className="btn-ghost" aria-label="Dismiss" onClick={() => actions.dismissSpawn(operation.id)}>
+          <CloseIcon className="size-4" />
+        </button>
+      </div>
+    );
+  }
+  const view = state.kind === "running" && state.progress ? describeProgress(state.progress) : null;
+  return (
+    <div className="card p-3 text-sm" data-testid="spawn-card">
+      <div className="mb-1.5 flex items-baseline justify-between gap-3">
+        <p className="min-w-0 truncate">
+          <span className="font-medium">Spawning {title}</span>
+          <span className="text-zinc-500 dark:text-zinc-400"> · {view ? `${view.step}: ${view.message}` : "starting"}</span>
+        </p>
+        <div className="flex shrink-0 items-center gap-2">
+          {view?.amount ? <span className="text-xs tabular-nums text-zinc-500">{view.amount}</span> : null}
+          <button type="button" className="btn-ghost" onClick={() => actions.cancelSpawn(operation.id)}>
+            Cancel
+          </button>
+        </div>
+      </div>
+      <ProgressBar fraction={view?.fraction ?? null} label={`Spawning ${title}`} />
+    </div>
   );
 }
 
@@ -60,7 +135,7 @@ function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker
         </thead>
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {workers.map((worker) => (
-            <WorkerRow key={worker.id} worker={worker} />
+            <WorkerRow key={worker.id} worker={worker} vramOnDevice={vramOnDevice(workers, worker)} />
           ))}
         </tbody>
       </table>
@@ -68,7 +143,14 @@ function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker
   );
 }
 
-function WorkerRow({ worker }: { readonly worker: RegisteredWorker }) {
+/** The VRAM all listed workers use on this worker's node and device. */
+function vramOnDevice(workers: readonly RegisteredWorker[], worker: RegisteredWorker): number {
+  return workers
+    .filter((w) => w.node_name === worker.node_name && w.backend === worker.backend && w.device === worker.device)
+    .reduce((sum, w) => sum + (w.vram_bytes ?? 0), 0);
+}
+
+function WorkerRow({ worker, vramOnDevice }: { readonly worker: RegisteredWorker; readonly vramOnDevice: number }) {
   const api = useApi();
   const notify = useNotify();
   const [stopping, setStopping] = useState(false);
@@ -110,7 +192,9 @@ function WorkerRow({ worker }: { readonly worker: RegisteredWorker }) {
       <td className="td">
         <SlotGauge used={used} total={worker.slots_total} />
       </td>
-      <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">{formatBytes(worker.vram_bytes)}</td>
+      <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">
+        <VramGauge bytes={worker.vram_bytes} onDevice={vramOnDevice} where={`${worker.node_name} ${worker.backend}:${worker.device}`} />
+      </td>
       <td className="td text-right">
         <button
           type="button"
@@ -141,24 +225,28 @@ function ModelName({ modelRef }: { readonly modelRef: string }) {
   );
 }
 
-const MAX_PIPS = 12;
-
 function SlotGauge({ used, total }: { readonly used: number; readonly total: number }) {
-  const pips = Math.min(total, MAX_PIPS);
-  const filled = total === 0 ? 0 : Math.round((used / total) * pips);
   return (
     <div className="flex items-center gap-2" title={`${used} of ${total} slots in use`}>
+      <UsageBar used={used} total={total} label="Slots in use" />
       <span className="tabular-nums text-zinc-700 dark:text-zinc-300" data-testid="worker-slots">
         {used}/{total}
       </span>
-      <span aria-hidden="true" className="flex gap-0.5">
-        {Array.from({ length: pips }, (_, i) => (
-          <span
-            key={i}
-            className={`h-2.5 w-1.5 rounded-[2px] ${i < filled ? "bg-violet-500" : "bg-zinc-200 dark:bg-zinc-700"}`}
-          />
-        ))}
-      </span>
+    </div>
+  );
+}
+
+// The hive reports what a worker holds, not the card's size: the bar shows this worker's share of
+// what rbee's workers hold on that device.
+function VramGauge({ bytes, onDevice, where }: { readonly bytes: number | null; readonly onDevice: number; readonly where: string }) {
+  if (bytes === null) return <span title="This worker holds no GPU memory (cpu), or its hive did not say">—</span>;
+  return (
+    <div
+      className="flex items-center justify-end gap-2"
+      title={`${formatBytes(bytes)} of the ${formatBytes(onDevice)} rbee's workers hold on ${where}`}
+    >
+      <UsageBar used={bytes} total={Math.max(onDevice, bytes)} label="VRAM held" tone="share" />
+      <span>{formatBytes(bytes)}</span>
     </div>
   );
 }

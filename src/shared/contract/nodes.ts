@@ -81,6 +81,8 @@ export const AddNodeRequest = z.strictObject({
   git_repo_url: GitRepoUrl,
   git_branch: GitBranch.default("main"),
   install_path: FilePath,
+  /** The passphrase of an encrypted key: kept only by the secret store, never in the registry. */
+  ssh_key_passphrase: z.string().min(1).max(1024).optional(),
   /** The fingerprint the user confirmed after "Test connection": any other key is refused. */
   expected_host_key_fingerprint: z
     .string()

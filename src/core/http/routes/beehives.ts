@@ -16,12 +16,7 @@ export function beehiveRoutes(queen: Queen): Router {
   });
   router.post("/install", async (req, res) => {
     const { node_name } = parseOrThrow(NodeNameRequest, req.body);
-    queen.beehives.require(node_name);
-    await streamWork(res, async (send) => {
-      const progress = (event: object) => send({ type: "progress", ...event });
-      const { changed } = await queen.fleet.install(node_name, progress);
-      progress({ stage: "hive", message: `${node_name} is ready${changed ? "" : " (nothing changed)"}` });
-    });
+    await streamWork(res, queen.installOperation(node_name));
   });
   router.get("/list", (_req, res) => {
     res.json({ nodes: queen.beehives.list() });

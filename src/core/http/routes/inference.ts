@@ -7,9 +7,7 @@ import { streamWork } from "../sse.js";
 export function inferenceRoutes(queen: Queen): Router {
   const router = Router();
   router.post("/", async (req, res) => {
-    const request = parseOrThrow(InferenceRequest, req.body);
-    if (request.node !== undefined) queen.beehives.require(request.node);
-    await streamWork(res, (send, signal) => queen.inference.run(request, send, signal));
+    await streamWork(res, queen.inferOperation(parseOrThrow(InferenceRequest, req.body)));
   });
   router.delete("/:jobId", async (req, res) => {
     await queen.inference.cancel(req.params.jobId);

@@ -36,12 +36,7 @@ export function workerCallbackRoutes(queen: Queen): Router {
 export function workerRoutes(queen: Queen): Router {
   const router = Router();
   router.post("/spawn", async (req, res) => {
-    const request = parseOrThrow(SpawnWorkerRequest, req.body);
-    queen.beehives.require(request.node_name);
-    await streamWork(res, async (send, signal) => {
-      const worker = await queen.fleet.spawnWorker(request, (event) => send({ type: "progress", ...event }), signal);
-      send({ type: "worker", worker });
-    });
+    await streamWork(res, queen.spawnOperation(parseOrThrow(SpawnWorkerRequest, req.body)));
   });
   router.get("/list", (_req, res) => {
     res.json({ workers: queen.workers.list() });

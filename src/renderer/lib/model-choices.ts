@@ -1,0 +1,43 @@
+import type { RegisteredWorker } from "../../shared/contract/workers.js";
+
+/**
+ * The built-in catalog's aliases (the hive resolves them: src/hive/models/aliases.ts), offered in
+ * the model pickers. Any other model_ref can be typed.
+ */
+export const CATALOG_MODELS: readonly { readonly alias: string; readonly description: string }[] = [
+  { alias: "tinyllama", description: "TinyLlama 1.1B Chat · ~670 MB" },
+  { alias: "qwen2.5-0.5b", description: "Qwen2.5 0.5B Instruct · ~490 MB" },
+  { alias: "llama3.2-1b", description: "Llama 3.2 1B Instruct · ~810 MB" },
+];
+
+/** One suggestion of a model picker. */
+export interface ModelChoice {
+  readonly value: string;
+  /** What is said about it: where it is loaded, or the catalog's description. */
+  readonly detail: string;
+}
+
+/**
+ * What the model pickers suggest: models loaded on live workers first (answers start at once), then
+ * the catalog's aliases (downloaded on first use).
+ */
+export function modelChoices(workers: readonly RegisteredWorker[]): ModelChoice[] {
+  const loaded = new Map<string, Set<string>>();
+  for (const worker of workers) {
+    const nodes = loaded.get(worker.model_ref) ?? new Set<string>();
+    nodes.add(worker.node_name);
+    loaded.set(worker.model_ref, nodes);
+  }
+  const live = [...loaded].map(([value, nodes]) => ({ value, detail: `loaded on ${[...nodes].sort().join(", ")}` }));
+  const catalog = CATALOG_MODELS.filter((entry) => !loaded.has(entry.alias)).map((entry) => ({
+    value: entry.alias,
+    detail: entry.description,
+  }));
+  return [...live, ...catalog];
+}
+
+/** A model reference as a short name: the file name of a path or URL, or the alias itself. */
+export function shortModelName(modelRef: string): string {
+  const slash = modelRef.lastIndexOf("/");
+  return slash >= 0 ? modelRef.slice(slash + 1) : modelRef.replace(/^file:/, "");
+}

@@ -1,0 +1,304 @@
+import { describe, expect, it, vi } from "vitest";
+import type { StreamHandle } from "../../src/shared/contract/api.js";
+import { RbeeError } from "../../src/shared/contract/errors.js";
+import type { InferenceRequest } from "../../src/shared/contract/inference.js";
+import type { StreamEvent } from "../../src/shared/contract/streams.js";
+import { createChatStore } from "../../src/renderer/state/chat-store.js";
+import { inferenceRequest, runChatTurn, transcriptPrompt } from "../../src/renderer/state/chat-turn.js";
+import {
+  addExchange,
+  applyAnswerEvent,
+  CHAT_STORAGE_KEY,
+  deleteConversation,
+  deserializeChat,
+  EMPTY_CHAT,
+  historyFor,
+  newConversation,
+  serializeChat,
+  settleAnswer,
+  titleOf,
+} from "../../src/renderer/state/conversations.js";
+
+const end = (stop_reason: "eos" | "cancelled" = "eos"): StreamEvent => ({
+  type: "end",
+  tokens_out: 3,
+  decode_ms: 30,
+  ttft_ms: 10,
+  stop_reason,
+});
+
+/** A fake `infer` the test drives: each call is recorded with a way to emit events and end it. */
+function fakeInfer() {
+  const calls: {
+    request: InferenceRequest;
+    emit: (event: StreamEvent) => void;
+    finish: () => void;
+    fail: (error: unknown) => void;
+    cancelled: boolean;
+  }[] = [];
+  const infer = (request: InferenceRequest, onEvent: (event: StreamEvent) => void): StreamHandle => {
+    let finish!: () => void;
+    let fail!: (error: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      fail = reject;
+    });
+    const call = { request, emit: onEvent, finish, fail, cancelled: false };
+    calls.push(call);
+    return {
+      cancel: () => {
+        call.cancelled = true;
+      },
+      done,
+    };
+  };
+  return { infer, calls };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("conversations", () => {
+  it("adds exchanges, titles the conversation from its first message, and moves it to the top", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "a", now: 1, model: "tinyllama", node: null });
+    state = newConversation(state, { id: "b", now: 2, model: "tinyllama", node: "gpu" });
+    expect(state.conversations.map((c) => c.id)).toEqual(["b", "a"]);
+    state = addExchange(state, "a", { userId: "u1", answerId: "a1", text: "  hello\n there  ", now: 3 });
+    expect(state.conversations.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(state.conversations[0]).toMatchObject({ title: "hello there", updated_ms: 3 });
+    expect(state.conversations[0]?.turns.map((t) => [t.role, t.status])).toEqual([
+      ["user", undefined],
+      ["assistant", "pending"],
+    ]);
+    expect(titleOf("a".repeat(30) + " " + "b".repeat(30))).toBe(`${"a".repeat(30)}…`);
+  });
+
+  it("applies stream events: progress, started, tokens, end", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
+    state = addExchange(state, "c", { userId: "u", answerId: "x", text: "hi", now: 1 });
+    state = applyAnswerEvent(state, "c", "x", { type: "progress", stage: "download", message: "tiny.gguf", bytes: 5, bytes_total: 10 });
+    expect(state.conversations[0]?.turns[1]?.progress).toEqual({ stage: "download", message: "tiny.gguf", bytes: 5, bytes_total: 10 });
+    state = applyAnswerEvent(state, "c", "x", { type: "started", job_id: "j", worker_id: "w", node_name: "n", model_ref: "m" });
+    state = applyAnswerEvent(state, "c", "x", { type: "token", t: "Hel", i: 0 });
+    state = applyAnswerEvent(state, "c", "x", { type: "token", t: "lo", i: 1 });
+    state = applyAnswerEvent(state, "c", "x", end("cancelled"));
+    const answer = state.conversations[0]?.turns[1];
+    expect(answer).toMatchObject({ content: "Hello", status: "stopped", worker: { node_name: "n" }, stats: { tokens_out: 3 } });
+    expect(answer?.progress).toBeUndefined();
+    // An answer that already ended keeps its status when the stream settles.
+    expect(settleAnswer(state, "c", "x", { stopped: false })).toBe(state);
+  });
+
+  it("builds the history for the model without failed or empty answers", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
+    state = addExchange(state, "c", { userId: "u1", answerId: "a1", text: "first", now: 1 });
+    state = applyAnswerEvent(state, "c", "a1", { type: "error", code: "NO_CAPACITY", message: "none" });
+    state = addExchange(state, "c", { userId: "u2", answerId: "a2", text: "second", now: 2 });
+    state = applyAnswerEvent(state, "c", "a2", { type: "token", t: "answer", i: 0 });
+    state = applyAnswerEvent(state, "c", "a2", end("cancelled"));
+    state = addExchange(state, "c", { userId: "u3", answerId: "a3", text: "third", now: 3 });
+    expect(historyFor(state.conversations[0]!, "a3")).toEqual([
+      { role: "user", content: "first" },
+      { role: "user", content: "second" },
+      { role: "assistant", content: "answer" },
+      { role: "user", content: "third" },
+    ]);
+  });
+
+  it("deleting shows the next conversation", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "a", now: 1, model: "m", node: null });
+    state = newConversation(state, { id: "b", now: 2, model: "m", node: null });
+    state = newConversation(state, { id: "c", now: 3, model: "m", node: null });
+    expect(deleteConversation(state, "c").activeId).toBe("b");
+    expect(deleteConversation(deleteConversation(deleteConversation(state, "a"), "b"), "c")).toEqual(EMPTY_CHAT);
+  });
+
+  it("round-trips through storage; running answers come back stopped; junk gives an empty chat", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "a", now: 1, model: "m", node: "n", max_tokens: 64 });
+    state = addExchange(state, "a", { userId: "u", answerId: "x", text: "hi", now: 2 });
+    state = applyAnswerEvent(state, "a", "x", { type: "progress", stage: "spawn", message: "starting" });
+    const restored = deserializeChat(serializeChat(state));
+    expect(restored.activeId).toBe("a");
+    expect(restored.conversations[0]).toMatchObject({ node: "n", max_tokens: 64 });
+    expect(restored.conversations[0]?.turns[1]).toMatchObject({ status: "stopped" });
+    expect(restored.conversations[0]?.turns[1]?.progress).toBeUndefined();
+    expect(deserializeChat("{not json")).toEqual(EMPTY_CHAT);
+    expect(deserializeChat(JSON.stringify({ version: 9 }))).toEqual(EMPTY_CHAT);
+    expect(deserializeChat(null)).toEqual(EMPTY_CHAT);
+  });
+});
+
+describe("runChatTurn", () => {
+  const turn = { model: "tinyllama", node: "gpu", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
+
+  it("sends messages, and falls back to a transcript prompt when the worker refuses them", async () => {
+    const { infer, calls } = fakeInfer();
+    const events: StreamEvent[] = [];
+    const onRetry = vi.fn();
+    const handle = runChatTurn({ infer }, turn, { onEvent: (e) => events.push(e), onRetry });
+    expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", max_tokens: 100, messages: turn.messages });
+    calls[0]!.emit({ type: "progress", stage: "spawn", message: "spawning" });
+    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "This worker takes a prompt" });
+    calls[0]!.finish();
+    await tick();
+    expect(onRetry).toHaveBeenCalledWith("prompt");
+    expect(calls[1]?.request).toEqual({
+      model: "tinyllama",
+      node: "gpu",
+      max_tokens: 100,
+      prompt: "User: hello\nAssistant:",
+      stop: ["\nUser:"],
+    });
+    calls[1]!.emit({ type: "token", t: "Hi", i: 0 });
+    calls[1]!.emit(end());
+    calls[1]!.finish();
+    await handle.done;
+    // The refusal itself is never shown.
+    expect(events.map((e) => e.type)).toEqual(["progress", "token", "end"]);
+  });
+
+  it("falls back when the queen refuses the request itself, but not for other errors or after tokens", async () => {
+    const refused = fakeInfer();
+    const first = runChatTurn({ infer: refused.infer }, turn, { onEvent: () => undefined });
+    refused.calls[0]!.fail(new RbeeError("INVALID_REQUEST", "messages: not supported"));
+    await tick();
+    expect(refused.calls[1]?.request).toHaveProperty("prompt");
+    refused.calls[1]!.finish();
+    await first.done;
+
+    const other = fakeInfer();
+    const events: StreamEvent[] = [];
+    const second = runChatTurn({ infer: other.infer }, turn, { onEvent: (e) => events.push(e) });
+    other.calls[0]!.emit({ type: "token", t: "x", i: 0 });
+    other.calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "late" });
+    other.calls[0]!.finish();
+    await second.done;
+    expect(other.calls).toHaveLength(1);
+    expect(events.map((e) => e.type)).toEqual(["token", "error"]);
+
+    const down = fakeInfer();
+    const third = runChatTurn({ infer: down.infer }, turn, { onEvent: () => undefined });
+    down.calls[0]!.fail(new RbeeError("NO_CAPACITY", "no node"));
+    await expect(third.done).rejects.toMatchObject({ code: "NO_CAPACITY" });
+    expect(down.calls).toHaveLength(1);
+  });
+
+  it("cancel stops the running attempt and prevents a retry", async () => {
+    const { infer, calls } = fakeInfer();
+    const handle = runChatTurn({ infer }, turn, { onEvent: () => undefined });
+    handle.cancel();
+    expect(calls[0]?.cancelled).toBe(true);
+    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "refused" });
+    calls[0]!.finish();
+    await handle.done;
+    expect(calls).toHaveLength(1);
+  });
+
+  it("writes a transcript of the whole conversation", () => {
+    expect(
+      transcriptPrompt([
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "hi " },
+        { role: "assistant", content: " hello" },
+        { role: "user", content: "how?" },
+      ]),
+    ).toBe("Be brief.\nUser: hi\nAssistant: hello\nUser: how?\nAssistant:");
+    expect(inferenceRequest({ ...turn, node: null }, "messages")).not.toHaveProperty("node");
+  });
+});
+
+describe("createChatStore", () => {
+  function setup(stored?: string) {
+    const { infer, calls } = fakeInfer();
+    const storage = new Map<string, string>(stored ? [[CHAT_STORAGE_KEY, stored]] : []);
+    const frames: (() => void)[] = [];
+    let id = 0;
+    const store = createChatStore({
+      api: { infer },
+      storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v) },
+      newId: () => `id${++id}`,
+      now: () => 1000,
+      scheduleFrame: (flush) => frames.push(flush),
+      saveDelayMs: 0,
+    });
+    const runFrames = () => frames.splice(0).forEach((flush) => flush());
+    return { store, calls, storage, runFrames };
+  }
+
+  it("streams an answer: tokens are applied once per frame, then kept in storage", async () => {
+    const { store, calls, storage, runFrames } = setup();
+    const id = store.newConversation();
+    expect(store.send("hello")).toBe(false); // no model chosen yet
+    store.configure(id, { model: "tinyllama", max_tokens: 50 });
+    expect(store.send("hello")).toBe(true);
+    expect(store.send("again")).toBe(false); // one answer at a time
+    expect(calls[0]?.request).toMatchObject({ model: "tinyllama", max_tokens: 50, messages: [{ role: "user", content: "hello" }] });
+
+    const seen: string[] = [];
+    store.subscribe(() => seen.push(store.getSnapshot().conversations[0]?.turns[1]?.content ?? ""));
+    calls[0]!.emit({ type: "started", job_id: "j", worker_id: "w", node_name: "n", model_ref: "tinyllama" });
+    calls[0]!.emit({ type: "token", t: "Hel", i: 0 });
+    calls[0]!.emit({ type: "token", t: "lo", i: 1 });
+    expect(store.getSnapshot().conversations[0]?.turns[1]?.content).toBe("");
+    runFrames();
+    expect(store.getSnapshot().conversations[0]?.turns[1]?.content).toBe("Hello");
+    calls[0]!.emit({ type: "token", t: "!", i: 2 });
+    calls[0]!.emit(end());
+    // The end shows the text that came before it.
+    expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({ content: "Hello!", status: "done" });
+    expect(seen.filter((text, i) => text !== seen[i - 1])).toEqual(["", "Hello", "Hello!"]);
+    calls[0]!.finish();
+    await tick();
+
+    const restored = deserializeChat(storage.get(CHAT_STORAGE_KEY) ?? null);
+    expect(restored.conversations[0]?.turns.map((t) => t.content)).toEqual(["hello", "Hello!"]);
+
+    // The next turn carries the conversation.
+    expect(store.send("more")).toBe(true);
+    expect(calls[1]?.request.messages?.map((m) => m.content)).toEqual(["hello", "Hello!", "more"]);
+  });
+
+  it("stop cancels, and an answer cut without an end event is marked stopped", async () => {
+    const { store, calls, runFrames } = setup();
+    const id = store.newConversation();
+    store.configure(id, { model: "m" });
+    store.send("hello");
+    calls[0]!.emit({ type: "token", t: "partial", i: 0 });
+    store.stop();
+    expect(calls[0]?.cancelled).toBe(true);
+    calls[0]!.finish();
+    await tick();
+    runFrames();
+    expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({ content: "partial", status: "stopped" });
+  });
+
+  it("shows a refusal as a failed answer", async () => {
+    const { store, calls } = setup();
+    store.configure(store.newConversation(), { model: "m" });
+    store.send("hello");
+    calls[0]!.fail(new RbeeError("NODE_NOT_FOUND", "No node named gpu"));
+    await tick();
+    expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({
+      status: "failed",
+      error: { code: "NODE_NOT_FOUND", message: "No node named gpu" },
+    });
+  });
+
+  it("starts from stored conversations, and new ones take the last model and node", () => {
+    let stored = newConversation(EMPTY_CHAT, { id: "old", now: 1, model: "qwen2.5-0.5b", node: "gpu" });
+    stored = addExchange(stored, "old", { userId: "u", answerId: "a", text: "hi", now: 1 });
+    const { store } = setup(serializeChat(stored));
+    expect(store.getSnapshot().conversations[0]?.turns[1]?.status).toBe("stopped");
+    const id = store.newConversation();
+    expect(store.getSnapshot()).toMatchObject({ activeId: id, conversations: [{ id, model: "qwen2.5-0.5b", node: "gpu" }, { id: "old" }] });
+  });
+});
+
+describe("new conversations", () => {
+  it("reuse an empty one instead of piling up", () => {
+    let n = 0;
+    const store = createChatStore({ api: { infer: fakeInfer().infer }, storage: null, newId: () => `c${++n}` });
+    const first = store.newConversation();
+    expect(store.newConversation()).toBe(first);
+    expect(store.getSnapshot().conversations).toHaveLength(1);
+  });
+});
