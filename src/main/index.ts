@@ -5,12 +5,11 @@ import { app, BrowserWindow, ipcMain, safeStorage } from "electron";
 import {
   IPC_EVENT_CHANNEL,
   IPC_SUBSCRIBE_CHANNEL,
-  RBEE_VERSION,
   type QueenEvent,
 } from "../shared/contract/index.js";
 import { rbeeHome } from "../core/paths.js";
 import { startQueenServer, type QueenServer } from "../core/queen-server.js";
-import { readSshConfigHosts } from "../core/ssh/ssh-config-import.js";
+import { apiHandlers } from "./api-handlers.js";
 import { registerApiHandlers, registerStreamHandlers } from "./ipc.js";
 import { SafeStorageSecrets } from "./safe-storage-secrets.js";
 import { installTray } from "./tray.js";
@@ -55,16 +54,7 @@ function wireIpc(server: QueenServer): void {
   const isTrustedSender = (sender: Electron.WebContents, frameUrl: string | undefined): boolean =>
     mainWindow !== undefined && sender === mainWindow.webContents && isOwnRendererUrl(frameUrl, OUT_DIR);
   registerApiHandlers(
-    {
-      health: () => ({ status: "ok" as const, version: RBEE_VERSION }),
-      listNodes: () => queen.beehives.list(),
-      testNode: (node) => queen.testNode(node),
-      addNode: (node) => queen.addNode(node, true),
-      removeNode: (name) => queen.removeNode(name),
-      listWorkers: () => queen.workers.list(),
-      stopWorker: (id) => queen.stopWorker(id),
-      sshConfigHosts: () => readSshConfigHosts(),
-    },
+    apiHandlers(queen),
     isTrustedSender,
     log,
   );
