@@ -4,6 +4,7 @@ import {
   RbeeError,
   type Backend,
   type Beehive,
+  type HiveDevices,
   type ProgressEvent,
   type RegisteredWorker,
 } from "../shared/contract/index.js";
@@ -223,6 +224,13 @@ export class Fleet {
       this.workerTokens.delete(workerId);
       throw error;
     }
+  }
+
+  /** What a node has to run workers on, from its hive (started if needed). */
+  async devices(nodeName: string): Promise<HiveDevices> {
+    const node = this.beehives.require(nodeName);
+    const hive = await this.hives.ensure(node);
+    return hive.client.devices();
   }
 
   /** How to reach a worker's API: through its node's SSH connection, with its own token. */

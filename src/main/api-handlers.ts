@@ -14,5 +14,6 @@ export function apiHandlers(queen: Queen): ApiHandlers {
     listWorkers: () => queen.workers.list(),
     stopWorker: (id) => queen.stopWorker(id),
     sshConfigHosts: () => readSshConfigHosts(),
+    nodeDevices: (name) => queen.fleet.devices(name),
   };
 }

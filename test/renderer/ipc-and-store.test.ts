@@ -38,6 +38,7 @@ function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeApi; emit: (even
     listWorkers: unexpected,
     stopWorker: unexpected,
     sshConfigHosts: unexpected,
+    nodeDevices: unexpected,
     infer: unexpectedStream,
     installNode: unexpectedStream,
     spawnWorker: unexpectedStream,

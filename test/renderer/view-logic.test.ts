@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
+import { devicesSummary, devicesTitle } from "../../src/renderer/lib/devices.js";
 import { describeCodedError } from "../../src/renderer/lib/error-text.js";
 import { formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
 import { modelChoices, shortModelName } from "../../src/renderer/lib/model-choices.js";
@@ -97,5 +98,22 @@ describe("errors in words", () => {
     expect(describeCodedError({ code: "SOMETHING_NEW", message: "odd" })).toMatchObject({ title: "Something went wrong", message: "odd" });
     expect(describeCodedError({ code: "SSH_FAILED", message: "connection refused" }, { host: "gpu" }).title).toBe("Connection refused");
     expect(new RbeeError("WORKER_FAILED", "x").code).toBe("WORKER_FAILED");
+  });
+});
+
+describe("devices", () => {
+  const devices = {
+    backends: ["cpu", "cuda"] as ("cpu" | "cuda")[],
+    devices: { cpu: 1, cuda: 2 },
+    ram_bytes: 32 * 1024 ** 3,
+    vram: [
+      { backend: "cuda" as const, device: 0, name: "RTX 4090", total_bytes: 24 * 1024 ** 3, free_bytes: 20 * 1024 ** 3 },
+      { backend: "cuda" as const, device: 1, name: "RTX 3090", total_bytes: 24 * 1024 ** 3, free_bytes: null },
+    ],
+  };
+  it("summarises backends and memory in one line, GPUs in the title", () => {
+    expect(devicesSummary(devices)).toBe("cpu · 2× cuda · 32.0 GiB RAM");
+    expect(devicesTitle(devices)).toBe("cuda:0 RTX 4090 — 24.0 GiB, 20.0 GiB free\ncuda:1 RTX 3090 — 24.0 GiB");
+    expect(devicesTitle({ ...devices, backends: ["cpu"], devices: { cpu: 1 }, vram: [] })).toBe("No GPU found");
   });
 });

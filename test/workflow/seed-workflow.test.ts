@@ -94,6 +94,13 @@ describe("the seed's workflow through rbee-keeper", () => {
     expect(hivePid()).toBeGreaterThan(0);
   }, 240_000);
 
+  test("the node's devices come from its hive", async () => {
+    const devices = await jsonClient(queen.baseUrl, queen.token).get("/v2/registry/beehives/devices?node_name=mac");
+    expect(devices.status).toBe(200);
+    expect(devices.body).toMatchObject({ backends: expect.arrayContaining(["cpu"]), devices: { cpu: 1 }, ram_bytes: expect.any(Number) });
+    expect(devices.body.backends).not.toContain("cuda");
+  });
+
   test("a second install changes nothing", async () => {
     const pid = hivePid();
     const again = await runKeeperBin(["setup", "install", "--node", "mac"], env);

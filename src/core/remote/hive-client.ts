@@ -1,5 +1,6 @@
 import {
   HiveCallbackRequest,
+  HiveDevices,
   HiveReadyEvent,
   HiveSpawnedEvent,
   HiveWorkersResponse,
@@ -37,6 +38,12 @@ export class HiveClient {
       }
       yield parseSpawnEvent(JSON.parse(next.value));
     }
+  }
+
+  /** The node's backends, devices, RAM and VRAM. */
+  async devices(): Promise<HiveDevices> {
+    const response = await this.request("GET", "/v1/devices");
+    return HiveDevices.parse(await response.json());
   }
 
   async listWorkers(): Promise<HiveWorker[]> {

@@ -11,6 +11,7 @@ import {
   RemoveNodeResponse,
   TestNodeResponse,
 } from "../../shared/contract/nodes.js";
+import { HiveDevices } from "../../shared/contract/hive.js";
 import { SshConfigHostsResponse } from "../../shared/contract/ssh-config.js";
 import { ListWorkersResponse, SpawnWorkerRequest, WorkerId } from "../../shared/contract/workers.js";
 import type { ConnectionSource } from "./connection.js";
@@ -176,6 +177,10 @@ export function createHttpApi(baseUrl: string, token: string, options: HttpApiOp
       const workerId = parseOrThrow(WorkerId, id, "worker id");
       const response = await request("DELETE", `/v1/workers/${encodeURIComponent(workerId)}`);
       await response.body?.cancel().catch(() => undefined);
+    },
+    async nodeDevices(name) {
+      const query = new URLSearchParams({ node_name: parseOrThrow(NodeName, name, "node name") });
+      return answer(await request("GET", `/v2/registry/beehives/devices?${query}`), HiveDevices);
     },
     async sshConfigHosts() {
       return (await answer(await request("GET", "/v2/registry/ssh-config"), SshConfigHostsResponse)).hosts;

@@ -31,6 +31,7 @@ export function createIpcApi(bridge: RbeeApi): RbeeApi {
     listWorkers: () => call(API_METHODS.listWorkers.result, () => bridge.listWorkers()),
     stopWorker: (id) => call(API_METHODS.stopWorker.result, () => bridge.stopWorker(id)),
     sshConfigHosts: () => call(API_METHODS.sshConfigHosts.result, () => bridge.sshConfigHosts()),
+    nodeDevices: (name) => call(API_METHODS.nodeDevices.result, () => bridge.nodeDevices(name)),
     infer: (request, onEvent) => stream("infer", onEvent, (onRaw) => bridge.infer(request, onRaw)),
     installNode: (name, onEvent) => stream("installNode", onEvent, (onRaw) => bridge.installNode(name, onRaw)),
     spawnWorker: (spawn, onEvent) => stream("spawnWorker", onEvent, (onRaw) => bridge.spawnWorker(spawn, onRaw)),

@@ -1,4 +1,5 @@
-import { Fragment, useState } from "react";
+import { Fragment, useEffect, useState } from "react";
+import type { HiveDevices } from "../../shared/contract/hive.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import { ConfirmDialog } from "../components/confirm-dialog.js";
 import { CheckIcon, DownloadIcon, PlusIcon, RefreshIcon, ServerIcon, SpinnerIcon, TrashIcon } from "../components/icons.js";
@@ -6,6 +7,7 @@ import { useNotify } from "../components/notices.js";
 import { EmptyState, LoadingState, PageHeader } from "../components/page.js";
 import { ProgressBar } from "../components/progress-bar.js";
 import { NodeStatusBadge } from "../components/status-badge.js";
+import { devicesSummary, devicesTitle } from "../lib/devices.js";
 import { describeCodedError, describeError } from "../lib/error-text.js";
 import { absoluteTime, formatAddress, relativeTime } from "../lib/format.js";
 import { describeProgress } from "../lib/progress-text.js";
@@ -136,6 +138,7 @@ function NodeRow({
         <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
         <td className="td" data-testid="node-status">
           <NodeStatusBadge status={node.status} />
+          {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
         </td>
         <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
         <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
@@ -279,4 +282,26 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): ReadonlyMap<
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
+}
+
+/** What a ready node has to run workers on (backends, GPUs, memory), asked of its hive once. */
+function NodeDevices({ nodeName }: { readonly nodeName: string }) {
+  const api = useApi();
+  const [devices, setDevices] = useState<HiveDevices | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.nodeDevices(nodeName).then(
+      (found) => live && setDevices(found),
+      () => live && setDevices(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, nodeName]);
+  if (!devices) return null;
+  return (
+    <div className="mt-1 text-xs text-zinc-500 dark:text-zinc-400" data-testid="node-devices" title={devicesTitle(devices)}>
+      {devicesSummary(devices)}
+    </div>
+  );
 }

@@ -7,6 +7,7 @@ import type { ApiMethodName, StreamMethodName } from "./ipc-channels.js";
 import { SshConfigHost } from "./ssh-config.js";
 import { InstallStreamEvent, SpawnStreamEvent, StreamEvent } from "./streams.js";
 import { RegisteredWorker, SpawnWorkerRequest, WorkerId } from "./workers.js";
+import { HiveDevices } from "./hive.js";
 
 export * from "./ipc-channels.js";
 
@@ -25,6 +26,7 @@ export const API_METHODS = {
   stopWorker: { args: z.tuple([WorkerId]), result: z.void() },
   /** The concrete hosts of the queen machine's `~/.ssh/config`, for the Add node form. */
   sshConfigHosts: { args: z.tuple([]), result: z.array(SshConfigHost) },
+  nodeDevices: { args: z.tuple([NodeName]), result: HiveDevices },
 } as const satisfies Record<ApiMethodName, { args: z.ZodTuple; result: z.ZodType }>;
 
 type Args<M extends ApiMethodName> = z.input<(typeof API_METHODS)[M]["args"]>;

@@ -10,6 +10,7 @@ export const API_METHOD_NAMES = [
   "listWorkers",
   "stopWorker",
   "sshConfigHosts",
+  "nodeDevices",
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];

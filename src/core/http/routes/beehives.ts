@@ -18,6 +18,10 @@ export function beehiveRoutes(queen: Queen): Router {
     const { node_name } = parseOrThrow(NodeNameRequest, req.body);
     await streamWork(res, queen.installOperation(node_name));
   });
+  router.get("/devices", async (req, res) => {
+    const { node_name } = parseOrThrow(NodeNameRequest, { node_name: req.query.node_name }, "query");
+    res.json(await queen.fleet.devices(node_name));
+  });
   router.get("/list", (_req, res) => {
     res.json({ nodes: queen.beehives.list() });
   });
