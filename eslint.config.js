@@ -56,6 +56,10 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("core", "main", "preload", "renderer", "keeper", "hive")] }] },
   },
   {
+    files: ["src/node-common/**"],
+    rules: { "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("core", "main", "preload", "renderer", "keeper", "hive", "worker")] }] },
+  },
+  {
     files: ["src/keeper/**"],
     rules: { "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("core", "main", "preload", "renderer", "hive", "worker")] }] },
   },

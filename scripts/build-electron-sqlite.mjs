@@ -6,9 +6,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
-const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+const root = resolve(fileURLToPath(new globalThis.URL(".", import.meta.url)), "..");
 const electronVersion = require("electron/package.json").version;
 const outDir = join(root, "out", "native");
 const binding = join(outDir, "better_sqlite3.node");

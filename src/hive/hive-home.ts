@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -34,29 +34,9 @@ export function hivePaths(home: string): HivePaths {
   return { home, models, logs, token: join(home, "hive-token"), workersState: join(home, "hive-workers.json"), state: join(home, "hive.json") };
 }
 
-/** A new secret: 32 random bytes as hex. */
-export function newSecret(): string {
-  return randomBytes(32).toString("hex");
-}
+export { newSecret } from "../node-common/secrets.js";
 
-/**
- * The hive token: `RBEE_HIVE_TOKEN` when set, else the content of `RBEE_HOME/hive-token`, created
- * (mode 0600) on first start. A token file readable by others is tightened, not trusted as is.
- */
+/** The hive token: `RBEE_HIVE_TOKEN` when set, else `RBEE_HOME/hive-token`, created (0600) on first start. */
 export function loadHiveToken(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.RBEE_HIVE_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    const token = readFileSync(path, "utf8").trim();
-    if (token.length >= 32) {
-      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-      return token;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  const token = newSecret();
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return token;
+  return env.RBEE_HIVE_TOKEN?.trim() || loadOrCreateSecretFile(path);
 }

@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { beginEventStream } from "../node-common/sse-response.js";
 import { SSE_DONE, type StreamEvent } from "../shared/contract/index.js";
 
 /** An open Server-Sent Events answer (SPEC §5): one JSON event per `data:` line, then `[DONE]`. */
@@ -6,13 +7,7 @@ export class SseStream {
   private ended = false;
 
   constructor(private readonly res: Response) {
-    res.status(200);
-    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
-    res.setHeader("Cache-Control", "no-cache, no-transform");
-    res.setHeader("Connection", "keep-alive");
-    res.setHeader("X-Accel-Buffering", "no");
-    res.flushHeaders();
-    res.socket?.setNoDelay(true);
+    beginEventStream(res);
   }
 
   /** False once the stream ended or the client went away. */

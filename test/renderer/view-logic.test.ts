@@ -64,7 +64,7 @@ describe("model choices", () => {
   const worker = (model_ref: string, node_name: string) => ({ model_ref, node_name }) as RegisteredWorker;
   it("offers loaded models first, then the catalog without duplicates", () => {
     const choices = modelChoices([worker("tinyllama", "b"), worker("tinyllama", "a"), worker("file:/m/x.gguf", "a")]);
-    expect(choices.map((c) => [c.value, c.detail.split(" ·")[0]])).toEqual([
+    expect(choices.map((c) => [c.value, c.detail.split(/ ·|, Q4/)[0]])).toEqual([
       ["tinyllama", "loaded on a, b"],
       ["file:/m/x.gguf", "loaded on a"],
       ["qwen2.5-0.5b", "Qwen2.5 0.5B Instruct"],

@@ -1,19 +1,13 @@
 import type { NextFunction, Request, Response } from "express";
 import { RbeeError } from "../../shared/contract/index.js";
 import type { Principal, Queen } from "../queen.js";
-import { secretsEqual } from "../token.js";
+import { bearerToken, secretsEqual } from "../../node-common/secrets.js";
 
-/** The bearer token of a request, if any. */
-export function bearerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
 
 /** Requires the queen token; per-spawn worker tokens are admitted only where `workerRoutes` says so. */
 export function requireAuth(queen: Queen, options: { readonly allowWorkers: boolean }) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const token = bearerToken(req);
+    const token = bearerToken(req.headers);
     if (token !== undefined) {
       if (secretsEqual(token, queen.token)) {
         res.locals.principal = { kind: "user" } satisfies Principal;

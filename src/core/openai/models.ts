@@ -1,5 +1,5 @@
 import { RbeeError, type RegisteredWorker } from "../../shared/contract/index.js";
-import type { ModelAlias } from "../../hive/models/aliases.js";
+import type { ModelAlias } from "../../shared/contract/model-catalog.js";
 import { parseModelRef } from "../../hive/models/model-ref.js";
 
 /** One entry of `GET /v1/models`: OpenAI's model object, with what rbee knows about it under `rbee`. */

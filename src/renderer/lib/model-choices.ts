@@ -1,14 +1,8 @@
+import { MODEL_ALIASES } from "../../shared/contract/model-catalog.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 
-/**
- * The built-in catalog's aliases (the hive resolves them: src/hive/models/aliases.ts), offered in
- * the model pickers. Any other model_ref can be typed.
- */
-export const CATALOG_MODELS: readonly { readonly alias: string; readonly description: string }[] = [
-  { alias: "tinyllama", description: "TinyLlama 1.1B Chat · ~670 MB" },
-  { alias: "qwen2.5-0.5b", description: "Qwen2.5 0.5B Instruct · ~490 MB" },
-  { alias: "llama3.2-1b", description: "Llama 3.2 1B Instruct · ~810 MB" },
-];
+/** The built-in catalog's aliases, offered in the model pickers. Any other model_ref can be typed. */
+export const CATALOG_MODELS: readonly { readonly alias: string; readonly description: string }[] = MODEL_ALIASES;
 
 /** One suggestion of a model picker. */
 export interface ModelChoice {

@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
+import { beginEventStream } from "../../../node-common/sse-response.js";
 import { RbeeError } from "../../../shared/contract/index.js";
-import { MODEL_ALIASES } from "../../../hive/models/aliases.js";
+import { MODEL_ALIASES } from "../../../shared/contract/model-catalog.js";
 import { parseChatCompletionRequest, toInferenceRequest } from "../../openai/chat-request.js";
 import { ChatCompletionCollector, ChatStreamTranslator } from "../../openai/chat-response.js";
 import { listModels, assertKnownModel } from "../../openai/models.js";
@@ -97,13 +98,7 @@ async function streamChatCompletion(
   const openStream = (): void => {
     if (open) return;
     open = true;
-    res.status(200);
-    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
-    res.setHeader("Cache-Control", "no-cache, no-transform");
-    res.setHeader("Connection", "keep-alive");
-    res.setHeader("X-Accel-Buffering", "no");
-    res.flushHeaders();
-    res.socket?.setNoDelay(true);
+    beginEventStream(res);
   };
   const write = (text: string): void => {
     if (!res.writableEnded && !res.destroyed) res.write(text);
