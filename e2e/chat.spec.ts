@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { listeningSockets, pidsMatching } from "../test/helpers/listening-sockets.js";
 import { makeProjectRepo } from "../test/helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { startSshd, type Sshd } from "../test/helpers/sshd.js";
@@ -137,6 +138,8 @@ test("adds a node imported from ~/.ssh/config and installs it with a progress ba
 
   await expect(row.getByTestId("node-status")).toHaveText("ready", { timeout: 170_000 });
   await expect(install.getByTestId("install-result")).toContainText(`${NODE} is ready`);
+  // What the node has, as its hive reports it.
+  await expect(row.getByTestId("node-devices")).toContainText(/^cpu · [\d.]+ GiB RAM$/);
   await expect(install.getByRole("progressbar")).toBeHidden();
   await expect(row.getByRole("button", { name: `Update ${NODE}` })).toBeEnabled();
   await screenshots(page, "nodes-ready");
@@ -248,4 +251,12 @@ test("the worker shows idle in the Workers view, and another spawns from its dia
   await expect(rows).toHaveCount(2);
   // Rows are ordered by worker id, which is random: compare as a set.
   await expect.poll(async () => (await page.getByTestId("worker-slots").allInnerTexts()).map((t) => t.trim()).sort()).toEqual(["0/1", "0/2"]);
+
+  // With the whole product running (queen, hive, two workers), nothing listens beyond loopback.
+  const hive = JSON.parse(readFileSync(join(dir, "node", "home", "hive.json"), "utf8")) as { pid: number };
+  const workerPids = pidsMatching(join(dir, "node", "rbee", "dist", "bin", "llm-worker-rbee.js"));
+  expect(workerPids).toHaveLength(2);
+  const sockets = listeningSockets([queen.child.pid!, hive.pid, ...workerPids]);
+  expect(new Set(sockets.map((socket) => socket.pid)).size).toBe(4);
+  for (const socket of sockets) expect(socket.address, JSON.stringify(socket)).toMatch(/^127\.|^::1$/);
 });

@@ -131,6 +131,7 @@ function NodeRow({
           >
             {node.install_path} · {node.git_branch}
           </div>
+          {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
         </td>
         <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
           {formatAddress(node.ssh_host, node.ssh_port)}
@@ -138,7 +139,6 @@ function NodeRow({
         <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
         <td className="td" data-testid="node-status">
           <NodeStatusBadge status={node.status} />
-          {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
         </td>
         <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
         <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
@@ -300,7 +300,7 @@ function NodeDevices({ nodeName }: { readonly nodeName: string }) {
   }, [api, nodeName]);
   if (!devices) return null;
   return (
-    <div className="mt-1 text-xs text-zinc-500 dark:text-zinc-400" data-testid="node-devices" title={devicesTitle(devices)}>
+    <div className="text-xs text-zinc-500 dark:text-zinc-400" data-testid="node-devices" title={devicesTitle(devices)}>
       {devicesSummary(devices)}
     </div>
   );
