@@ -267,7 +267,7 @@ export class Fleet {
   }
 
   /** Stops a worker's process on its node; best effort when the node cannot be reached. */
-  async stopWorker(worker: RegisteredWorker): Promise<void> {
+  async stopWorker(worker: Pick<RegisteredWorker, "id" | "node_name">): Promise<void> {
     this.workerTokens.delete(worker.id);
     const node = this.beehives.get(worker.node_name);
     if (!node) return;

@@ -83,6 +83,8 @@ export class Queen {
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
   private httpPort = 0;
+  /** Ids of workers this queen stopped (ids are never reused: they carry random bytes). */
+  private readonly stoppedWorkers = new Set<string>();
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
@@ -169,6 +171,13 @@ export class Queen {
   /** Registers a worker's ready callback on behalf of `principal`. */
   registerWorker(request: RegisterWorkerRequest, principal: Principal): RegisterOutcome {
     this.assertMayActFor(principal, request.worker_id);
+    if (this.stoppedWorkers.has(request.worker_id)) {
+      // A worker this queen stopped must not come back: it may be shutting down, or it was still
+      // running on a node that was unreachable when it was stopped. Stop it (again) now.
+      const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
+      if (nodeName) void this.fleet.stopWorker({ id: request.worker_id, node_name: nodeName });
+      throw new RbeeError("WORKER_CONFLICT", `Worker "${request.worker_id}" was stopped`);
+    }
     const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
     if (!nodeName) {
       throw new RbeeError("INVALID_REQUEST", "node_name is required with the queen token", [
@@ -213,6 +222,7 @@ export class Queen {
   /** Stops a worker: stops its process on its node (best effort), removes it, revokes its token. */
   async stopWorker(workerId: string): Promise<void> {
     const worker = this.workers.require(workerId);
+    this.stoppedWorkers.add(workerId);
     this.callbackTokens.revoke(workerId);
     this.workers.remove(workerId);
     await this.fleet.stopWorker(worker);

@@ -132,14 +132,13 @@ describe("faults", () => {
     while (event && event.type !== "token");
     const [killed] = (await workers()).map((w) => w.id);
     const pids = workerPids();
-    if (pids.length !== 1) console.log("EVENTS", JSON.stringify(stream.events), "QUEEN OUTPUT", queen.output().slice(-3000));
     expect(pids).toHaveLength(1);
     const killedAt = Date.now();
     process.kill(pids[0]!, "SIGKILL");
     do event = await stream.next();
     while (event && event.type === "token");
     expect(Date.now() - killedAt).toBeLessThan(2_000);
-    expect(event).toMatchObject({ type: "error", code: "WORKER_FAILED" });
+    expect(event, `${JSON.stringify(stream.events.filter((e) => e.type !== "token"))}\n${queen.output().slice(-2000)}`).toMatchObject({ type: "error", code: "WORKER_FAILED" });
     expect(stream.events.filter((e) => e.type === "token").length).toBeGreaterThan(0);
     await waitFor(async () => (await workers()).length === 0, 6 * HEARTBEAT_MS + 2_000);
 
@@ -211,8 +210,9 @@ describe("faults", () => {
       console.log("QUEEN OUTPUT", queen.output().slice(-3000));
       throw error;
     });
-    // The hive got the new callback address: its worker is registered and heartbeating again.
-    await waitFor(async () => (await workers()).some((w) => w.node_name === "mac"), 15_000);
+    // Its worker either kept its registration (a short outage) or, silent too long, was stopped on
+    // the node once it came back: no worker runs there that the queen does not know.
+    await waitFor(async () => workerPids().length === (await workers()).filter((w) => w.node_name === "mac").length, 15_000);
     expect(await nodeStatus("other")).toBe("reachable");
     const after = await startInference(3);
     while ((await after.next()) !== undefined);
@@ -247,7 +247,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; the queen said:\n${queen.output().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

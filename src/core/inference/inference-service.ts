@@ -77,6 +77,11 @@ export class InferenceService {
       return "done";
     } catch (error) {
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
+      if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "WORKER_NOT_FOUND") {
+        // The registry still listed a worker its node no longer runs: drop it and place the job again.
+        this.workers.remove(worker.id);
+        return "busy";
+      }
       if (signal.aborted) {
         await this.cancelOnWorker(job, jobId);
       } else if (error instanceof RbeeError) {
