@@ -1,0 +1,74 @@
+import type { Browser } from "@playwright/test";
+import type { AppSnapshot } from "./app-snapshot.js";
+import type { BenchFleet } from "./fleet.js";
+
+/** How many repetitions each section makes. */
+export interface BenchSettings {
+  /** Tokens per relay run, and runs per path. */
+  readonly relayTokens: number;
+  readonly relayRuns: number;
+  /** Request pairs (queen, direct) for the warm overhead; the first few are warm-up. */
+  readonly warmPairs: number;
+  readonly coldRuns: number;
+  /** Rounds of registrations/heartbeats per concurrency, and requests per round. */
+  readonly registryRounds: number;
+  readonly registryPerRound: number;
+  /** Workers registered for the list and memory figures (10,000 in the full run). */
+  readonly registryFleet: number;
+  readonly listRuns: number;
+  /** Page loads per view and fleet size, after one unmeasured load each when `uiWarmUp`. */
+  readonly uiLoads: number;
+  readonly uiWarmUp: boolean;
+  /** Isolated snapshot updates, then seconds of 100 updates/s. */
+  readonly uiIsolatedUpdates: number;
+  readonly uiUpdateSeconds: number;
+}
+
+/** A few iterations of everything: for CI, well under two minutes. */
+export const SMOKE: BenchSettings = {
+  relayTokens: 200,
+  relayRuns: 2,
+  warmPairs: 12,
+  coldRuns: 1,
+  registryRounds: 2,
+  registryPerRound: 300,
+  registryFleet: 2_000,
+  listRuns: 5,
+  uiLoads: 1,
+  uiWarmUp: false,
+  uiIsolatedUpdates: 4,
+  uiUpdateSeconds: 1,
+};
+
+/** The full run: a few minutes on two cores. */
+export const FULL: BenchSettings = {
+  relayTokens: 1500,
+  relayRuns: 10,
+  warmPairs: 200,
+  coldRuns: 6,
+  registryRounds: 5,
+  registryPerRound: 2000,
+  registryFleet: 10_000,
+  listRuns: 30,
+  uiLoads: 5,
+  uiWarmUp: true,
+  uiIsolatedUpdates: 30,
+  uiUpdateSeconds: 5,
+};
+
+/** What every section gets. */
+export interface BenchContext {
+  readonly mode: "smoke" | "full";
+  readonly settings: BenchSettings;
+  readonly app: AppSnapshot;
+  /** A scratch directory removed at the end. */
+  readonly dir: string;
+  /** The loopback install with a loaded worker, or why there is none. */
+  readonly fleet: BenchFleet | null;
+  readonly fleetError: string | null;
+  readonly browser: Browser | null;
+  readonly browserReason: string | null;
+  /** The page probes' script (bench/page/probes.ts, bundled). */
+  readonly pageScript: string | null;
+  log(message: string): void;
+}
