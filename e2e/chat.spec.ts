@@ -7,6 +7,7 @@ import { makeProjectRepo } from "../test/helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { startSshd, type Sshd } from "../test/helpers/sshd.js";
 import { writeTinyGguf } from "../test/helpers/tiny-gguf.js";
+import { guardPages } from "./page-guard.js";
 
 // The daily path through the real renderer: a real queen-rbee, a real sshd on loopback, a real
 // install from a git repository of this project, and a real worker with a generated model.
@@ -61,18 +62,7 @@ test.afterAll(async () => {
 });
 
 // The strict CSP must hold, and no page may throw.
-let problems: string[] = [];
-test.beforeEach(({ page }) => {
-  problems = [];
-  page.on("console", (message) => {
-    const text = message.text();
-    if (/Content Security Policy/i.test(text) && !/frame-ancestors' is ignored/.test(text)) problems.push(text);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-});
-test.afterEach(() => {
-  expect(problems).toEqual([]);
-});
+guardPages(test);
 
 async function openUi(page: Page): Promise<void> {
   await page.goto(queen.uiUrl);

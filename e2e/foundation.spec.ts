@@ -1,6 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { startSshd, type Sshd } from "../test/helpers/sshd.js";
+import { guardPages } from "./page-guard.js";
 
 // One real sshd on loopback and one real queen-rbee (built dist/ serving the built renderer) for
 // the whole file; the tests run in order and build on each other's state, as a user would.
@@ -18,20 +19,8 @@ test.beforeAll(async () => {
   queen = await startQueen();
 });
 
-// The strict CSP must hold: no inline script or style may be needed, and no page may throw.
-let problems: string[] = [];
-test.beforeEach(({ page }) => {
-  problems = [];
-  page.on("console", (message) => {
-    const text = message.text();
-    // A <meta> CSP cannot carry frame-ancestors; the queen also sends the policy as a header, which can.
-    if (/Content Security Policy/i.test(text) && !/frame-ancestors' is ignored/.test(text)) problems.push(text);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-});
-test.afterEach(() => {
-  expect(problems).toEqual([]);
-});
+// The strict CSP must hold, and no page may throw.
+guardPages(test);
 
 test.afterAll(async () => {
   await queen?.stop();

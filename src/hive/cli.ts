@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { NodeName, RbeeError } from "../shared/contract/index.js";
+import { NodeName } from "../shared/contract/index.js";
+import { flagError, integerFlag } from "../node-common/flags.js";
 
 /** What `rbee-hive` was asked to do. */
 export type HiveCommand =
@@ -34,17 +35,6 @@ Environment: RBEE_HOME (default ~/.rbee), RBEE_HIVE_TOKEN (else RBEE_HOME/hive-t
 RBEE_HF_ENDPOINT, HF_TOKEN.
 `;
 
-function fail(message: string): never {
-  throw new RbeeError("INVALID_REQUEST", message);
-}
-
-function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) fail(`--${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
 
 /** Reads `rbee-hive`'s command line; throws INVALID_REQUEST naming the bad flag. */
 export function parseHiveCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): HiveCommand {
@@ -67,27 +57,27 @@ export function parseHiveCommandLine(argv: readonly string[], env: NodeJS.Proces
       },
     });
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    flagError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: "help" };
   if (values.version === true) return { kind: "version" };
   if (positionals.length === 0) return { kind: "help" };
-  if (positionals[0] !== "daemon" || positionals.length > 1) fail(`unknown command "${positionals.join(" ")}": use rbee-hive daemon`);
+  if (positionals[0] !== "daemon" || positionals.length > 1) flagError(`unknown command "${positionals.join(" ")}": use rbee-hive daemon`);
   const text = (name: string): string | undefined => {
     const value = values[name];
     return typeof value === "string" ? value : undefined;
   };
   const nodeName = text("node-name");
-  if (nodeName !== undefined && !NodeName.safeParse(nodeName).success) fail(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
+  if (nodeName !== undefined && !NodeName.safeParse(nodeName).success) flagError(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
   const callbackUrl = text("callback-url");
   const callbackToken = text("token") ?? env.RBEE_CALLBACK_TOKEN?.trim();
-  const heartbeat = integer("worker-heartbeat-ms", text("worker-heartbeat-ms"), 50, 3_600_000);
+  const heartbeat = integerFlag("worker-heartbeat-ms", text("worker-heartbeat-ms"), 50, 3_600_000);
   const workerBin = text("worker-bin");
   return {
     kind: "daemon",
     host: text("host") ?? "127.0.0.1",
-    port: integer("port", text("port"), 0, 65535) ?? 9200,
+    port: integerFlag("port", text("port"), 0, 65535) ?? 9200,
     ...(callbackUrl !== undefined ? { callbackUrl } : {}),
     ...(callbackToken ? { callbackToken } : {}),
     ...(nodeName !== undefined ? { nodeName } : {}),

@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Backend, NodeName, RbeeError, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
+import { Backend, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
 import { isLoopbackHost } from "./loopback.js";
+import { flagError, integerFlag } from "../node-common/flags.js";
 
 /** Everything a worker process is told on its command line. */
 export type WorkerOptions = {
@@ -51,17 +52,6 @@ Loads one GGUF model and serves it over HTTP on loopback.
 
 const MIN_TOKEN_LENGTH = 16;
 
-function fail(message: string): never {
-  throw new RbeeError("INVALID_REQUEST", message);
-}
-
-function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) fail(`--${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
 
 function httpUrl(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
@@ -69,9 +59,9 @@ function httpUrl(name: string, raw: string | undefined): string | undefined {
   try {
     url = new URL(raw);
   } catch {
-    fail(`--${name} must be an http(s) URL, got "${raw}"`);
+    flagError(`--${name} must be an http(s) URL, got "${raw}"`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`--${name} must be an http(s) URL, got "${raw}"`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") flagError(`--${name} must be an http(s) URL, got "${raw}"`);
   return raw.replace(/\/+$/, "");
 }
 
@@ -106,7 +96,7 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
       },
     }));
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    flagError(error instanceof Error ? error.message : String(error));
   }
   if (values.help === true) return { kind: "help" };
   const text = (name: string): string | undefined => {
@@ -115,31 +105,31 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
   };
 
   const workerId = text("worker-id");
-  if (workerId === undefined) fail("--worker-id is required");
-  if (!WORKER_ID_PATTERN.test(workerId)) fail(`--worker-id must be 1-128 letters, digits, '.', '_' or '-', got "${workerId}"`);
+  if (workerId === undefined) flagError("--worker-id is required");
+  if (!WORKER_ID_PATTERN.test(workerId)) flagError(`--worker-id must be 1-128 letters, digits, '.', '_' or '-', got "${workerId}"`);
 
   const model = text("model");
-  if (model === undefined || model === "") fail("--model is required (the path of a GGUF file)");
+  if (model === undefined || model === "") flagError("--model is required (the path of a GGUF file)");
   const modelPath = resolve(model);
 
   const modelRef = text("model-ref") ?? `file:${modelPath}`;
-  if (!ModelRef.safeParse(modelRef).success) fail(`--model-ref must not contain spaces or control characters`);
+  if (!ModelRef.safeParse(modelRef).success) flagError(`--model-ref must not contain spaces or control characters`);
 
   const backendRaw = text("backend") ?? "cpu";
   const backend = Backend.safeParse(backendRaw);
-  if (!backend.success) fail(`--backend must be one of ${Backend.options.join(", ")}, got "${backendRaw}"`);
+  if (!backend.success) flagError(`--backend must be one of ${Backend.options.join(", ")}, got "${backendRaw}"`);
 
   const host = text("host") ?? "127.0.0.1";
-  if (!isLoopbackHost(host)) fail(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
+  if (!isLoopbackHost(host)) flagError(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
 
   const token = text("token") ?? env.RBEE_WORKER_TOKEN;
-  if (token === undefined || token === "") fail("--token is required (or set RBEE_WORKER_TOKEN)");
-  if (token.length < MIN_TOKEN_LENGTH) fail(`--token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  if (token === undefined || token === "") flagError("--token is required (or set RBEE_WORKER_TOKEN)");
+  if (token.length < MIN_TOKEN_LENGTH) flagError(`--token must be at least ${MIN_TOKEN_LENGTH} characters`);
   const callbackToken = text("callback-token") ?? token;
 
   const nodeName = text("node-name") ?? "";
   if (nodeName !== "" && !NodeName.safeParse(nodeName).success) {
-    fail(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
+    flagError(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
   }
 
   return {
@@ -149,16 +139,16 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
       modelPath,
       modelRef,
       backend: backend.data,
-      device: integer("device", text("device"), 0, 1023) ?? 0,
+      device: integerFlag("device", text("device"), 0, 1023) ?? 0,
       host,
-      port: integer("port", text("port"), 0, 65535) ?? 0,
+      port: integerFlag("port", text("port"), 0, 65535) ?? 0,
       callbackUrl: httpUrl("callback-url", text("callback-url")),
       token,
       callbackToken,
-      slots: integer("slots", text("slots"), 1, 64) ?? 1,
-      ctx: integer("ctx", text("ctx"), 16, 1_048_576),
-      threads: integer("threads", text("threads"), 1, 1024),
-      heartbeatMs: integer("heartbeat-ms", text("heartbeat-ms"), 50, 3_600_000) ?? 5000,
+      slots: integerFlag("slots", text("slots"), 1, 64) ?? 1,
+      ctx: integerFlag("ctx", text("ctx"), 16, 1_048_576),
+      threads: integerFlag("threads", text("threads"), 1, 1024),
+      heartbeatMs: integerFlag("heartbeat-ms", text("heartbeat-ms"), 50, 3_600_000) ?? 5000,
       nodeName,
     },
   };
