@@ -1,13 +1,13 @@
 // Runs inside Chromium, bundled by `pageBundle` (bench/lib/browser.ts) into one script that sets
-// `window.__rbeeBench`. Two jobs: read an inference stream the way the renderer's HTTP transport
-// reads its streams (fetch → TextDecoderStream → the renderer's own SSE parser → JSON → contract),
+// `window.__rbeeBench`. Two jobs: read an inference stream with the renderer's own HTTP client
+// (src/renderer/api: fetch → the shared SSE reader → JSON → contract validation),
 // and time the real renderer with performance marks: when a fleet snapshot arrives, when the DOM
 // changes after it, and when the next frame after that change has been produced.
 import "./jitless.js";
-import { createSseParser } from "../../src/renderer/api/sse-parser.js";
+import { createHttpApi } from "../../src/renderer/api/http-transport.js";
 import { TOKEN_STORAGE_KEY } from "../../src/renderer/api/select-api.js";
 import { QueenEvent } from "../../src/shared/contract/events.js";
-import { SSE_DONE, StreamEvent } from "../../src/shared/contract/streams.js";
+import type { InferenceRequest } from "../../src/shared/contract/inference.js";
 
 /** One inference stream as the page saw it; times in ms after the request was sent. */
 export interface PageStreamResult {
@@ -37,44 +37,25 @@ export interface Recording {
 const SHOWN_KEY = "rbee-bench:shown";
 const MARK = { arrival: "rbee-bench:arrival", commit: "rbee-bench:commit", painted: "rbee-bench:painted" } as const;
 
-async function streamInference(path: string, body: unknown): Promise<PageStreamResult> {
+async function streamInference(body: InferenceRequest): Promise<PageStreamResult> {
   const token = sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? "";
+  const api = createHttpApi(location.origin, token);
+  const result = { status: 200, started: null as number | null, tokens: [] as number[], end: null as PageStreamResult["end"], done: false, error: null as string | null };
   const sent = performance.now();
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream", "Content-Type": "application/json" },
-    cache: "no-store",
-    body: JSON.stringify(body),
-  });
-  const result = { status: response.status, started: null as number | null, tokens: [] as number[], end: null as PageStreamResult["end"], done: false, error: null as string | null };
-  if (!response.ok || !response.body) {
-    result.error = await response.text();
-    return result;
-  }
-  const parser = createSseParser((data) => {
+  const handle = api.infer(body, (event) => {
     const t = performance.now() - sent;
-    if (data === SSE_DONE) {
-      result.done = true;
-      return;
-    }
-    const parsed = StreamEvent.safeParse(JSON.parse(data));
-    if (!parsed.success) {
-      result.error = `not a stream event: ${data.slice(0, 200)}`;
-      return;
-    }
-    const event = parsed.data;
     if (event.type === "token") result.tokens.push(t);
     else if (event.type === "started") result.started = t;
     else if (event.type === "end") result.end = { ttft_ms: event.ttft_ms, decode_ms: event.decode_ms, tokens_out: event.tokens_out };
     else if (event.type === "error") result.error = `${event.code}: ${event.message}`;
   });
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parser.push(value);
+  try {
+    await handle.done;
+    result.done = true;
+  } catch (error) {
+    result.status = 0;
+    result.error = String((error as Error)?.message ?? error);
   }
-  parser.end();
   return result;
 }
 

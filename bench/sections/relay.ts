@@ -136,7 +136,7 @@ export async function runRelay(ctx: BenchContext): Promise<SectionResult> {
           }),
         );
       case "browser": {
-        const result = (await page!.evaluate(`window.__rbeeBench.streamInference("/v1/inference", ${JSON.stringify(queenBody)})`)) as {
+        const result = (await page!.evaluate(`window.__rbeeBench.streamInference(${JSON.stringify(queenBody)})`)) as {
           status: number;
           tokens: number[];
           end: RunTiming["end"];
@@ -265,7 +265,7 @@ export async function runRelay(ctx: BenchContext): Promise<SectionResult> {
     `${relayRuns} runs per path of ${maxTokens} tokens (prompt "${PROMPT}", seed ${SEED}, 1 thread), paths interleaved, after one unmeasured round; tokens/s = tokens / (request sent → last token arrived).`,
     "The chat route sends the prompt as chat messages (the worker renders its chat template) and streams one chunk per token that carries text (the random test model emits many partial UTF-8 bytes, which carry none), so its baseline is the worker read directly with the same messages, counting the same tokens.",
     "Added latency per token: the token's arrival minus its emission by the worker (exact for the first and the last token, from the worker's `end` event: ttft_ms, decode_ms), minus the median of the same for direct reads. It includes the request's trip to the worker (section 2 isolates that); a relay that falls behind shows as a last-token figure above the first-token one.",
-    "The browser path is the renderer's own code (fetch → TextDecoderStream → src/renderer/api/sse-parser.ts → contract validation) run in Chromium against the same queen; the Electron IPC path needs Electron, which cannot run here.",
+    "The browser path is the renderer's own code (src/renderer/api/http-transport.ts: fetch → src/shared/sse.ts → contract validation) run in Chromium against the same queen; the Electron IPC path needs Electron, which cannot run here.",
   );
   return { id: "relay", title: TITLE, status: "ok", seconds: 0, figures, notes };
 }

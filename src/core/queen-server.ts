@@ -4,6 +4,7 @@ import { RbeeError } from "../shared/contract/index.js";
 import { createHttpApp } from "./http/app.js";
 import { hostPort, isLoopbackHost } from "./net.js";
 import { Queen, type QueenOptions } from "./queen.js";
+import { QueenService } from "./service/queen-service.js";
 
 export interface QueenServerOptions extends QueenOptions {
   readonly host: string;
@@ -18,6 +19,8 @@ export interface QueenServerOptions extends QueenOptions {
 /** A running queen: the core and its HTTP API. */
 export interface QueenServer {
   readonly queen: Queen;
+  /** The API on the core: what every transport (HTTP here, IPC in the desktop app) calls. */
+  readonly service: QueenService;
   /** `http://HOST:PORT` */
   readonly baseUrl: string;
   readonly port: number;
@@ -36,7 +39,8 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   }
   const log = options.log ?? ((message: string) => console.error(message));
   const queen = new Queen({ ...options, log });
-  const app = createHttpApp(queen, { uiDir: options.uiDir, log });
+  const service = new QueenService(queen, { log });
+  const app = createHttpApp(service, { uiDir: options.uiDir, log });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -56,6 +60,7 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   let closing: Promise<void> | undefined;
   return {
     queen,
+    service,
     baseUrl,
     port,
     uiUrl: `${baseUrl}/#token=${queen.token}`,

@@ -1,11 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import {
-  ListNodesResponse,
-  ListWorkersResponse,
-  RbeeError,
-  type AddNodeResponse,
-  type StreamEvent,
-} from "../shared/contract/index.js";
+import { RbeeError, type StreamEvent } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
 
@@ -135,8 +129,7 @@ async function addNode(client: QueenClient, args: readonly string[], io: KeeperI
     install_path: required(values["install-path"], "--install-path"),
   };
   if (!values["no-verify"]) io.err(`Connecting to ${body.ssh_user}@${body.ssh_host} over SSH…\n`);
-  const path = `/v2/registry/beehives/add${values["no-verify"] ? "?verify=false" : ""}`;
-  const answer = (await client.json("POST", path, body)) as AddNodeResponse;
+  const answer = await client.call("addNode", { ...body, ...(values["no-verify"] ? { verify: false } : {}) });
   const key = answer.host_key_fingerprint ? `, host key ${answer.host_key_fingerprint}` : "";
   io.out(`Added node ${answer.node.node_name} (${answer.node.status}${key})\n`);
   return EXIT_OK;
@@ -144,7 +137,7 @@ async function addNode(client: QueenClient, args: readonly string[], io: KeeperI
 
 async function listNodes(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { values } = flags(args, { json: { type: "boolean", default: false } });
-  const { nodes } = ListNodesResponse.parse(await client.json("GET", "/v2/registry/beehives/list"));
+  const { nodes } = await client.call("listNodes", {});
   if (values.json) {
     io.out(`${JSON.stringify(nodes, null, 2)}\n`);
   } else if (nodes.length === 0) {
@@ -165,7 +158,7 @@ async function listNodes(client: QueenClient, args: readonly string[], io: Keepe
 async function removeNode(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { values } = flags(args, { name: { type: "string" } });
   const name = required(values.name, "--name");
-  await client.json("POST", "/v2/registry/beehives/remove", { node_name: name });
+  await client.call("removeNode", { node_name: name });
   io.out(`Removed node ${name}\n`);
   return EXIT_OK;
 }
@@ -173,7 +166,7 @@ async function removeNode(client: QueenClient, args: readonly string[], io: Keep
 async function install(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { values } = flags(args, { node: { type: "string" } });
   const node = required(values.node, "--node");
-  for await (const event of client.stream("/v2/registry/beehives/install", { node_name: node })) {
+  for await (const event of client.stream("installNode", { node_name: node })) {
     if (event.type === "error") throw new RbeeError("INTERNAL", `${event.code}: ${event.message}`);
     if (event.type === "progress") io.err(`${progressLine(event)}\n`);
   }
@@ -183,7 +176,7 @@ async function install(client: QueenClient, args: readonly string[], io: KeeperI
 
 async function listWorkers(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { values } = flags(args, { json: { type: "boolean", default: false } });
-  const { workers } = ListWorkersResponse.parse(await client.json("GET", "/v1/workers/list"));
+  const { workers } = await client.call("listWorkers", {});
   if (values.json) {
     io.out(`${JSON.stringify(workers, null, 2)}\n`);
   } else if (workers.length === 0) {
@@ -206,7 +199,7 @@ async function listWorkers(client: QueenClient, args: readonly string[], io: Kee
 async function stopWorker(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { positionals } = flags(args, {}, true);
   const id = required(positionals[0], "the worker id");
-  await client.json("DELETE", `/v1/workers/${encodeURIComponent(id)}`);
+  await client.call("stopWorker", { id });
   io.out(`Stopped worker ${id}\n`);
   return EXIT_OK;
 }
@@ -230,27 +223,21 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
     top_p: number(values["top-p"], "--top-p"),
     seed: number(values.seed, "--seed"),
   };
+  // Ctrl+C closes the stream: the queen cancels the job on its worker, which is then free again.
   const abort = new AbortController();
-  let jobId: string | undefined;
   let interrupted = false;
-  void io.interrupted.then(async () => {
+  void io.interrupted.then(() => {
     interrupted = true;
-    if (jobId) await client.json("DELETE", `/v1/inference/${encodeURIComponent(jobId)}`).catch(() => {});
     abort.abort();
   });
   let wroteText = false;
   try {
-    for await (const event of client.stream("/v1/inference", body, abort.signal)) {
+    for await (const event of client.stream("infer", body, abort.signal)) {
       switch (event.type) {
         case "progress":
           io.err(`${progressLine(event)}\n`);
           break;
         case "started":
-          jobId = event.job_id;
-          if (interrupted) {
-            await client.json("DELETE", `/v1/inference/${encodeURIComponent(jobId)}`).catch(() => {});
-            abort.abort();
-          }
           break;
         case "token":
           io.out(event.t);

@@ -1,7 +1,19 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { RbeeError, StreamEvent } from "../shared/contract/index.js";
+import {
+  API,
+  RbeeError,
+  fillPath,
+  splitInput,
+  type AnswerOf,
+  type CallEntry,
+  type CallName,
+  type EventOf,
+  type InputOf,
+  type StreamEntry,
+  type StreamName,
+} from "../shared/contract/index.js";
 import { sseData } from "../shared/sse.js";
 
 /** How the CLI reaches a queen. */
@@ -24,22 +36,29 @@ export function queenConnection(queenUrl: string | undefined, env: NodeJS.Proces
   }
 }
 
-/** A typed client for the routes the CLI uses; every failure is an RbeeError with one clear sentence. */
+/** A typed client over the API table: every failure is an RbeeError with one clear sentence. */
 export class QueenClient {
   constructor(private readonly connection: QueenConnection) {}
 
-  /** Sends a JSON request and returns the JSON answer (undefined for 204). */
-  async json(method: string, path: string, body?: unknown): Promise<unknown> {
-    const response = await this.send(method, path, body);
+  /** Calls a method of the table and returns its validated answer. */
+  async call<M extends CallName>(method: M, input: InputOf<M>): Promise<AnswerOf<M>> {
+    const entry: CallEntry = API[method];
+    const response = await this.send(entry, input);
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) throw RbeeError.fromBody(parsed, `The queen answered HTTP ${response.status}`);
-    return parsed;
+    const answer = entry.answer.safeParse(parsed);
+    if (!answer.success) throw new RbeeError("INTERNAL", `The queen sent an answer this rbee-keeper does not understand (${method})`);
+    return answer.data as AnswerOf<M>;
   }
 
-  /** Sends a request whose answer is an SSE stream and yields its events until `[DONE]`. */
-  async *stream(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<StreamEvent> {
-    const response = await this.send("POST", path, body, signal, "text/event-stream");
+  /**
+   * Calls a streaming method and yields its events until `[DONE]`. Aborting `signal` closes the
+   * connection: the queen then cancels the work (an inference job on its worker).
+   */
+  async *stream<M extends StreamName>(method: M, input: InputOf<M>, signal?: AbortSignal): AsyncGenerator<EventOf<M>> {
+    const entry: StreamEntry = API[method];
+    const response = await this.send(entry, input, signal, "text/event-stream");
     if (!response.ok) throw RbeeError.fromBody(safeJson(await response.text()), `The queen answered HTTP ${response.status}`);
     if (!response.body) return;
     const events = sseData(response.body);
@@ -49,27 +68,23 @@ export class QueenClient {
         if (next.value) return;
         break;
       }
-      yield StreamEvent.parse(JSON.parse(next.value));
+      yield entry.events.parse(JSON.parse(next.value)) as EventOf<M>;
     }
     throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
   }
 
-  private async send(
-    method: string,
-    path: string,
-    body: unknown,
-    signal?: AbortSignal,
-    accept = "application/json",
-  ): Promise<Response> {
+  private async send(entry: CallEntry | StreamEntry, input: unknown, signal?: AbortSignal, accept = "application/json"): Promise<Response> {
     if (!this.connection.token) {
       throw new RbeeError(
         "UNAUTHORIZED",
         "No API token: set RBEE_TOKEN, or run on the queen's machine where RBEE_HOME/token exists",
       );
     }
+    const { params, query, body } = splitInput(entry, input);
+    const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)])).toString();
     try {
-      return await fetch(`${this.connection.baseUrl}${path}`, {
-        method,
+      return await fetch(`${this.connection.baseUrl}${fillPath(entry.path, params)}${search ? `?${search}` : ""}`, {
+        method: entry.verb,
         headers: {
           authorization: `Bearer ${this.connection.token}`,
           accept,

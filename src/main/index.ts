@@ -1,16 +1,10 @@
 // Electron glue around the queen core: window, IPC, lifecycle. The core itself never imports electron.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, ipcMain, safeStorage } from "electron";
-import {
-  IPC_EVENT_CHANNEL,
-  IPC_SUBSCRIBE_CHANNEL,
-  type QueenEvent,
-} from "../shared/contract/index.js";
+import { app, BrowserWindow, safeStorage } from "electron";
 import { rbeeHome } from "../core/paths.js";
 import { startQueenServer, type QueenServer } from "../core/queen-server.js";
-import { apiHandlers } from "./api-handlers.js";
-import { registerApiHandlers, registerStreamHandlers } from "./ipc.js";
+import { registerIpc } from "./ipc.js";
 import { SafeStorageSecrets } from "./safe-storage-secrets.js";
 import { installTray } from "./tray.js";
 import { createMainWindow, isOwnRendererUrl, lockDownSession } from "./window.js";
@@ -45,37 +39,11 @@ async function startQueen(): Promise<QueenServer> {
   }
 }
 
-function pushToWindow(event: QueenEvent): void {
-  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, event);
-}
-
+/** The API table on IPC, for our own window only: the same service the HTTP API runs on. */
 function wireIpc(server: QueenServer): void {
-  const { queen } = server;
   const isTrustedSender = (sender: Electron.WebContents, frameUrl: string | undefined): boolean =>
     mainWindow !== undefined && sender === mainWindow.webContents && isOwnRendererUrl(frameUrl, OUT_DIR);
-  registerApiHandlers(
-    apiHandlers(queen),
-    isTrustedSender,
-    log,
-  );
-  // The same operations the HTTP routes stream, on the same core.
-  registerStreamHandlers(
-    {
-      infer: (request) => queen.inferOperation(request),
-      installNode: (nodeName) => queen.installOperation(nodeName),
-      spawnWorker: (request) => queen.spawnOperation(request),
-    },
-    (jobId) => queen.inference.cancel(jobId),
-    isTrustedSender,
-    log,
-  );
-  ipcMain.handle(IPC_SUBSCRIBE_CHANNEL, (event) => {
-    if (!isTrustedSender(event.sender, event.senderFrame?.url)) return;
-    pushToWindow({ type: "nodes", nodes: queen.beehives.list() });
-    pushToWindow({ type: "workers", workers: queen.workers.list() });
-  });
-  queen.beehives.onDidChange(() => pushToWindow({ type: "nodes", nodes: queen.beehives.list() }));
-  queen.workers.onDidChange(() => pushToWindow({ type: "workers", workers: queen.workers.list() }));
+  registerIpc(server.service, isTrustedSender, log);
 }
 
 async function main(): Promise<void> {

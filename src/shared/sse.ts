@@ -67,15 +67,25 @@ export class SseParser {
   }
 }
 
-/** Yields the messages of an SSE body as they arrive. */
+/** Yields the messages of an SSE body as they arrive; stopping early cancels the body. */
 export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const parser = new SseParser();
   const decoder = new TextDecoder();
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    yield* parser.push(decoder.decode(chunk, { stream: true }));
+  const reader = body.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      yield* parser.push(decoder.decode(value, { stream: true }));
+    }
+    yield* parser.push(decoder.decode());
+    parser.end();
+    finished = true;
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
   }
-  yield* parser.push(decoder.decode());
-  parser.end();
 }
 
 /** Yields the `data` of each message of an rbee stream until `[DONE]`; false at the end if it never came. */

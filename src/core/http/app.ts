@@ -1,16 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import express, { type Express } from "express";
-import { RBEE_VERSION, RbeeError } from "../../shared/contract/index.js";
-import type { Queen } from "../queen.js";
+import { RbeeError } from "../../shared/contract/index.js";
+import type { QueenService } from "../service/queen-service.js";
+import { apiRoutes } from "./api-routes.js";
 import { requireAuth } from "./auth.js";
+import { callbackRoutes } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
-import { beehiveRoutes } from "./routes/beehives.js";
-import { eventRoutes } from "./routes/events.js";
-import { inferenceRoutes } from "./routes/inference.js";
+import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
+import { openApiDocument } from "./openapi.js";
 import { openAiRoutes } from "./routes/openai.js";
-import { sshConfigRoutes } from "./routes/ssh-config.js";
-import { workerCallbackRoutes, workerRoutes } from "./routes/workers.js";
 
 export interface HttpAppOptions {
   /** The built renderer (`out/renderer`), served at `/` and `/assets/`; none when absent. */
@@ -22,8 +21,8 @@ export interface HttpAppOptions {
 const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The queen's HTTP API (SPEC §3) as an Express app. */
-export function createHttpApp(queen: Queen, options: HttpAppOptions): Express {
+/** The queen's HTTP API (SPEC §3) as an Express app: the API table's routes plus the HTTP-only ones. */
+export function createHttpApp(service: QueenService, options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -32,25 +31,17 @@ export function createHttpApp(queen: Queen, options: HttpAppOptions): Express {
     res.setHeader("Referrer-Policy", "no-referrer");
     next();
   });
-  app.use(openAiRoutes(queen, options.log));
+  const user = requireAuth(service, { allowWorkers: false });
+  app.use(openAiRoutes(service, user, options.log));
   app.use(express.json({ limit: "1mb" }));
-
-  app.get("/health", (_req, res) => {
-    res.json({ status: "ok", version: RBEE_VERSION });
-  });
   serveUi(app, options.uiDir);
 
-  const user = requireAuth(queen, { allowWorkers: false });
-  const userOrWorker = requireAuth(queen, { allowWorkers: true });
-  app.use("/v2/registry/beehives", user, beehiveRoutes(queen));
-  app.use("/v2/registry/ssh-config", user, sshConfigRoutes());
-  app.use("/v1/workers", (req, res, next) => {
-    const callback = req.method === "POST" && ["/register", "/update", "/heartbeat"].includes(req.path);
-    (callback ? userOrWorker : user)(req, res, next);
+  app.use(apiRoutes(service, user));
+  app.use(callbackRoutes(service, requireAuth(service, { allowWorkers: true })));
+  const openapi = openApiDocument();
+  app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {
+    res.json(openapi);
   });
-  app.use("/v1/workers", workerCallbackRoutes(queen), workerRoutes(queen));
-  app.use("/v1/events", user, eventRoutes(queen));
-  app.use("/v1/inference", user, inferenceRoutes(queen));
 
   app.use(user, (req, _res, next) => {
     next(new RbeeError("ROUTE_NOT_FOUND", `No route ${req.method} ${req.path}`));

@@ -1,32 +1,23 @@
 import type { NextFunction, Request, Response } from "express";
 import { RbeeError } from "../../shared/contract/index.js";
-import type { Principal, Queen } from "../queen.js";
-import { bearerToken, secretsEqual } from "../../node-common/secrets.js";
+import { bearerToken } from "../../node-common/secrets.js";
+import type { Principal } from "../queen.js";
+import type { QueenService } from "../service/queen-service.js";
 
-
-/** Requires the queen token; per-spawn worker tokens are admitted only where `workerRoutes` says so. */
-export function requireAuth(queen: Queen, options: { readonly allowWorkers: boolean }) {
+/** Requires the queen token; per-spawn worker tokens are admitted only where `allowWorkers` says so. */
+export function requireAuth(service: QueenService, options: { readonly allowWorkers: boolean }) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const token = bearerToken(req.headers);
-    if (token !== undefined) {
-      if (secretsEqual(token, queen.token)) {
-        res.locals.principal = { kind: "user" } satisfies Principal;
-        next();
-        return;
-      }
-      const grant = options.allowWorkers ? queen.callbackTokens.resolve(token) : undefined;
-      if (grant) {
-        res.locals.principal = { kind: "worker", ...grant } satisfies Principal;
-        next();
-        return;
-      }
+    const principal = token === undefined ? undefined : service.principalFor(token, options.allowWorkers);
+    if (principal) {
+      res.locals.principal = principal;
+      next();
+      return;
     }
     next(
       new RbeeError(
         "UNAUTHORIZED",
-        token === undefined
-          ? "Missing Authorization: Bearer <token> (the token is in RBEE_HOME/token)"
-          : "Invalid token",
+        token === undefined ? "Missing Authorization: Bearer <token> (the token is in RBEE_HOME/token)" : "Invalid token",
       ),
     );
   };

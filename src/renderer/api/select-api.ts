@@ -1,7 +1,7 @@
 import type { RbeeApi } from "../../shared/contract/api.js";
 import type { ConnectionSource } from "./connection.js";
 import { createHttpApi } from "./http-transport.js";
-import { createIpcApi } from "./ipc-transport.js";
+import { createIpcApi, type RbeeBridge } from "./ipc-transport.js";
 
 /** Where the token of a browser session is kept: survives reloads, never leaves the tab. */
 export const TOKEN_STORAGE_KEY = "rbee.token";
@@ -12,7 +12,7 @@ export type ApiSelection =
   | { readonly kind: "http"; readonly api: RbeeApi & ConnectionSource; readonly baseUrl: string }
   | { readonly kind: "missing-token"; readonly origin: string };
 
-type WindowWithBridge = Window & { readonly rbee?: RbeeApi };
+type WindowWithBridge = Window & { readonly rbee?: RbeeBridge };
 
 /**
  * Picks the transport: the Electron preload's `window.rbee` when present, else the queen's HTTP API

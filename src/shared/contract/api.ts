@@ -1,57 +1,257 @@
 import { z } from "zod";
-import { ErrorBody } from "./errors.js";
+import { ErrorBody, RbeeError, parseOrThrow } from "./errors.js";
 import { HealthResponse, QueenEvent } from "./events.js";
-import { InferenceRequest } from "./inference.js";
-import { AddNodeRequest, AddNodeResponse, Beehive, NodeName, TestNodeResponse } from "./nodes.js";
-import type { ApiMethodName, StreamMethodName } from "./ipc-channels.js";
-import { SshConfigHost } from "./ssh-config.js";
-import { InstallStreamEvent, SpawnStreamEvent, StreamEvent } from "./streams.js";
-import { RegisteredWorker, SpawnWorkerRequest, WorkerId } from "./workers.js";
 import { HiveDevices } from "./hive.js";
+import { InferenceRequest, JobId } from "./inference.js";
+import type { ApiMethodName, StreamMethodName } from "./ipc-channels.js";
+import {
+  AddNodeRequest,
+  AddNodeResponse,
+  ListNodesResponse,
+  NodeNameRequest,
+  RemoveNodeResponse,
+  TestNodeResponse,
+} from "./nodes.js";
+import { SshConfigHostsResponse } from "./ssh-config.js";
+import { InstallStreamEvent, SpawnStreamEvent, StreamEvent } from "./streams.js";
+import { ListWorkersResponse, SpawnWorkerRequest, WorkerId } from "./workers.js";
 
 export * from "./ipc-channels.js";
 
+/** The HTTP verbs the API uses. */
+export type HttpVerb = "GET" | "POST" | "DELETE";
+
+/** An answer without a body (HTTP 204; `undefined` over IPC). */
+export const NoContent = z.undefined();
+
+/** A boolean in a query string (`?verify=false`), or a real boolean over IPC. */
+export const QueryBoolean = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+/** A method that answers once. `params` name the `{placeholders}` of `path`; `query` the query string. */
+export interface CallEntry {
+  readonly kind: "call";
+  readonly verb: HttpVerb;
+  readonly path: string;
+  readonly summary: string;
+  readonly params?: AnyObject;
+  readonly query?: AnyObject;
+  readonly body?: z.ZodType;
+  readonly answer: z.ZodType;
+  /** HTTP status of a success; default 200 (204 for NoContent). */
+  readonly status?: number;
+  /** "none": answered without the token (only `/health`). */
+  readonly auth?: "none";
+}
+
+/** A method whose answer is an event stream (SPEC §5), ending with `data: [DONE]`. */
+export interface StreamEntry {
+  readonly kind: "stream";
+  readonly verb: "POST";
+  readonly path: string;
+  readonly summary: string;
+  readonly body: z.ZodType;
+  readonly events: z.ZodType;
+}
+
+/** The live state feed: snapshots on subscribe, then after each change. */
+export interface SubscriptionEntry {
+  readonly kind: "subscription";
+  readonly verb: "GET";
+  readonly path: string;
+  readonly summary: string;
+  readonly events: z.ZodType;
+}
+
+export type ApiEntry = CallEntry | StreamEntry | SubscriptionEntry;
+
 /**
- * The queen's API as the renderer sees it: one table of named methods with their argument and answer
- * schemas. The HTTP transport (browser) and the IPC transport (Electron preload) both implement it,
- * and the main process validates every IPC call against it.
+ * The queen's API, one row per method (SPEC §3, §13): its HTTP verb and path, its request and its
+ * answer or events. The HTTP routes, the IPC channels and handlers, the renderer's and rbee-keeper's
+ * clients and `GET /openapi.json` are all built from these rows; the types come from them too.
  */
-export const API_METHODS = {
-  health: { args: z.tuple([]), result: HealthResponse },
-  listNodes: { args: z.tuple([]), result: z.array(Beehive) },
-  testNode: { args: z.tuple([AddNodeRequest]), result: TestNodeResponse },
-  addNode: { args: z.tuple([AddNodeRequest]), result: AddNodeResponse },
-  removeNode: { args: z.tuple([NodeName]), result: z.void() },
-  listWorkers: { args: z.tuple([]), result: z.array(RegisteredWorker) },
-  stopWorker: { args: z.tuple([WorkerId]), result: z.void() },
-  /** The concrete hosts of the queen machine's `~/.ssh/config`, for the Add node form. */
-  sshConfigHosts: { args: z.tuple([]), result: z.array(SshConfigHost) },
-  nodeDevices: { args: z.tuple([NodeName]), result: HiveDevices },
-} as const satisfies Record<ApiMethodName, { args: z.ZodTuple; result: z.ZodType }>;
+export const API = {
+  health: { kind: "call", verb: "GET", path: "/health", summary: "Liveness and version of the queen", answer: HealthResponse, auth: "none" },
+  listNodes: { kind: "call", verb: "GET", path: "/v2/registry/beehives/list", summary: "Every registered node", answer: ListNodesResponse },
+  testNode: {
+    kind: "call",
+    verb: "POST",
+    path: "/v2/registry/beehives/test",
+    summary: "Connects to a would-be node and reports its host key, storing nothing",
+    body: AddNodeRequest,
+    answer: TestNodeResponse,
+  },
+  addNode: {
+    kind: "call",
+    verb: "POST",
+    path: "/v2/registry/beehives/add",
+    summary: "Adds a node after proving SSH works (trust on first use); `verify=false` stores it unchecked",
+    query: z.strictObject({ verify: QueryBoolean.optional() }),
+    body: AddNodeRequest,
+    answer: AddNodeResponse,
+    status: 201,
+  },
+  removeNode: {
+    kind: "call",
+    verb: "POST",
+    path: "/v2/registry/beehives/remove",
+    summary: "Stops the node's workers and hive, then forgets it",
+    body: NodeNameRequest,
+    answer: RemoveNodeResponse,
+  },
+  installNode: {
+    kind: "stream",
+    verb: "POST",
+    path: "/v2/registry/beehives/install",
+    summary: "Installs or updates rbee on a node and starts its hive, streaming progress",
+    body: NodeNameRequest,
+    events: InstallStreamEvent,
+  },
+  nodeDevices: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/registry/beehives/devices",
+    summary: "Backends, GPUs, RAM and VRAM of a node, as its hive reports them",
+    query: NodeNameRequest,
+    answer: HiveDevices,
+  },
+  sshConfigHosts: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/registry/ssh-config",
+    summary: "The concrete hosts of the queen user's ~/.ssh/config, for the Add node form",
+    answer: SshConfigHostsResponse,
+  },
+  listWorkers: { kind: "call", verb: "GET", path: "/v1/workers/list", summary: "Every live worker", answer: ListWorkersResponse },
+  spawnWorker: {
+    kind: "stream",
+    verb: "POST",
+    path: "/v1/workers/spawn",
+    summary: "Spawns a worker on a node, streaming progress; ends with the registered worker",
+    body: SpawnWorkerRequest,
+    events: SpawnStreamEvent,
+  },
+  stopWorker: {
+    kind: "call",
+    verb: "DELETE",
+    path: "/v1/workers/{id}",
+    summary: "Stops a worker's process on its node and removes it",
+    params: z.strictObject({ id: WorkerId }),
+    answer: NoContent,
+  },
+  infer: {
+    kind: "stream",
+    verb: "POST",
+    path: "/v1/inference",
+    summary: "Runs a prompt or a conversation on the fleet, streaming tokens",
+    body: InferenceRequest,
+    events: StreamEvent,
+  },
+  cancelInference: {
+    kind: "call",
+    verb: "DELETE",
+    path: "/v1/inference/{job_id}",
+    summary: "Cancels a running job: its stream ends with `end` / `cancelled`",
+    params: z.strictObject({ job_id: JobId }),
+    answer: NoContent,
+  },
+  events: {
+    kind: "subscription",
+    verb: "GET",
+    path: "/v1/events",
+    summary: "Snapshots of nodes and workers on connect and after each change",
+    events: QueenEvent,
+  },
+} as const satisfies Record<ApiMethodName | StreamMethodName | "events", ApiEntry>;
 
-type Args<M extends ApiMethodName> = z.input<(typeof API_METHODS)[M]["args"]>;
-type Result<M extends ApiMethodName> = z.output<(typeof API_METHODS)[M]["result"]>;
+export type Api = typeof API;
+export type MethodName = keyof Api;
+/** Methods that answer once. */
+export type CallName = { [M in MethodName]: Api[M] extends CallEntry ? M : never }[MethodName];
+/** Methods whose answer is a stream of events. */
+export type StreamName = { [M in MethodName]: Api[M] extends StreamEntry ? M : never }[MethodName];
 
-/**
- * The streaming methods (SPEC §5): their arguments, and the events their listener receives.
- * `infer` is `POST /v1/inference`, `installNode` `POST /v2/registry/beehives/install`,
- * `spawnWorker` `POST /v1/workers/spawn` (its last event carries the registered worker).
- */
-export const STREAM_METHODS = {
-  infer: { args: z.tuple([InferenceRequest]), event: StreamEvent },
-  installNode: { args: z.tuple([NodeName]), event: InstallStreamEvent },
-  spawnWorker: { args: z.tuple([SpawnWorkerRequest]), event: SpawnStreamEvent },
-} as const satisfies Record<StreamMethodName, { args: z.ZodTuple; event: z.ZodType }>;
+// The zod-free name lists the preload uses must name exactly the rows of the table.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const TABLE_MATCHES_IPC_NAMES: Same<CallName, ApiMethodName> & Same<StreamName, StreamMethodName> = true;
 
-type StreamArgs<M extends StreamMethodName> = z.input<(typeof STREAM_METHODS)[M]["args"]>;
-/** The events a streaming method delivers. */
-export type StreamEventOf<M extends StreamMethodName> = z.output<(typeof STREAM_METHODS)[M]["event"]>;
+type Part<E, K extends string> = E extends { readonly [P in K]: infer S extends z.ZodType } ? S : undefined;
+type InputOfPart<S> = S extends z.ZodType ? z.input<S> : unknown;
+type OutputOfPart<S> = S extends z.ZodType ? z.output<S> : unknown;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-/** A running stream. */
+/** What a caller passes to a method: its path parameters, query and body fields in one object. */
+export type InputOf<M extends MethodName> = Simplify<
+  InputOfPart<Part<Api[M], "params">> & InputOfPart<Part<Api[M], "query">> & InputOfPart<Part<Api[M], "body">>
+>;
+/** The same after validation (defaults applied): what the core receives. */
+export type ParsedInputOf<M extends MethodName> = Simplify<
+  OutputOfPart<Part<Api[M], "params">> & OutputOfPart<Part<Api[M], "query">> & OutputOfPart<Part<Api[M], "body">>
+>;
+/** What a call method answers. */
+export type AnswerOf<M extends CallName> = z.output<Api[M]["answer"]>;
+/** What a stream method delivers. */
+export type EventOf<M extends StreamName> = z.output<Api[M]["events"]>;
+
+/** The three places a method's input travels over HTTP. */
+export interface InputParts {
+  readonly params: Record<string, unknown>;
+  readonly query: Record<string, unknown>;
+  readonly body: unknown;
+}
+
+function keysOf(schema: AnyObject | undefined): string[] {
+  return schema ? Object.keys(schema.shape) : [];
+}
+
+/** Splits a caller's input into path parameters, query and body by the method's row. */
+export function splitInput(entry: ApiEntry, input: unknown): InputParts {
+  const all: Record<string, unknown> = input !== null && typeof input === "object" ? { ...(input as Record<string, unknown>) } : {};
+  const take = (keys: string[]): Record<string, unknown> => {
+    const part: Record<string, unknown> = {};
+    for (const key of keys) {
+      if (key in all) part[key] = all[key];
+      delete all[key];
+    }
+    return part;
+  };
+  if (entry.kind === "subscription") return { params: {}, query: {}, body: undefined };
+  const params = take(keysOf("params" in entry ? entry.params : undefined));
+  const query = take(keysOf("query" in entry ? entry.query : undefined));
+  const hasBody = "body" in entry && entry.body !== undefined;
+  return { params, query, body: hasBody ? all : undefined };
+}
+
+/** Validates each part of an input against the row and joins them: what the core method gets. */
+export function parseInput<M extends MethodName>(method: M, parts: InputParts): ParsedInputOf<M> {
+  const entry: ApiEntry = API[method];
+  if (entry.kind === "subscription") return {} as ParsedInputOf<M>;
+  const parse = (schema: z.ZodType | undefined, value: unknown, what: string): Record<string, unknown> => {
+    if (!schema) {
+      if (value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0)) {
+        throw new RbeeError("INVALID_REQUEST", `${method} takes no ${what}`);
+      }
+      return {};
+    }
+    return parseOrThrow(schema, value, what) as Record<string, unknown>;
+  };
+  const params = parse("params" in entry ? entry.params : undefined, parts.params, "path parameters");
+  const query = parse("query" in entry ? entry.query : undefined, parts.query, "query");
+  const body = parse("body" in entry ? entry.body : undefined, parts.body ?? ("body" in entry && entry.body ? {} : undefined), "request body");
+  return { ...body, ...query, ...params } as ParsedInputOf<M>;
+}
+
+/** The concrete path of a call: `{placeholders}` filled from its parameters, percent-encoded. */
+export function fillPath(path: string, params: Record<string, unknown>): string {
+  return path.replace(/\{([a-z_]+)\}/g, (_match, name: string) => encodeURIComponent(String(params[name] ?? "")));
+}
+
+/** A running stream, whatever the transport. */
 export interface StreamHandle {
   /**
    * Stops it: a running inference job is cancelled on its worker (its stream then ends with
-   * `end` / `cancelled`), and the stream is dropped if it does not end soon after. Idempotent.
+   * `end` / `cancelled` where the link still stands); other work is aborted. Idempotent.
    */
   readonly cancel: () => void;
   /**
@@ -65,11 +265,9 @@ export interface StreamHandle {
 /** Unsubscribes a listener. */
 export type Unsubscribe = () => void;
 
-/** What a renderer can do with a queen, whatever the transport. */
-export type RbeeApi = { readonly [M in ApiMethodName]: (...args: Args<M>) => Promise<Result<M>> } & {
-  readonly [M in StreamMethodName]: (
-    ...args: [...StreamArgs<M>, onEvent: (event: StreamEventOf<M>) => void]
-  ) => StreamHandle;
+/** What a renderer or a script can do with a queen, whatever the transport: one method per row. */
+export type RbeeApi = { readonly [M in CallName]: (input: InputOf<M>) => Promise<AnswerOf<M>> } & {
+  readonly [M in StreamName]: (input: InputOf<M>, onEvent: (event: EventOf<M>) => void) => StreamHandle;
 } & {
   /** Receives a snapshot on subscribe and after every change. */
   readonly onEvent: (listener: (event: QueenEvent) => void) => Unsubscribe;

@@ -29,6 +29,9 @@ function onePromptForm(request: { prompt?: string | undefined; messages?: unknow
 }
 const PROMPT_FORM_ERROR = { message: "give exactly one of prompt or messages", path: ["prompt"] };
 
+/** A job's id: what `started` carries and `DELETE /v1/inference/{job_id}` takes. */
+export const JobId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "use letters, digits, '.', '_' or '-'");
+
 /** `POST /v1/inference` on the queen. */
 export const InferenceRequest = z.strictObject({
   model: ModelRef,
@@ -41,7 +44,7 @@ export type InferenceRequest = z.input<typeof InferenceRequest>;
 
 /** `POST /v1/inference` on a worker. */
 export const WorkerInferenceRequest = z.strictObject({
-  job_id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "use letters, digits, '.', '_' or '-'").optional(),
+  job_id: JobId.optional(),
   ...Sampling,
 }).refine(onePromptForm, PROMPT_FORM_ERROR);
 export type WorkerInferenceRequest = z.infer<typeof WorkerInferenceRequest>;

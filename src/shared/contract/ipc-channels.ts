@@ -11,6 +11,7 @@ export const API_METHOD_NAMES = [
   "stopWorker",
   "sshConfigHosts",
   "nodeDevices",
+  "cancelInference",
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
@@ -20,9 +21,9 @@ export function ipcChannel(method: ApiMethodName): string {
   return `rbee:${method}`;
 }
 
-/** IPC channel on which the main process pushes queen events. */
+/** IPC channel on which the main process pushes queen events (the `events` row), to subscribed windows only. */
 export const IPC_EVENT_CHANNEL = "rbee:event";
-/** IPC channel the renderer calls to receive current snapshots again. */
+/** IPC channel a window calls to subscribe to queen events: current snapshots come at once. */
 export const IPC_SUBSCRIBE_CHANNEL = "rbee:subscribe";
 
 /**

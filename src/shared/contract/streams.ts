@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ErrorCode } from "./errors.js";
 import { RegisteredWorker } from "./workers.js";
 
 export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "spawn", "loading"]);
@@ -31,7 +32,7 @@ export const EndEvent = z.object({
   ttft_ms: z.number(),
   stop_reason: StopReason,
 });
-export const ErrorEvent = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+export const ErrorEvent = z.object({ type: z.literal("error"), code: ErrorCode, message: z.string() });
 
 /** One `data:` line of every SSE stream (SPEC §5). */
 export const StreamEvent = z.discriminatedUnion("type", [

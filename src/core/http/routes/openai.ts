@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type Response } from "express";
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { beginEventStream } from "../../../node-common/sse-response.js";
 import { RbeeError } from "../../../shared/contract/index.js";
 import { MODEL_ALIASES } from "../../../shared/contract/model-catalog.js";
@@ -6,9 +6,10 @@ import { parseChatCompletionRequest, toInferenceRequest } from "../../openai/cha
 import { ChatCompletionCollector, ChatStreamTranslator } from "../../openai/chat-response.js";
 import { listModels, assertKnownModel } from "../../openai/models.js";
 import { toOpenAiError, type OpenAiErrorAnswer } from "../../openai/openai-error.js";
-import type { Queen } from "../../queen.js";
-import { requireAuth } from "../auth.js";
-import { toRbeeError } from "../errors.js";
+import { reportedError } from "../../errors.js";
+import type { CoreStream } from "../../service/core-stream.js";
+import type { QueenService } from "../../service/queen-service.js";
+import type { StreamEvent } from "../../../shared/contract/index.js";
 
 const PATHS = ["/v1/models", "/v1/chat/completions"];
 
@@ -16,13 +17,15 @@ function sendError(res: Response, error: OpenAiErrorAnswer): void {
   res.status(error.status).json(error.body);
 }
 
-/** Aborts when the client goes away before the answer is complete. */
-function clientGone(res: Response): AbortSignal {
-  const abort = new AbortController();
+/** Cancels the stream when the client goes away before the answer is complete; true once it did. */
+function cancelWhenGone(res: Response, stream: CoreStream<StreamEvent>): () => boolean {
+  let gone = false;
   res.on("close", () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    gone = true;
+    stream.cancel();
   });
-  return abort.signal;
+  return () => gone;
 }
 
 /**
@@ -31,18 +34,18 @@ function clientGone(res: Response): AbortSignal {
  * `/v1/inference`. The queen token is the API key. Mounted before the app's own body parser so that
  * every error here, even an unreadable body or a missing token, has OpenAI's error shape.
  */
-export function openAiRoutes(queen: Queen, log: (message: string) => void): Router {
+export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (message: string) => void): Router {
   const router = Router();
-  router.use(PATHS, requireAuth(queen, { allowWorkers: false }), express.json({ limit: "1mb" }));
+  router.use(PATHS, auth, express.json({ limit: "1mb" }));
 
   router.get("/v1/models", (_req, res) => {
-    res.json(listModels(MODEL_ALIASES, queen.workers.list()));
+    res.json(listModels(MODEL_ALIASES, service.liveWorkers()));
   });
 
   router.get("/v1/models/*model", (req, res) => {
     const segments = (req.params as { model?: string | string[] }).model;
     const id = Array.isArray(segments) ? segments.join("/") : (segments ?? "");
-    const model = listModels(MODEL_ALIASES, queen.workers.list()).data.find((entry) => entry.id === id);
+    const model = listModels(MODEL_ALIASES, service.liveWorkers()).data.find((entry) => entry.id === id);
     if (!model) throw new RbeeError("MODEL_NOT_FOUND", `The model '${id}' is neither in the catalog nor on a live worker`);
     res.json(model);
   });
@@ -50,15 +53,16 @@ export function openAiRoutes(queen: Queen, log: (message: string) => void): Rout
   router.post("/v1/chat/completions", async (req, res) => {
     const request = parseChatCompletionRequest(req.body);
     const inference = toInferenceRequest(request);
-    assertKnownModel(inference.model, queen.workers.list());
-    const signal = clientGone(res);
+    assertKnownModel(inference.model, service.liveWorkers());
+    const stream = await service.infer(inference);
+    const gone = cancelWhenGone(res, stream);
     if (request.stream === true) {
-      await streamChatCompletion(queen, res, inference, new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true), signal);
+      await streamChatCompletion(stream, res, new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true), gone);
       return;
     }
     const collector = new ChatCompletionCollector(request.model);
-    await queen.inference.run(inference, (event) => collector.push(event), signal);
-    if (signal.aborted) return;
+    await stream.run((event) => collector.push(event));
+    if (gone()) return;
     const outcome = collector.result();
     if (outcome.kind === "completion") res.json(outcome.completion);
     else sendError(res, outcome.error);
@@ -69,8 +73,7 @@ export function openAiRoutes(queen: Queen, log: (message: string) => void): Rout
   });
 
   router.use(PATHS, (error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const rbeeError = toRbeeError(error);
-    if (rbeeError.code === "INTERNAL") log(`${req.method} ${req.originalUrl}: ${(error as Error)?.stack ?? String(error)}`);
+    const rbeeError = reportedError(error, `${req.method} ${req.originalUrl}`, log);
     if (res.headersSent) {
       res.end();
       return;
@@ -87,11 +90,10 @@ export function openAiRoutes(queen: Queen, log: (message: string) => void): Rout
  * a later error as a `data: {"error": …}` line, which OpenAI clients raise.
  */
 async function streamChatCompletion(
-  queen: Queen,
+  stream: CoreStream<StreamEvent>,
   res: Response,
-  inference: ReturnType<typeof toInferenceRequest>,
   translator: ChatStreamTranslator,
-  signal: AbortSignal,
+  gone: () => boolean,
 ): Promise<void> {
   let open = false;
   let failed = false;
@@ -103,9 +105,7 @@ async function streamChatCompletion(
   const write = (text: string): void => {
     if (!res.writableEnded && !res.destroyed) res.write(text);
   };
-  await queen.inference.run(
-    inference,
-    (event) => {
+  await stream.run((event) => {
       for (const output of translator.push(event)) {
         switch (output.kind) {
           case "comment":
@@ -124,10 +124,8 @@ async function streamChatCompletion(
             break;
         }
       }
-    },
-    signal,
-  );
-  if (signal.aborted || res.writableEnded) return;
+  });
+  if (gone() || res.writableEnded) return;
   if (!open) {
     sendError(res, toOpenAiError(new RbeeError("WORKER_FAILED", "The answer ended before the worker started it")));
     return;

@@ -1,0 +1,64 @@
+import { Router, type Request, type RequestHandler, type Response } from "express";
+import { API, NoContent, parseInput, type ApiEntry, type MethodName } from "../../shared/contract/index.js";
+import { openSse } from "../../node-common/sse-response.js";
+import type { CoreStream } from "../service/core-stream.js";
+import type { ApiService } from "../service/queen-service.js";
+
+/** How long an idle event stream waits before a comment keeps it (and its SSH tunnels) open. */
+const KEEP_ALIVE_MS = 15_000;
+
+/** `/v1/workers/{id}` in Express's spelling, `/v1/workers/:id`. */
+export function expressPath(path: string): string {
+  return path.replace(/\{([a-z_]+)\}/g, ":$1");
+}
+
+function pick(values: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => values[key] !== undefined).map((key) => [key, values[key]]));
+}
+
+/** The row's input from an HTTP request: path parameters, the query keys the row names, the body. */
+function inputOf(method: MethodName, entry: ApiEntry, req: Request): ReturnType<typeof parseInput> {
+  const query = "query" in entry && entry.query ? pick(req.query as Record<string, unknown>, Object.keys(entry.query.shape)) : {};
+  return parseInput(method, { params: req.params as Record<string, unknown>, query, body: req.body });
+}
+
+/** Streams a core stream as SSE; the client going away cancels it. */
+async function sendStream(res: Response, stream: CoreStream<object>): Promise<void> {
+  const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
+  sse.onClose(() => stream.cancel());
+  await stream.run((event) => sse.send(event));
+  sse.done();
+}
+
+/**
+ * Every row of the API table as an Express route on `service`: input validated by the row, answer
+ * as JSON with the row's status, streams as SSE. `auth` guards every row but those marked "none".
+ */
+export function apiRoutes(service: ApiService, auth: RequestHandler): Router {
+  const router = Router();
+  for (const [method, entry] of Object.entries(API) as [MethodName, ApiEntry][]) {
+    const guards = entry.kind === "call" && entry.auth === "none" ? [] : [auth];
+    const verb = entry.verb === "GET" ? "get" : entry.verb === "POST" ? "post" : "delete";
+    router[verb](expressPath(entry.path), ...guards, async (req: Request, res: Response) => {
+      switch (entry.kind) {
+        case "call": {
+          const answer: unknown = await (service[method] as (input: unknown) => Promise<unknown>)(inputOf(method, entry, req));
+          if (entry.answer === NoContent) res.status(204).end();
+          else res.status(entry.status ?? 200).json(answer);
+          return;
+        }
+        case "stream": {
+          const stream = await (service[method] as (input: unknown) => Promise<CoreStream<object>>)(inputOf(method, entry, req));
+          await sendStream(res, stream);
+          return;
+        }
+        case "subscription": {
+          const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
+          sse.onClose(service.events((event) => sse.send(event)));
+          return;
+        }
+      }
+    });
+  }
+  return router;
+}

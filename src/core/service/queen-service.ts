@@ -1,0 +1,146 @@
+import {
+  RBEE_VERSION,
+  RbeeError,
+  type AnswerOf,
+  type CallName,
+  type EventOf,
+  type HeartbeatRequest,
+  type ParsedInputOf,
+  type QueenEvent,
+  type RegisterWorkerRequest,
+  type RegisteredWorker,
+  type StreamEvent,
+  type StreamName,
+  type UpdateWorkerRequest,
+} from "../../shared/contract/index.js";
+import type { Disposable } from "../../shared/emitter.js";
+import { secretsEqual } from "../../node-common/secrets.js";
+import type { Principal, Queen, StreamOperation } from "../queen.js";
+import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
+import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
+import { subscribeToState } from "./state-feed.js";
+
+/** What the core does for each row of the API table: every transport calls only this. */
+export type ApiService = {
+  readonly [M in CallName]: (input: ParsedInputOf<M>) => Promise<AnswerOf<M>>;
+} & {
+  readonly [M in StreamName]: (input: ParsedInputOf<M>) => Promise<CoreStream<EventOf<M>>>;
+} & {
+  /** The `events` row: snapshots at once, then after each change, until disposed. */
+  readonly events: (listener: (event: QueenEvent) => void) => Disposable;
+};
+
+export interface QueenServiceOptions {
+  readonly log?: ((message: string) => void) | undefined;
+  /** Reads the hosts of the user's ssh config; default `~/.ssh/config` (RBEE_SSH_CONFIG). */
+  readonly readSshConfig?: typeof readSshConfigHosts | undefined;
+  /** How long a cancelled job may take to end on its worker before its stream is cut; default 3 s. */
+  readonly cancelGraceMs?: number | undefined;
+}
+
+const DEFAULT_CANCEL_GRACE_MS = 3_000;
+
+/** The queen's operations send any stream event; each row's stream carries only its own kinds. */
+function narrow<E>(operation: StreamOperation): StreamWork<E> {
+  return operation as unknown as StreamWork<E>;
+}
+
+/**
+ * The queen's API on its core: one method per row of the table (src/shared/contract/api.ts), plus
+ * the worker callbacks. HTTP routes, IPC handlers and the OpenAI-compatible routes see only this.
+ */
+export class QueenService implements ApiService {
+  private readonly log: (message: string) => void;
+  /** Running inference streams by job id: `cancelInference` takes the same path as a client's cancel. */
+  private readonly jobs = new Map<string, CoreStream<StreamEvent>>();
+
+  constructor(
+    private readonly queen: Queen,
+    private readonly options: QueenServiceOptions = {},
+  ) {
+    this.log = options.log ?? (() => {});
+  }
+
+  readonly health = async (): Promise<AnswerOf<"health">> => ({ status: "ok", version: RBEE_VERSION });
+
+  readonly listNodes = async (): Promise<AnswerOf<"listNodes">> => ({ nodes: this.queen.beehives.list() });
+
+  readonly testNode = (input: ParsedInputOf<"testNode">): Promise<AnswerOf<"testNode">> => this.queen.testNode(input);
+
+  readonly addNode = ({ verify, ...node }: ParsedInputOf<"addNode">): Promise<AnswerOf<"addNode">> =>
+    this.queen.addNode(node, verify ?? true);
+
+  readonly removeNode = async ({ node_name }: ParsedInputOf<"removeNode">): Promise<AnswerOf<"removeNode">> => {
+    await this.queen.removeNode(node_name);
+    return { removed: true };
+  };
+
+  readonly installNode = async ({ node_name }: ParsedInputOf<"installNode">): Promise<CoreStream<EventOf<"installNode">>> =>
+    workStream(narrow<EventOf<"installNode">>(this.queen.installOperation(node_name)), `install ${node_name}`, this.log);
+
+  readonly nodeDevices = ({ node_name }: ParsedInputOf<"nodeDevices">): Promise<AnswerOf<"nodeDevices">> =>
+    this.queen.fleet.devices(node_name);
+
+  readonly sshConfigHosts = async (): Promise<AnswerOf<"sshConfigHosts">> => ({
+    hosts: (this.options.readSshConfig ?? readSshConfigHosts)(),
+  });
+
+  readonly listWorkers = async (): Promise<AnswerOf<"listWorkers">> => ({ workers: this.queen.workers.list() });
+
+  readonly spawnWorker = async (input: ParsedInputOf<"spawnWorker">): Promise<CoreStream<EventOf<"spawnWorker">>> =>
+    workStream(narrow<EventOf<"spawnWorker">>(this.queen.spawnOperation(input)), `spawn on ${input.node_name}`, this.log);
+
+  readonly stopWorker = async ({ id }: ParsedInputOf<"stopWorker">): Promise<undefined> => {
+    await this.queen.stopWorker(id);
+    return undefined;
+  };
+
+  readonly infer = async (input: ParsedInputOf<"infer">): Promise<CoreStream<EventOf<"infer">>> =>
+    inferenceStream(narrow<EventOf<"infer">>(this.queen.inferOperation(input)), {
+      cancelJob: (jobId) => this.queen.inference.cancel(jobId),
+      track: (jobId, stream) => {
+        this.jobs.set(jobId, stream);
+        return () => this.jobs.delete(jobId);
+      },
+      graceMs: this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
+    });
+
+  readonly cancelInference = async ({ job_id }: ParsedInputOf<"cancelInference">): Promise<undefined> => {
+    const stream = this.jobs.get(job_id);
+    if (!stream) throw new RbeeError("JOB_NOT_FOUND", `No running job "${job_id}"`);
+    stream.cancel();
+    return undefined;
+  };
+
+  readonly events = (listener: (event: QueenEvent) => void): Disposable => subscribeToState(this.queen, listener);
+
+  /** The live workers, for the client APIs' model lists. */
+  liveWorkers(): readonly RegisteredWorker[] {
+    return this.queen.workers.list();
+  }
+
+  /** Resolves a bearer token to who presents it: the user, a worker (per-spawn token), or nobody. */
+  principalFor(token: string, allowWorkers: boolean): Principal | undefined {
+    if (secretsEqual(token, this.queen.token)) return { kind: "user" };
+    const grant = allowWorkers ? this.queen.callbackTokens.resolve(token) : undefined;
+    return grant ? { kind: "worker", ...grant } : undefined;
+  }
+
+  /** A worker's ready callback: "created" (201) or "same" (200), with the worker as registered. */
+  registerWorker(request: RegisterWorkerRequest, principal: Principal): { readonly created: boolean; readonly worker: RegisteredWorker } {
+    const outcome = this.queen.registerWorker(request, principal);
+    return { created: outcome === "created", worker: this.queen.workers.require(request.worker_id) };
+  }
+
+  /** A worker's state report. */
+  updateWorker(request: UpdateWorkerRequest, principal: Principal): RegisteredWorker {
+    this.queen.assertMayActFor(principal, request.worker_id);
+    return this.queen.workers.update(request);
+  }
+
+  /** A worker's heartbeat. */
+  heartbeat(request: HeartbeatRequest, principal: Principal): RegisteredWorker {
+    this.queen.assertMayActFor(principal, request.worker_id);
+    return this.queen.workers.heartbeat(request);
+  }
+}

@@ -1,0 +1,38 @@
+import type { QueenEvent } from "../../shared/contract/index.js";
+import type { Disposable } from "../../shared/emitter.js";
+import type { Queen } from "../queen.js";
+
+/**
+ * Feeds `listener` a snapshot of nodes and workers at once, then a fresh snapshot after each
+ * change. Bursts of changes within one tick are sent as one snapshot per kind.
+ */
+export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void): Disposable {
+  const pending = new Set<QueenEvent["type"]>();
+  let scheduled: ReturnType<typeof setImmediate> | undefined;
+  const flush = (): void => {
+    scheduled = undefined;
+    const types = [...pending];
+    pending.clear();
+    try {
+      for (const type of types) listener(snapshot(queen, type));
+    } catch (error) {
+      // The queen is shutting down: its registry closed after the last change was announced.
+      if (!(error instanceof TypeError && /not open/.test(error.message))) throw error;
+    }
+  };
+  const schedule = (type: QueenEvent["type"]) => (): void => {
+    pending.add(type);
+    scheduled ??= setImmediate(flush);
+  };
+  listener(snapshot(queen, "nodes"));
+  listener(snapshot(queen, "workers"));
+  const disposables = [queen.beehives.onDidChange(schedule("nodes")), queen.workers.onDidChange(schedule("workers"))];
+  return () => {
+    if (scheduled) clearImmediate(scheduled);
+    for (const dispose of disposables) dispose();
+  };
+}
+
+function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
+  return type === "nodes" ? { type, nodes: queen.beehives.list() } : { type, workers: queen.workers.list() };
+}
