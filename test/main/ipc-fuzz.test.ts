@@ -16,8 +16,8 @@ vi.mock("electron", () => ({
     removeHandler: (channel: string) => handlers.delete(channel),
   },
 }));
-const { registerApiHandlers } = await import("../../src/main/ipc.js");
-const { apiHandlers } = await import("../../src/main/api-handlers.js");
+const { registerIpc } = await import("../../src/main/ipc.js");
+const { QueenService } = await import("../../src/core/service/queen-service.js");
 
 const TRUSTED = { id: 1 };
 let dir: string;
@@ -27,7 +27,7 @@ let tried = 0;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rbee-ipc-fuzz-"));
   queen = new Queen({ home: dir, sshTimeoutMs: 300, userKnownHosts: [], sshAgent: "" });
-  registerApiHandlers(apiHandlers(queen), (sender) => sender === TRUSTED, () => {});
+  registerIpc(new QueenService(queen), (sender) => sender === TRUSTED, () => {});
 });
 afterAll(async () => {
   console.log(`ipc fuzz: ${tried} calls tried`);

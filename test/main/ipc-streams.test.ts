@@ -1,5 +1,6 @@
 // The main process's streaming IPC glue, with a stand-in for Electron's ipcMain (the Electron
-// binary cannot run on these machines): sender check, validation, per-call channel, cancel.
+// binary cannot run on these machines): sender check, validation, per-call channel, and the core's
+// one cancel path (src/core/service/core-stream.ts) behind it.
 import { EventEmitter } from "node:events";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -17,7 +18,8 @@ vi.mock("electron", () => ({
     removeHandler: (channel: string) => handlers.delete(channel),
   },
 }));
-const { registerStreamHandlers } = await import("../../src/main/ipc.js");
+const { registerIpc } = await import("../../src/main/ipc.js");
+const { inferenceStream, workStream } = await import("../../src/core/service/core-stream.js");
 
 /** A window's webContents: what it was sent, and lifecycle events. */
 class FakeSender extends EventEmitter {
@@ -46,9 +48,9 @@ function until(condition: () => boolean): Promise<void> {
   });
 }
 
-describe("registerStreamHandlers", () => {
+describe("registerIpc: the stream rows", () => {
   let work: { send: (event: object) => void; signal: AbortSignal; finish: () => void; fail: (e: unknown) => void } | null;
-  const cancelJob = vi.fn(async (_jobId: string) => undefined);
+  const cancelJob = vi.fn(async (_jobId: string): Promise<void> => undefined);
 
   beforeEach(() => {
     handlers.clear();
@@ -59,21 +61,18 @@ describe("registerStreamHandlers", () => {
       new Promise<void>((finish, fail) => {
         work = { send, signal, finish, fail };
       });
-    registerStreamHandlers(
-      {
-        infer: () => run(),
-        installNode: () => run(),
-        spawnWorker: () => run(),
-      },
-      cancelJob,
-      (_sender, url) => url === TRUSTED_URL,
-      () => undefined,
-    );
+    const service = {
+      installNode: async () => workStream(run(), "install", () => undefined),
+      spawnWorker: async () => workStream(run(), "spawn", () => undefined),
+      infer: async () => inferenceStream(run() as never, { cancelJob, track: () => () => undefined, graceMs: 1_000 }),
+      events: () => () => undefined,
+    };
+    registerIpc(service as never, (_sender, url) => url === TRUSTED_URL, () => undefined);
   });
 
   it("runs a stream: validated arguments, events on the call's own channel to its sender only, then end", async () => {
     const sender = new FakeSender();
-    const outcome = (await invoke(ipcStreamChannel("installNode"), sender, STREAM_ID, "gpu")) as IpcOutcome;
+    const outcome = (await invoke(ipcStreamChannel("installNode"), sender, STREAM_ID, { node_name: "gpu" })) as IpcOutcome;
     expect(outcome).toEqual({ ok: true, value: null });
     await until(() => work !== null);
     work!.send({ type: "progress", stage: "install", message: "cloning" });
@@ -86,15 +85,15 @@ describe("registerStreamHandlers", () => {
   });
 
   it("refuses untrusted senders, bad stream ids and invalid arguments before anything runs", async () => {
-    expect(await invoke(ipcStreamChannel("installNode"), untrusted, STREAM_ID, "gpu")).toMatchObject({
+    expect(await invoke(ipcStreamChannel("installNode"), untrusted, STREAM_ID, { node_name: "gpu" })).toMatchObject({
       ok: false,
       error: { code: "UNAUTHORIZED" },
     });
     const sender = new FakeSender();
-    expect(await invoke(ipcStreamChannel("installNode"), sender, "../x", "gpu")).toMatchObject({ ok: false, error: { code: "INVALID_REQUEST" } });
-    expect(await invoke(ipcStreamChannel("installNode"), sender, STREAM_ID, "Bad Name")).toMatchObject({
+    expect(await invoke(ipcStreamChannel("installNode"), sender, "../x", { node_name: "gpu" })).toMatchObject({ ok: false, error: { code: "INVALID_REQUEST" } });
+    expect(await invoke(ipcStreamChannel("installNode"), sender, STREAM_ID, { node_name: "Bad Name" })).toMatchObject({
       ok: false,
-      error: { code: "INVALID_REQUEST", details: [{ field: "0" }] },
+      error: { code: "INVALID_REQUEST", details: [{ field: "node_name" }] },
     });
     expect(await invoke(ipcStreamChannel("infer"), sender, STREAM_ID, { model: "m" })).toMatchObject({ ok: false, error: { code: "INVALID_REQUEST" } });
     expect(work).toBeNull();
@@ -113,7 +112,7 @@ describe("registerStreamHandlers", () => {
     ]);
   });
 
-  it("cancel cancels the started job on its worker; before a job, it aborts", async () => {
+  it("cancel cancels the started job on its worker; before a job, it aborts and the stream ends cancelled", async () => {
     const sender = new FakeSender();
     await invoke(ipcStreamChannel("infer"), sender, STREAM_ID, { model: "m", prompt: "hi" });
     await until(() => work !== null);
@@ -134,6 +133,12 @@ describe("registerStreamHandlers", () => {
     await until(() => work !== null);
     await invoke(IPC_STREAM_CANCEL_CHANNEL, cold, STREAM_ID);
     expect(work!.signal.aborted).toBe(true);
+    work!.finish();
+    await until(() => cold.sent.at(-1)?.message.kind === "end");
+    expect(cold.sent.map((s) => s.message)).toEqual([
+      { kind: "event", event: { type: "end", tokens_out: 0, decode_ms: 0, ttft_ms: 0, stop_reason: "cancelled" } },
+      { kind: "end" },
+    ]);
   });
 
   it("stops the work when the window goes away", async () => {

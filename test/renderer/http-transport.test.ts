@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { Beehive } from "../../src/shared/contract/nodes.js";
 import { createHttpApi } from "../../src/renderer/api/http-transport.js";
-import { fakeFetch, json } from "./fake-fetch.js";
+import { fakeFetch, json, sseResponse } from "./fake-fetch.js";
 
 const BASE = "http://127.0.0.1:8080";
 const TOKEN = "t0k3n";
@@ -53,13 +53,13 @@ describe("createHttpApi", () => {
     });
     const api = createHttpApi(`${BASE}/`, TOKEN, { fetch });
 
-    expect(await api.health()).toEqual({ status: "ok", version: "0.1.0" });
-    expect(await api.listNodes()).toEqual([node]);
+    expect(await api.health({})).toEqual({ status: "ok", version: "0.1.0" });
+    expect(await api.listNodes({})).toEqual({ nodes: [node] });
     expect(await api.testNode(newNode)).toMatchObject({ host_key_fingerprint: "SHA256:abc", latency_ms: 12 });
     expect(await api.addNode(newNode)).toEqual({ node, host_key_fingerprint: "SHA256:abc" });
-    await expect(api.removeNode("gpu-box")).resolves.toBeUndefined();
-    expect(await api.listWorkers()).toEqual([]);
-    await expect(api.stopWorker("w.1")).resolves.toBeUndefined();
+    await expect(api.removeNode({ node_name: "gpu-box" })).resolves.toEqual({ removed: true });
+    expect(await api.listWorkers({})).toEqual({ workers: [] });
+    await expect(api.stopWorker({ id: "w.1" })).resolves.toBeUndefined();
 
     for (const call of calls) {
       expect(call.url.startsWith(`${BASE}/`)).toBe(true);
@@ -93,22 +93,38 @@ describe("createHttpApi", () => {
       code: "INVALID_REQUEST",
       details: [{ field: "node_name" }],
     });
-    await expect(api.stopWorker("../etc")).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    await expect(api.stopWorker({ id: "../etc" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     expect(calls).toHaveLength(0);
   });
 
   it("refuses answers that do not match the contract", async () => {
     const { fetch } = fakeFetch(() => json(200, { nodes: [{ node_name: "x" }] }));
     const api = createHttpApi(BASE, TOKEN, { fetch });
-    await expect(api.listNodes()).rejects.toMatchObject({ code: "INTERNAL" });
+    await expect(api.listNodes({})).rejects.toMatchObject({ code: "INTERNAL" });
   });
 
   it("says when the queen cannot be reached, and when a 401 has no body", async () => {
     const down = createHttpApi(BASE, TOKEN, {
       fetch: fakeFetch(() => Promise.reject(new TypeError("fetch failed"))).fetch,
     });
-    await expect(down.listWorkers()).rejects.toThrow(/Cannot reach the queen at http:\/\/127\.0\.0\.1:8080/);
+    await expect(down.listWorkers({})).rejects.toThrow(/Cannot reach the queen at http:\/\/127\.0\.0\.1:8080/);
     const refused = createHttpApi(BASE, TOKEN, { fetch: fakeFetch(() => new Response("", { status: 401 })).fetch });
-    await expect(refused.listWorkers()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(refused.listWorkers({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});
+
+describe("createHttpApi onEvent", () => {
+  it("passes on only the events that match the contract", async () => {
+    const { fetch } = fakeFetch((call) => {
+      const stream = sseResponse(call.signal);
+      stream.send({ type: "nodes", nodes: [{ bogus: true }] });
+      stream.send({ type: "nodes", nodes: [node] });
+      return stream.response;
+    });
+    const received: unknown[] = [];
+    const stop = createHttpApi(BASE, TOKEN, { fetch }).onEvent((event) => received.push(event));
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    stop();
+    expect(received).toEqual([{ type: "nodes", nodes: [node] }]);
   });
 });

@@ -3,7 +3,7 @@ import type { RbeeApi } from "../../src/shared/contract/api.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { QueenEvent } from "../../src/shared/contract/events.js";
 import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
-import { createIpcApi, toRbeeError } from "../../src/renderer/api/ipc-transport.js";
+import { createIpcApi, toRbeeError, type RbeeBridge } from "../../src/renderer/api/ipc-transport.js";
 import { applyEvent, createFleetStore, INITIAL_FLEET_STATE } from "../../src/renderer/state/fleet-store.js";
 
 // Invalid events are expected here; their warnings would only clutter the output.
@@ -25,11 +25,11 @@ const worker = (id: string, node_name: string): RegisteredWorker => ({
   last_heartbeat_unix: 1,
 });
 
-function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeApi; emit: (event: unknown) => void } {
+function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeBridge; emit: (event: unknown) => void } {
   let listener: ((event: QueenEvent) => void) | undefined;
   const unexpected = () => Promise.reject(new Error("not stubbed"));
   const unexpectedStream = () => ({ cancel: () => undefined, done: Promise.reject(new Error("not stubbed")) });
-  const bridge: RbeeApi = {
+  const bridge: RbeeBridge = {
     health: unexpected,
     listNodes: unexpected,
     testNode: unexpected,
@@ -39,10 +39,11 @@ function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeApi; emit: (even
     stopWorker: unexpected,
     sshConfigHosts: unexpected,
     nodeDevices: unexpected,
+    cancelInference: unexpected,
     infer: unexpectedStream,
     installNode: unexpectedStream,
     spawnWorker: unexpectedStream,
-    onEvent: (l) => {
+    onEvent: (l: (event: QueenEvent) => void) => {
       listener = l;
       return () => {
         listener = undefined;
@@ -59,15 +60,15 @@ describe("createIpcApi", () => {
       removeNode: () =>
         Promise.reject({ code: "NODE_NOT_FOUND", message: "No node named x", details: undefined }),
     });
-    const error = await createIpcApi(bridge).removeNode("x").catch((e: unknown) => e);
+    const error = await createIpcApi(bridge).removeNode({ node_name: "x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RbeeError);
     expect(error).toMatchObject({ code: "NODE_NOT_FOUND", message: "No node named x" });
   });
 
   it("validates answers and events", async () => {
-    const { bridge, emit } = fakeBridge({ listWorkers: () => Promise.resolve([{ id: 1 }] as never) });
+    const { bridge, emit } = fakeBridge({ listWorkers: () => Promise.resolve({ workers: [{ id: 1 }] } as never) });
     const api = createIpcApi(bridge);
-    await expect(api.listWorkers()).rejects.toMatchObject({ code: "INTERNAL" });
+    await expect(api.listWorkers({})).rejects.toMatchObject({ code: "INTERNAL" });
     const received: QueenEvent[] = [];
     api.onEvent((event) => received.push(event));
     emit({ type: "workers", workers: "nope" });

@@ -76,6 +76,6 @@ describe("operations", () => {
   it("a finished operation ignores late events", () => {
     const done = settleOperation({ kind: "running", progress: null });
     expect(done).toEqual({ kind: "done", message: "Done" });
-    expect(applyOperationEvent(done, { type: "error", code: "X", message: "late" })).toBe(done);
+    expect(applyOperationEvent(done, { type: "error", code: "INTERNAL", message: "late" })).toBe(done);
   });
 });

@@ -33,9 +33,9 @@ function validated<S extends z.ZodType>(schema: S, onValue: (value: z.output<S>)
   };
 }
 
-/** Checks the input against the row before anything is sent: a bad one is refused as INVALID_REQUEST. */
-function checkInput(method: MethodName, input: unknown): void {
-  parseInput(method, splitInput(API[method], input ?? {}));
+/** Checks the input against the row before anything is sent (a bad one is INVALID_REQUEST); defaults applied. */
+function checkInput(method: MethodName, input: unknown): unknown {
+  return parseInput(method, splitInput(API[method], input ?? {}));
 }
 
 /** The RbeeApi over `transport`, one method per row of the API table. */
@@ -45,8 +45,7 @@ export function createClient(transport: Transport): RbeeApi {
     switch (entry.kind) {
       case "call":
         api[method] = async (input: unknown): Promise<unknown> => {
-          checkInput(method, input);
-          const answer = await transport.call(method as CallName, input ?? {});
+          const answer = await transport.call(method as CallName, checkInput(method, input));
           const parsed = entry.answer.safeParse(answer);
           if (!parsed.success) throw new RbeeError("INTERNAL", `The queen sent an answer this app does not understand (${method}).`);
           return parsed.data;
@@ -54,12 +53,13 @@ export function createClient(transport: Transport): RbeeApi {
         break;
       case "stream":
         api[method] = (input: unknown, onEvent: (event: unknown) => void): StreamHandle => {
+          let checked: unknown;
           try {
-            checkInput(method, input);
+            checked = checkInput(method, input);
           } catch (error) {
             return { cancel: () => undefined, done: Promise.reject(error) };
           }
-          return transport.stream(method as StreamName, input, validated(entry.events, onEvent, `a ${method} event`));
+          return transport.stream(method as StreamName, checked, validated(entry.events, onEvent, `a ${method} event`));
         };
         break;
       case "subscription":

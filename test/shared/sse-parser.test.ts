@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { createSseParser } from "../../src/renderer/api/sse-parser.js";
+import { SseParser } from "../../src/shared/sse.js";
 
+// The one SSE parser every client uses: the renderer, rbee-keeper, the queen's relays and tests.
 function parse(chunks: readonly string[]): string[] {
-  const out: string[] = [];
-  const parser = createSseParser((data) => out.push(data));
-  for (const chunk of chunks) parser.push(chunk);
+  const parser = new SseParser();
+  const out = chunks.flatMap((chunk) => parser.push(chunk).map((message) => message.data));
   parser.end();
   return out;
 }
 
-describe("createSseParser", () => {
+describe("SseParser", () => {
   it("yields the data of each event", () => {
     expect(parse(['data: {"a":1}\n\ndata: {"b":2}\n\n'])).toEqual(['{"a":1}', '{"b":2}']);
   });
