@@ -14,7 +14,8 @@ export default defineConfig({
   },
   preload: {
     build: {
-      externalizeDeps: true,
+      // The API table (and so zod) is bundled: a sandboxed preload cannot require npm packages.
+      externalizeDeps: { exclude: ["zod"] },
       rollupOptions: {
         input: { index: resolve(__dirname, "src/preload/index.ts") },
         // A sandboxed preload must be CommonJS.

@@ -1,21 +1,26 @@
 // The renderer's only door to the main process: named methods and one event subscription,
 // never a raw ipcRenderer (STYLE.md 4).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
+// The table is bundled in (zod included): a sandboxed preload cannot load npm packages.
 import {
   API_METHOD_NAMES,
+  STREAM_METHOD_NAMES,
+  type CallName,
+  type IpcOutcome,
+  type IpcStreamMessage,
+  type StreamName,
+} from "../shared/contract/api.js";
+import type { QueenEvent } from "../shared/contract/events.js";
+import {
   IPC_EVENT_CHANNEL,
   IPC_STREAM_CANCEL_CHANNEL,
   IPC_SUBSCRIBE_CHANNEL,
-  STREAM_METHOD_NAMES,
   ipcChannel,
   ipcStreamChannel,
   ipcStreamEventChannel,
-  type ApiMethodName,
-  type StreamMethodName,
 } from "../shared/contract/ipc-channels.js";
-import type { IpcOutcome, IpcStreamMessage, QueenEvent } from "../shared/contract/index.js";
 
-async function call(method: ApiMethodName, args: unknown[]): Promise<unknown> {
+async function call(method: CallName, args: unknown[]): Promise<unknown> {
   const outcome = (await ipcRenderer.invoke(ipcChannel(method), ...args)) as IpcOutcome;
   // A plain object survives the context bridge with its code and details; an Error would not.
   if (!outcome.ok) throw outcome.error;
@@ -26,7 +31,7 @@ async function call(method: ApiMethodName, args: unknown[]): Promise<unknown> {
  * Starts a stream: listens on its own channel first (so no event can be missed), then asks the
  * main process to start it. `done` settles on the stream's `end` message, or when the call is refused.
  */
-function stream(method: StreamMethodName, args: unknown[]): { cancel: () => void; done: Promise<void> } {
+function stream(method: StreamName, args: unknown[]): { cancel: () => void; done: Promise<void> } {
   const onEvent = args.pop();
   if (typeof onEvent !== "function") throw { code: "INVALID_REQUEST", message: `${method} needs an event listener` };
   const streamId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -3,7 +3,6 @@ import { ErrorBody, RbeeError, parseOrThrow } from "./errors.js";
 import { HealthResponse, QueenEvent } from "./events.js";
 import { HiveDevices } from "./hive.js";
 import { InferenceRequest, JobId } from "./inference.js";
-import type { ApiMethodName, StreamMethodName } from "./ipc-channels.js";
 import {
   AddNodeRequest,
   AddNodeResponse,
@@ -163,7 +162,7 @@ export const API = {
     summary: "Snapshots of nodes and workers on connect and after each change",
     events: QueenEvent,
   },
-} as const satisfies Record<ApiMethodName | StreamMethodName | "events", ApiEntry>;
+} as const satisfies Record<string, ApiEntry>;
 
 export type Api = typeof API;
 export type MethodName = keyof Api;
@@ -172,9 +171,10 @@ export type CallName = { [M in MethodName]: Api[M] extends CallEntry ? M : never
 /** Methods whose answer is a stream of events. */
 export type StreamName = { [M in MethodName]: Api[M] extends StreamEntry ? M : never }[MethodName];
 
-// The zod-free name lists the preload uses must name exactly the rows of the table.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const TABLE_MATCHES_IPC_NAMES: Same<CallName, ApiMethodName> & Same<StreamName, StreamMethodName> = true;
+/** The rows that answer once, by name: what the preload exposes one by one. */
+export const API_METHOD_NAMES = (Object.keys(API) as MethodName[]).filter((method): method is CallName => API[method].kind === "call");
+/** The rows that stream, by name. */
+export const STREAM_METHOD_NAMES = (Object.keys(API) as MethodName[]).filter((method): method is StreamName => API[method].kind === "stream");
 
 type Part<E, K extends string> = E extends { readonly [P in K]: infer S extends z.ZodType } ? S : undefined;
 type InputOfPart<S> = S extends z.ZodType ? z.input<S> : unknown;
