@@ -31,13 +31,8 @@ import { readSseJson } from "../helpers/sse.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
 
-const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
-vi.mock("electron", () => ({
-  ipcMain: {
-    handle: (channel: string, handler: (event: unknown, ...args: unknown[]) => Promise<unknown>) => handlers.set(channel, handler),
-    removeHandler: (channel: string) => handlers.delete(channel),
-  },
-}));
+vi.mock("electron", async () => (await import("../helpers/fake-ipc-main.js")).electronStub);
+const { ipcHandlers: handlers } = await import("../helpers/fake-ipc-main.js");
 const { registerIpc } = await import("../../src/main/ipc.js");
 
 /** A window's webContents as the IPC handlers see it: what it was sent, and lifecycle events. */

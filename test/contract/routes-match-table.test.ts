@@ -19,13 +19,8 @@ import { openApiDocument } from "../../src/core/http/openapi.js";
 import { Queen } from "../../src/core/queen.js";
 import { QueenService } from "../../src/core/service/queen-service.js";
 
-const channels = new Set<string>();
-vi.mock("electron", () => ({
-  ipcMain: {
-    handle: (channel: string) => channels.add(channel),
-    removeHandler: (channel: string) => channels.delete(channel),
-  },
-}));
+vi.mock("electron", async () => (await import("../helpers/fake-ipc-main.js")).electronStub);
+const { ipcHandlers: handlers } = await import("../helpers/fake-ipc-main.js");
 const { registerIpc } = await import("../../src/main/ipc.js");
 
 let dir: string;
@@ -72,9 +67,9 @@ describe("the API table and the transports list the same methods", () => {
     const expected = (Object.entries(API) as [string, ApiEntry][]).map(([method, entry]) =>
       entry.kind === "call" ? ipcChannel(method as never) : entry.kind === "stream" ? ipcStreamChannel(method as never) : IPC_SUBSCRIBE_CHANNEL,
     );
-    expect([...channels].sort()).toEqual([...expected, IPC_STREAM_CANCEL_CHANNEL].sort());
+    expect([...handlers.keys()].sort()).toEqual([...expected, IPC_STREAM_CANCEL_CHANNEL].sort());
     dispose();
-    expect(channels.size).toBe(0);
+    expect(handlers.size).toBe(0);
   });
 });
 

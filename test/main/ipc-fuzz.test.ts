@@ -9,13 +9,8 @@ import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { API_METHOD_NAMES, Beehive, IpcOutcome, ipcChannel } from "../../src/shared/contract/index.js";
 import { Queen } from "../../src/core/queen.js";
 
-const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
-vi.mock("electron", () => ({
-  ipcMain: {
-    handle: (channel: string, handler: (event: unknown, ...args: unknown[]) => Promise<unknown>) => handlers.set(channel, handler),
-    removeHandler: (channel: string) => handlers.delete(channel),
-  },
-}));
+vi.mock("electron", async () => (await import("../helpers/fake-ipc-main.js")).electronStub);
+const { ipcHandlers: handlers } = await import("../helpers/fake-ipc-main.js");
 const { registerIpc } = await import("../../src/main/ipc.js");
 const { QueenService } = await import("../../src/core/service/queen-service.js");
 

@@ -11,13 +11,8 @@ import {
   type IpcStreamMessage,
 } from "../../src/shared/contract/index.js";
 
-const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
-vi.mock("electron", () => ({
-  ipcMain: {
-    handle: (channel: string, handler: (event: unknown, ...args: unknown[]) => unknown) => handlers.set(channel, handler),
-    removeHandler: (channel: string) => handlers.delete(channel),
-  },
-}));
+vi.mock("electron", async () => (await import("../helpers/fake-ipc-main.js")).electronStub);
+const { ipcHandlers: handlers } = await import("../helpers/fake-ipc-main.js");
 const { registerIpc } = await import("../../src/main/ipc.js");
 const { inferenceStream, workStream } = await import("../../src/core/service/core-stream.js");
 
