@@ -33,12 +33,11 @@ interface RunningJob {
 export class InferenceService {
   private readonly jobs = new Map<string, RunningJob>();
   private readonly spawning = new Set<string>();
-  /** Jobs this queen runs on each worker: its own count of busy slots, ahead of the worker's reports. */
-  private readonly inFlight = new Map<string, number>();
   private readonly spawnsChanged = new Emitter<void>();
 
   constructor(
     private readonly beehives: BeehiveRegistry,
+    /** The one owner of a worker's free slots: inference books and releases them there. */
     private readonly workers: WorkerRegistry,
     private readonly fleet: Fleet,
     /** Workers that may get new work (not stale). */
@@ -94,7 +93,7 @@ export class InferenceService {
       return "done";
     } finally {
       this.jobs.delete(jobId);
-      this.releaseSlot(worker.id);
+      this.workers.release(worker.id);
     }
   }
 
@@ -115,13 +114,15 @@ export class InferenceService {
     let told = false;
     for (;;) {
       if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
-      const workers = this.workers.list().filter(this.usable).map((worker) => this.withOwnBookings(worker));
+      const workers = this.workers.list().filter(this.usable);
       const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), workers, this.spawning);
       switch (decision.kind) {
-        case "reuse":
+        case "reuse": {
           // Booked in the same tick as the decision, so no other request can take the same slot.
-          this.reserveSlot(decision.worker.id);
-          return this.workers.require(decision.worker.id);
+          const booked = this.workers.book(decision.worker.id);
+          if (booked) return booked;
+          break;
+        }
         case "none":
           throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
         case "spawn":
@@ -230,35 +231,6 @@ export class InferenceService {
     } catch {
       // The worker is gone or the job already ended: nothing left to cancel.
     }
-  }
-
-  // The queen books a slot at once so that two requests in one tick do not pick the same last slot;
-  // the worker's own updates then correct the count.
-  private reserveSlot(workerId: string): void {
-    this.inFlight.set(workerId, (this.inFlight.get(workerId) ?? 0) + 1);
-    this.bookFromOwnCount(workerId);
-  }
-
-  private releaseSlot(workerId: string): void {
-    const count = (this.inFlight.get(workerId) ?? 1) - 1;
-    if (count > 0) this.inFlight.set(workerId, count);
-    else this.inFlight.delete(workerId);
-    this.bookFromOwnCount(workerId);
-  }
-
-  // The worker's own reports lag behind the queen's dispatching; the queen's count is the floor.
-  private withOwnBookings(worker: RegisteredWorker): RegisteredWorker {
-    const own = this.inFlight.get(worker.id) ?? 0;
-    if (own === 0) return worker;
-    const available = Math.min(worker.slots_available, worker.slots_total - own);
-    return { ...worker, slots_available: Math.max(0, available), state: "busy" };
-  }
-
-  private bookFromOwnCount(workerId: string): void {
-    const worker = this.workers.get(workerId);
-    if (!worker) return;
-    const free = worker.slots_total - (this.inFlight.get(workerId) ?? 0);
-    this.workers.book(workerId, free === worker.slots_total ? "idle" : "busy", free);
   }
 }
 
