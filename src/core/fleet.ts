@@ -13,7 +13,8 @@ import type { BeehiveRegistry } from "./registry/beehive-registry.js";
 import type { WorkerRegistry } from "./registry/worker-registry.js";
 import { HiveControl, type HiveHandle } from "./remote/hive-control.js";
 import { installOnNode } from "./remote/installer.js";
-import { statusAfterProbe, type NodeProbe } from "./monitors/node-health.js";
+import { checkNode } from "./nodes/node-check.js";
+import { NodeLifecycle } from "./nodes/node-lifecycle.js";
 import type { NodeConnection } from "./ssh/node-connection.js";
 import type { NodeConnections } from "./ssh/node-connections.js";
 
@@ -36,23 +37,18 @@ export interface FleetOptions {
   readonly log: (message: string) => void;
 }
 
-/** How long a health check's command may take before the node counts as down. */
-const HEALTH_COMMAND_TIMEOUT_MS = 5_000;
-
 /** How long a worker may take between "ready at its hive" and its registration reaching the queen. */
 const REGISTRATION_TIMEOUT_MS = 15_000;
 
-const nowUnix = (): number => Math.floor(Date.now() / 1000);
-
 /**
  * The queen's hands on the nodes: install, start hives, spawn and stop workers, and reach workers
- * through their node's SSH connection. Keeps node status in the registry in step with what it sees.
+ * through their node's SSH connection. Reports what it sees of the nodes to their lifecycle.
  */
 export class Fleet {
   readonly hives: HiveControl;
+  /** The one writer of node status. */
+  readonly nodes: NodeLifecycle;
   private readonly workerTokens = new Map<string, string>();
-  /** Nodes seen `ready`: they come back as `ready` after an outage. */
-  private readonly readyNodes = new Set<string>();
 
   constructor(
     private readonly beehives: BeehiveRegistry,
@@ -68,7 +64,8 @@ export class Fleet {
       nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),
       log: options.log,
     });
-    connections.onDidConnect((connection) => this.markConnected(connection.nodeName));
+    this.nodes = new NodeLifecycle(beehives);
+    connections.onDidConnect((connection) => this.nodes.send(connection.nodeName, { type: "connected" }));
     // A dropped connection is checked at once: reconnected, or the node is marked unreachable.
     connections.onDidDisconnect((nodeName) => {
       const node = this.beehives.get(nodeName);
@@ -76,33 +73,9 @@ export class Fleet {
     });
   }
 
-  /**
-   * One health check of a node: a cheap command over its connection (or a reconnect when it has
-   * none). A node that comes back gets its hive re-attached, so that workers' callbacks reach this
-   * queen again through the new tunnel.
-   */
-  async checkNode(node: Beehive): Promise<void> {
-    if (node.status === "ready") this.readyNodes.add(node.node_name);
-    let probe: NodeProbe = "down";
-    try {
-      const connection = this.connections.current(node.node_name) ?? (await this.connections.get(node.node_name));
-      const result = await connection.exec("true", { timeoutMs: HEALTH_COMMAND_TIMEOUT_MS });
-      probe = result.code === 0 ? "up" : "down";
-      if (probe === "down") connection.close();
-    } catch {
-      probe = "down";
-    }
-    const current = this.beehives.get(node.node_name);
-    if (!current) return;
-    let next = statusAfterProbe(current.status, probe, this.readyNodes.has(node.node_name));
-    if (next === "ready" && current.status !== "ready") {
-      try {
-        await this.hives.ensure(current);
-      } catch {
-        next = "reachable";
-      }
-    }
-    if (next !== current.status) this.beehives.updateStatus(node.node_name, next, probe === "up" ? nowUnix() : undefined);
+  /** One health check of a node, reported to its lifecycle. */
+  checkNode(node: Beehive): Promise<void> {
+    return checkNode({ connections: this.connections, hives: this.hives, nodes: this.nodes }, node);
   }
 
   /**
@@ -113,9 +86,10 @@ export class Fleet {
     const nodes = this.beehives.list().filter((node) => node.status === "ready" || node.status === "reachable");
     await Promise.all(
       nodes.map(async (node) => {
+        let connected = false;
         try {
-          if (node.status === "ready") this.readyNodes.add(node.node_name);
           await this.connections.get(node.node_name);
+          connected = true;
           const hive = await this.hives.attach(node);
           if (!hive) return;
           for (const worker of await hive.client.listWorkers()) {
@@ -137,7 +111,7 @@ export class Fleet {
           }
           this.options.log(`${node.node_name}: rediscovered its hive and ${this.workers.onNode(node.node_name).length} worker(s)`);
         } catch (error) {
-          this.beehives.updateStatus(node.node_name, "unreachable");
+          this.nodes.send(node.node_name, { type: connected ? "hive-attach-failed" : "connect-failed" });
           this.options.log(`${node.node_name}: not reachable after restart (${(error as Error).message})`);
         }
       }),
@@ -148,18 +122,17 @@ export class Fleet {
   async install(nodeName: string, progress: ProgressSink): Promise<{ readonly changed: boolean }> {
     const node = this.beehives.require(nodeName);
     const connection = await this.connect(node, progress);
-    this.beehives.updateStatus(nodeName, "installing");
+    this.nodes.send(nodeName, { type: "install-started" });
     try {
       progress({ stage: "install", message: `Installing rbee on ${nodeName} (${node.git_branch} → ${node.install_path})` });
       const { changed } = await installOnNode(connection, node, (message) => progress({ stage: "install", message }));
       progress({ stage: "install", message: changed ? "Installed" : "Already up to date" });
       if (changed) await this.stopHiveQuietly(node);
       await this.startHive(node, progress);
-      this.beehives.updateStatus(nodeName, "ready", nowUnix());
-      this.readyNodes.add(nodeName);
+      this.nodes.send(nodeName, { type: "install-succeeded" });
       return { changed };
     } catch (error) {
-      this.beehives.updateStatus(nodeName, connection.alive ? "reachable" : "unreachable");
+      this.nodes.send(nodeName, { type: "install-failed", connectionAlive: connection.alive });
       throw error;
     }
   }
@@ -285,6 +258,7 @@ export class Fleet {
     await this.stopHiveQuietly(node);
     this.connections.drop(node.node_name);
     this.callbackTokens.revokeNode(node.node_name);
+    this.nodes.forget(node.node_name);
   }
 
   /** Stops the hives this queen owns unless told to leave them running, then closes every connection. */
@@ -303,7 +277,7 @@ export class Fleet {
     try {
       return await this.connections.get(node.node_name, true);
     } catch (error) {
-      this.beehives.updateStatus(node.node_name, "unreachable");
+      this.nodes.send(node.node_name, { type: "connect-failed" });
       throw error;
     }
   }
@@ -311,11 +285,7 @@ export class Fleet {
   private async startHive(node: Beehive, progress: ProgressSink): Promise<HiveHandle> {
     progress({ stage: "hive", message: `Starting rbee-hive on ${node.node_name}` });
     const hive = await this.hives.ensure(node);
-    const current = this.beehives.get(node.node_name);
-    if (current && current.status !== "ready" && current.status !== "installing") {
-      this.beehives.updateStatus(node.node_name, "ready", nowUnix());
-    }
-    this.readyNodes.add(node.node_name);
+    this.nodes.send(node.node_name, { type: "hive-started" });
     return hive;
   }
 
@@ -325,15 +295,6 @@ export class Fleet {
     } catch (error) {
       this.options.log(`stopping rbee-hive on ${node.node_name}: ${(error as Error).message}`);
     }
-  }
-
-  // A node known to be ready is left for checkNode, which re-attaches its hive before saying so.
-  private markConnected(nodeName: string): void {
-    const node = this.beehives.get(nodeName);
-    if (!node) return;
-    const cameBack = node.status === "unknown" || node.status === "unreachable";
-    const status = cameBack && !this.readyNodes.has(nodeName) ? "reachable" : node.status;
-    this.beehives.updateStatus(nodeName, status, nowUnix());
   }
 
   /** Resolves once the worker's registration reached the queen (it may already have). */

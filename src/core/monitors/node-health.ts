@@ -1,16 +1,5 @@
-import type { Beehive, NodeStatus } from "../../shared/contract/index.js";
+import type { Beehive } from "../../shared/contract/index.js";
 import { PeriodicMonitor } from "./periodic-monitor.js";
-
-/** What one health check found. */
-export type NodeProbe = "up" | "down";
-
-/** The status a node should have after a probe, given the status it had (pure). */
-export function statusAfterProbe(current: NodeStatus, probe: NodeProbe, wasReady: boolean): NodeStatus {
-  if (current === "installing") return current;
-  if (probe === "down") return current === "unknown" ? "unknown" : "unreachable";
-  if (current === "unreachable" || current === "unknown") return wasReady ? "ready" : "reachable";
-  return current;
-}
 
 /** Nodes a health round looks at: every node the user has connected to at least once. */
 export function nodesToWatch(nodes: readonly Beehive[]): Beehive[] {
@@ -19,7 +8,7 @@ export function nodesToWatch(nodes: readonly Beehive[]): Beehive[] {
 
 /**
  * Checks every watched node once per interval, each on its own (one slow node never delays
- * another), with a cheap command over its existing SSH connection or a reconnect when it has none.
+ * another); `check` reports what it finds to the node's lifecycle.
  */
 export class NodeHealthMonitor extends PeriodicMonitor {
   private readonly inFlight = new Set<string>();
