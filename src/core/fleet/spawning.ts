@@ -3,12 +3,14 @@ import {
   ErrorCode,
   RbeeError,
   type Backend,
+  type HiveWorker,
   type RegisteredWorker,
 } from "../../shared/contract/index.js";
 import type { CallbackTokens } from "../callback-tokens.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import type { HiveHandle } from "../remote/hive-control.js";
+import { registrationOf } from "./hive-worker-registration.js";
 import type { NodeAccess } from "./node-access.js";
 import type { ProgressSink } from "./progress-sink.js";
 import type { WorkerEndpoints } from "./worker-endpoints.js";
@@ -38,10 +40,10 @@ export interface SpawnDeps {
   readonly workerThreads?: number | undefined;
 }
 
-/** How long a worker may take between "ready at its hive" and its registration reaching the queen. */
-const REGISTRATION_TIMEOUT_MS = 15_000;
-
-/** Spawns a worker on a node, installing rbee there first if needed; resolves once it is registered. */
+/**
+ * Spawns a worker on a node, installing rbee there first if needed, and resolves with it
+ * registered: the hive's `ready` event carries the worker, so it is admitted from that event.
+ */
 export async function spawnWorker(
   deps: SpawnDeps,
   request: SpawnRequest,
@@ -54,6 +56,7 @@ export async function spawnWorker(
   const workerId = `${node.node_name}-${randomBytes(4).toString("hex")}`;
   const callbackToken = deps.callbackTokens.issue(workerId, node.node_name);
   try {
+    let ready: HiveWorker | undefined;
     for await (const event of hive.client.spawn(
       {
         model_ref: request.model_ref,
@@ -78,11 +81,14 @@ export async function spawnWorker(
           throw new RbeeError(asErrorCode(event.code), event.message);
         case "ready":
           deps.endpoints.remember(workerId, event.worker.token);
+          ready = event.worker;
           break;
       }
     }
-    progress({ stage: "loading", message: "Worker loaded; waiting for its registration" });
-    return await waitForRegistration(deps.workers, workerId, signal);
+    if (ready?.id !== workerId) throw new RbeeError("WORKER_FAILED", `The hive on ${node.node_name} ended the spawn of ${workerId} before it was ready`);
+    // The hive's relay sends the same registration, maybe later: whichever comes first registers it.
+    if (!deps.workers.get(workerId)) deps.lifecycle.admit(registrationOf(ready), node.node_name);
+    return deps.workers.require(workerId);
   } catch (error) {
     void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: false });
     throw error;
@@ -98,35 +104,6 @@ async function startOrInstall(deps: SpawnDeps, nodeName: string, progress: Progr
     await deps.install(nodeName, progress);
     return deps.access.startHive(node, progress);
   }
-}
-
-/** Resolves once the worker's registration reached the queen (it may already have). */
-function waitForRegistration(workers: WorkerRegistry, workerId: string, signal?: AbortSignal): Promise<RegisteredWorker> {
-  return new Promise((resolve, reject) => {
-    const finish = (): void => {
-      dispose();
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const check = (): void => {
-      const worker = workers.get(workerId);
-      if (worker && worker.state !== "loading") {
-        finish();
-        resolve(worker);
-      }
-    };
-    const onAbort = (): void => {
-      finish();
-      reject(new RbeeError("WORKER_FAILED", "Cancelled while the worker was starting"));
-    };
-    const dispose = workers.onDidChange(check);
-    const timer = setTimeout(() => {
-      finish();
-      reject(new RbeeError("WORKER_FAILED", `Worker ${workerId} is ready on its node but its registration never reached the queen`));
-    }, REGISTRATION_TIMEOUT_MS);
-    signal?.addEventListener("abort", onAbort);
-    check();
-  });
 }
 
 function asErrorCode(code: string): ErrorCode {
