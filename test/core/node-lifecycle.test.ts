@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { NodeLifecycle } from "../../src/core/nodes/node-lifecycle.js";
 import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
+import { sourceFilesMatching } from "../helpers/source-files.js";
 
 const node = (name: string) => ({
   node_name: name,
@@ -80,18 +81,6 @@ describe("NodeLifecycle", () => {
   });
 
   test("is the only writer of node status in the queen", () => {
-    const root = join(import.meta.dirname, "../../src");
-    const writers = sourceFiles(root)
-      .filter((file) => /\.updateStatus\(/.test(readFileSync(file, "utf8")))
-      .map((file) => relative(root, file));
-    expect(writers).toEqual(["core/nodes/node-lifecycle.ts"]);
+    expect(sourceFilesMatching(/\.updateStatus\(/)).toEqual(["core/nodes/node-lifecycle.ts"]);
   });
 });
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(name) ? [path] : [];
-  });
-}

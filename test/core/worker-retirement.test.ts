@@ -15,6 +15,7 @@ import { Queen } from "../../src/core/queen.js";
 import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
 import { WorkerRegistry } from "../../src/core/registry/worker-registry.js";
 import { RbeeError, type HiveWorker, type RegisterWorkerRequest, type StreamEvent } from "../../src/shared/contract/index.js";
+import { sourceFilesMatching } from "../helpers/source-files.js";
 
 const node = (name: string) => ({
   node_name: name,
@@ -118,6 +119,10 @@ describe("WorkerLifecycle.retire", () => {
 });
 
 describe("every removal path leaves no tokens", () => {
+  test("WorkerLifecycle is the only code that removes a worker or drops its tokens", () => {
+    expect(sourceFilesMatching(/workers\.remove\(|callbackTokens\.revoke\(|endpoints\.forget\(/)).toEqual(["core/fleet/worker-lifecycle.ts"]);
+  });
+
   test("forgetIfGone: a worker its hive no longer runs", async () => {
     const w = world([]);
     const token = w.enrol("w1");
