@@ -18,9 +18,6 @@ import { InferenceService } from "./inference/inference-service.js";
 import { NodeConnections } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";
 import { WorkerLivenessMonitor } from "./monitors/worker-liveness.js";
-
-const DEFAULT_HEARTBEAT_MS = 5_000;
-const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 import { queenPaths, type QueenPaths } from "./paths.js";
 import { BeehiveRegistry } from "./registry/beehive-registry.js";
 import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry.js";
@@ -29,6 +26,9 @@ import { probeSsh } from "./ssh/ssh-probe.js";
 import type { SshTarget } from "./ssh/ssh-connect.js";
 import { loadOrCreateToken } from "./token.js";
 import { MemorySecrets, type SecretStore } from "./secrets.js";
+
+const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 
 export interface QueenOptions {
   /** RBEE_HOME: where the registry, token and known hosts live. */
@@ -83,8 +83,6 @@ export class Queen {
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
   private httpPort = 0;
-  /** Ids of workers this queen stopped (ids are never reused: they carry random bytes). */
-  private readonly stoppedWorkers = new Set<string>();
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
@@ -101,7 +99,7 @@ export class Queen {
       agent: options.sshAgent,
     });
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-    this.fleet = new Fleet(this.beehives, this.workers, this.callbackTokens, connections, {
+    this.fleet = new Fleet({ beehives: this.beehives, workers: this.workers, callbackTokens: this.callbackTokens }, connections, {
       nodeHome: options.nodeHome ?? "~/.rbee",
       heartbeatMs,
       workerThreads: options.workerThreads,
@@ -112,17 +110,19 @@ export class Queen {
       () => this.workers.list(),
       (id) => this.workers.silentForMs(id),
       heartbeatMs,
-      (id) => {
-        options.log?.(`worker ${id} missed its heartbeats: removing it`);
-        void this.stopWorker(id).catch(() => {});
-      },
+      (id) => void this.fleet.retireWorker(id, "expired", { stopProcess: true }),
     );
     this.health = new NodeHealthMonitor(
       () => this.beehives.list(),
       (node) => this.fleet.checkNode(node),
       options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
     );
-    this.inference = new InferenceService(this.beehives, this.workers, this.fleet, (worker) => !this.liveness.isStale(worker.id));
+    this.inference = new InferenceService({
+      beehives: this.beehives,
+      workers: this.workers,
+      fleet: this.fleet,
+      usable: (worker) => !this.liveness.isStale(worker.id),
+    });
   }
 
   /** Starts the background work: liveness and health monitors, and rediscovery of running workers. */
@@ -162,7 +162,9 @@ export class Queen {
   /** Removes a node: stops its workers and its hive (best effort), then forgets it. */
   async removeNode(nodeName: string): Promise<void> {
     const node = this.beehives.require(nodeName);
-    await Promise.all(this.workers.onNode(nodeName).map((worker) => this.stopWorker(worker.id)));
+    await Promise.all(
+      this.workers.onNode(nodeName).map((worker) => this.fleet.retireWorker(worker.id, "node-removed", { stopProcess: true })),
+    );
     await this.fleet.forgetNode(node);
     this.beehives.remove(nodeName);
     this.secrets.delete(nodeName);
@@ -171,20 +173,8 @@ export class Queen {
   /** Registers a worker's ready callback on behalf of `principal`. */
   registerWorker(request: RegisterWorkerRequest, principal: Principal): RegisterOutcome {
     this.assertMayActFor(principal, request.worker_id);
-    if (this.stoppedWorkers.has(request.worker_id)) {
-      // A worker this queen stopped must not come back: it may be shutting down, or it was still
-      // running on a node that was unreachable when it was stopped. Stop it (again) now.
-      const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
-      if (nodeName) void this.fleet.stopWorker({ id: request.worker_id, node_name: nodeName });
-      throw new RbeeError("WORKER_CONFLICT", `Worker "${request.worker_id}" was stopped`);
-    }
     const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
-    if (!nodeName) {
-      throw new RbeeError("INVALID_REQUEST", "node_name is required with the queen token", [
-        { field: "node_name", message: "required" },
-      ]);
-    }
-    return this.workers.register(request, nodeName);
+    return this.fleet.workerLifecycle.admit(request, nodeName);
   }
 
   /** Installs or updates rbee on a node, streaming progress; checks the node exists first. */
@@ -219,13 +209,10 @@ export class Queen {
     }
   }
 
-  /** Stops a worker: stops its process on its node (best effort), removes it, revokes its token. */
+  /** Stops a worker: removes it and its tokens at once, then stops its process on its node (best effort). */
   async stopWorker(workerId: string): Promise<void> {
-    const worker = this.workers.require(workerId);
-    this.stoppedWorkers.add(workerId);
-    this.callbackTokens.revoke(workerId);
-    this.workers.remove(workerId);
-    await this.fleet.stopWorker(worker);
+    this.workers.require(workerId);
+    await this.fleet.retireWorker(workerId, "stopped", { stopProcess: true });
   }
 
   /** Stops the hives this queen owns (unless told to keep them) and closes the registry. */

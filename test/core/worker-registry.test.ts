@@ -77,8 +77,9 @@ describe("WorkerRegistry", () => {
       slots_available: 2,
       last_heartbeat_unix: 9,
     });
-    registry.book("w1", "idle", 1);
-    expect(registry.get("w1")).toMatchObject({ state: "idle", slots_available: 1, last_heartbeat_unix: 9 });
+    now = 12;
+    // A booking is the queen's own doing, not news from the worker: no sign of life.
+    expect(registry.book("w1")).toMatchObject({ state: "busy", slots_available: 1, last_heartbeat_unix: 9 });
     expect(codeOf(() => registry.update({ worker_id: "nope" }))).toBe("WORKER_NOT_FOUND");
     expect(codeOf(() => registry.heartbeat({ worker_id: "nope" }))).toBe("WORKER_NOT_FOUND");
   });
@@ -91,8 +92,66 @@ describe("WorkerRegistry", () => {
     registry.register(request("w1"), "mac"); // repeat: none
     registry.heartbeat({ worker_id: "w1" }); // same slots: none
     registry.update({ worker_id: "w1", state: "busy" }); // 2
-    registry.book("w1", "busy", 2); // same: none
-    registry.remove("w1"); // 3
-    expect(changes).toBe(3);
+    registry.release("w1"); // nothing booked: none
+    registry.book("w1"); // 3
+    registry.heartbeat({ worker_id: "w1", slots_available: 2 }); // booked slot stays taken: none
+    registry.remove("w1"); // 4
+    registry.release("w1"); // gone: none
+    expect(changes).toBe(4);
+  });
+});
+
+describe("WorkerRegistry slots: the worker's reports are a hint, the queen's bookings a ceiling", () => {
+  test("two requests in the same tick never take the same last slot", () => {
+    const registry = new WorkerRegistry();
+    registry.register(request("w1", { slots_total: 1, slots_available: 1 }), "mac");
+    expect(registry.book("w1")).toMatchObject({ state: "busy", slots_available: 0 });
+    expect(registry.book("w1")).toBeUndefined();
+    expect(registry.get("w1")).toMatchObject({ state: "busy", slots_available: 0 });
+  });
+
+  test("a worker's report does not free a slot the queen still has booked", () => {
+    const registry = new WorkerRegistry();
+    registry.register(request("w1"), "mac");
+    registry.book("w1");
+    registry.book("w1");
+    // A report from before the bookings arrives late.
+    expect(registry.update({ worker_id: "w1", state: "idle", slots_available: 2 })).toMatchObject({ state: "busy", slots_available: 0 });
+    expect(registry.heartbeat({ worker_id: "w1", slots_available: 2 })).toMatchObject({ slots_available: 0 });
+    registry.release("w1");
+    expect(registry.get("w1")).toMatchObject({ state: "busy", slots_available: 1 });
+  });
+
+  test("a release frees the slot the worker's last report still counts as busy", () => {
+    const registry = new WorkerRegistry();
+    registry.register(request("w1", { slots_total: 1, slots_available: 1 }), "mac");
+    registry.book("w1");
+    registry.update({ worker_id: "w1", state: "busy", slots_available: 0 });
+    registry.release("w1");
+    expect(registry.get("w1")).toMatchObject({ state: "idle", slots_available: 1 });
+    // The worker's next report is the truth again.
+    registry.update({ worker_id: "w1", state: "busy", slots_available: 0 });
+    expect(registry.get("w1")).toMatchObject({ state: "busy", slots_available: 0 });
+  });
+
+  test("work the queen did not book (from before a restart) stays counted", () => {
+    const registry = new WorkerRegistry();
+    registry.register(request("w1", { state: "busy", slots_available: 1 }), "mac");
+    expect(registry.book("w1")).toMatchObject({ state: "busy", slots_available: 0 });
+    registry.release("w1");
+    expect(registry.get("w1")).toMatchObject({ state: "busy", slots_available: 1 });
+  });
+
+  test("a repeated registration keeps the queen's bookings; a loading worker is never booked; removal drops them", () => {
+    const registry = new WorkerRegistry();
+    registry.register(request("w1"), "mac");
+    registry.book("w1");
+    expect(registry.register(request("w1"), "mac")).toBe("unchanged");
+    expect(registry.get("w1")).toMatchObject({ state: "busy", slots_available: 1 });
+    registry.remove("w1");
+    registry.register(request("w1"), "mac");
+    expect(registry.get("w1")).toMatchObject({ state: "idle", slots_available: 2 });
+    registry.register(request("w2", { state: "loading" }), "mac");
+    expect(registry.book("w2")).toBeUndefined();
   });
 });

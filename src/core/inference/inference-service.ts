@@ -20,6 +20,19 @@ const QUEUE_TIMEOUT_MS = 5 * 60_000;
 /** How often a request goes back to the queue when a worker turns it away as busy. */
 const MAX_BUSY_RETRIES = 20;
 
+/** What inference needs of the fleet. */
+export type InferenceFleet = Pick<Fleet, "endpoint" | "spawnWorker" | "forgetIfGone" | "retireWorker">;
+
+/** What inference reads and uses. */
+export interface InferenceDeps {
+  readonly beehives: BeehiveRegistry;
+  /** The one owner of a worker's free slots: inference books and releases them there. */
+  readonly workers: WorkerRegistry;
+  readonly fleet: InferenceFleet;
+  /** Workers that may get new work (not stale); default all. */
+  readonly usable?: ((worker: RegisteredWorker) => boolean) | undefined;
+}
+
 interface RunningJob {
   readonly worker: RegisteredWorker;
   endpoint?: WorkerEndpoint;
@@ -33,17 +46,9 @@ interface RunningJob {
 export class InferenceService {
   private readonly jobs = new Map<string, RunningJob>();
   private readonly spawning = new Set<string>();
-  /** Jobs this queen runs on each worker: its own count of busy slots, ahead of the worker's reports. */
-  private readonly inFlight = new Map<string, number>();
   private readonly spawnsChanged = new Emitter<void>();
 
-  constructor(
-    private readonly beehives: BeehiveRegistry,
-    private readonly workers: WorkerRegistry,
-    private readonly fleet: Fleet,
-    /** Workers that may get new work (not stale). */
-    private readonly usable: (worker: RegisteredWorker) => boolean = () => true,
-  ) {}
+  constructor(private readonly deps: InferenceDeps) {}
 
   /** Streams one request's events to `send`; never throws once streaming (errors become `error` events). */
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
@@ -72,14 +77,14 @@ export class InferenceService {
     const job: RunningJob = { worker };
     this.jobs.set(jobId, job);
     try {
-      job.endpoint = await this.fleet.endpoint(worker);
+      job.endpoint = await this.deps.fleet.endpoint(worker);
       await this.relay(job.endpoint, jobId, worker, request, send, signal);
       return "done";
     } catch (error) {
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "WORKER_NOT_FOUND") {
-        // The registry still listed a worker its node no longer runs: drop it and place the job again.
-        this.workers.remove(worker.id);
+        // The registry still listed a worker its node no longer runs: retire it and place the job again.
+        void this.deps.fleet.retireWorker(worker.id, "gone", { stopProcess: false });
         return "busy";
       }
       if (signal.aborted) {
@@ -89,12 +94,12 @@ export class InferenceService {
       } else {
         send(errorEvent(workerLost(worker, error)));
         // The worker may have died: find out now rather than at the heartbeat timeout.
-        void this.fleet.forgetIfGone(worker);
+        void this.deps.fleet.forgetIfGone(worker);
       }
       return "done";
     } finally {
       this.jobs.delete(jobId);
-      this.releaseSlot(worker.id);
+      this.deps.workers.release(worker.id);
     }
   }
 
@@ -115,13 +120,15 @@ export class InferenceService {
     let told = false;
     for (;;) {
       if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
-      const workers = this.workers.list().filter(this.usable).map((worker) => this.withOwnBookings(worker));
-      const decision = schedule({ model: request.model, node: request.node }, this.beehives.list(), workers, this.spawning);
+      const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
+      const decision = schedule({ model: request.model, node: request.node }, this.deps.beehives.list(), workers, this.spawning);
       switch (decision.kind) {
-        case "reuse":
+        case "reuse": {
           // Booked in the same tick as the decision, so no other request can take the same slot.
-          this.reserveSlot(decision.worker.id);
-          return this.workers.require(decision.worker.id);
+          const booked = this.deps.workers.book(decision.worker.id);
+          if (booked) return booked;
+          break;
+        }
         case "none":
           throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
         case "spawn":
@@ -142,7 +149,7 @@ export class InferenceService {
     const key = spawnKey(nodeName, model);
     this.spawning.add(key);
     try {
-      await this.fleet.spawnWorker(
+      await this.deps.fleet.spawnWorker(
         { node_name: nodeName, model_ref: model, backend: "cpu", device: 0 },
         (progress) => send({ type: "progress", ...progress }),
         signal,
@@ -166,7 +173,7 @@ export class InferenceService {
         cleanUp();
         resolve();
       };
-      const disposeWorkers = this.workers.onDidChange(done);
+      const disposeWorkers = this.deps.workers.onDidChange(done);
       const disposeSpawns = this.spawnsChanged.on(done);
       signal.addEventListener("abort", done);
       const timer = setTimeout(() => {
@@ -230,35 +237,6 @@ export class InferenceService {
     } catch {
       // The worker is gone or the job already ended: nothing left to cancel.
     }
-  }
-
-  // The queen books a slot at once so that two requests in one tick do not pick the same last slot;
-  // the worker's own updates then correct the count.
-  private reserveSlot(workerId: string): void {
-    this.inFlight.set(workerId, (this.inFlight.get(workerId) ?? 0) + 1);
-    this.bookFromOwnCount(workerId);
-  }
-
-  private releaseSlot(workerId: string): void {
-    const count = (this.inFlight.get(workerId) ?? 1) - 1;
-    if (count > 0) this.inFlight.set(workerId, count);
-    else this.inFlight.delete(workerId);
-    this.bookFromOwnCount(workerId);
-  }
-
-  // The worker's own reports lag behind the queen's dispatching; the queen's count is the floor.
-  private withOwnBookings(worker: RegisteredWorker): RegisteredWorker {
-    const own = this.inFlight.get(worker.id) ?? 0;
-    if (own === 0) return worker;
-    const available = Math.min(worker.slots_available, worker.slots_total - own);
-    return { ...worker, slots_available: Math.max(0, available), state: "busy" };
-  }
-
-  private bookFromOwnCount(workerId: string): void {
-    const worker = this.workers.get(workerId);
-    if (!worker) return;
-    const free = worker.slots_total - (this.inFlight.get(workerId) ?? 0);
-    this.workers.book(workerId, free === worker.slots_total ? "idle" : "busy", free);
   }
 }
 

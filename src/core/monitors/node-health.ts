@@ -1,15 +1,5 @@
-import type { Beehive, NodeStatus } from "../../shared/contract/index.js";
-
-/** What one health check found. */
-export type NodeProbe = "up" | "down";
-
-/** The status a node should have after a probe, given the status it had (pure). */
-export function statusAfterProbe(current: NodeStatus, probe: NodeProbe, wasReady: boolean): NodeStatus {
-  if (current === "installing") return current;
-  if (probe === "down") return current === "unknown" ? "unknown" : "unreachable";
-  if (current === "unreachable" || current === "unknown") return wasReady ? "ready" : "reachable";
-  return current;
-}
+import type { Beehive } from "../../shared/contract/index.js";
+import { PeriodicMonitor } from "./periodic-monitor.js";
 
 /** Nodes a health round looks at: every node the user has connected to at least once. */
 export function nodesToWatch(nodes: readonly Beehive[]): Beehive[] {
@@ -18,33 +8,25 @@ export function nodesToWatch(nodes: readonly Beehive[]): Beehive[] {
 
 /**
  * Checks every watched node once per interval, each on its own (one slow node never delays
- * another), with a cheap command over its existing SSH connection or a reconnect when it has none.
+ * another); `check` reports what it finds to the node's lifecycle.
  */
-export class NodeHealthMonitor {
-  private timer: NodeJS.Timeout | undefined;
+export class NodeHealthMonitor extends PeriodicMonitor {
   private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly nodes: () => readonly Beehive[],
-    private readonly probe: (node: Beehive) => Promise<void>,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => this.round(), this.intervalMs);
-    this.timer.unref();
+    private readonly check: (node: Beehive) => Promise<void>,
+    intervalMs: number,
+  ) {
+    super(intervalMs);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  round(): void {
+  /** One round: starts a check of each watched node not still being checked. */
+  tick(): void {
     for (const node of nodesToWatch(this.nodes())) {
       if (this.inFlight.has(node.node_name)) continue;
       this.inFlight.add(node.node_name);
-      void this.probe(node)
+      void this.check(node)
         .catch(() => {})
         .finally(() => this.inFlight.delete(node.node_name));
     }

@@ -1,4 +1,5 @@
 import type { RegisteredWorker } from "../../shared/contract/index.js";
+import { PeriodicMonitor } from "./periodic-monitor.js";
 
 /** Heartbeats a worker may miss before it gets no new work. */
 export const STALE_AFTER_BEATS = 3;
@@ -25,8 +26,7 @@ export function classifyLiveness(
  * Checks the workers' heartbeats once per heartbeat interval: a worker that misses three beats is
  * stale (the scheduler skips it); one silent for six is dropped and its node asked to stop it.
  */
-export class WorkerLivenessMonitor {
-  private timer: NodeJS.Timeout | undefined;
+export class WorkerLivenessMonitor extends PeriodicMonitor {
   private staleIds: ReadonlySet<string> = new Set();
 
   constructor(
@@ -34,16 +34,8 @@ export class WorkerLivenessMonitor {
     private readonly silentForMs: (workerId: string) => number,
     private readonly heartbeatMs: number,
     private readonly onExpired: (workerId: string) => void,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => this.check(), this.heartbeatMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  ) {
+    super(heartbeatMs);
   }
 
   /** True while a worker has missed too many heartbeats to be given work. */
@@ -51,7 +43,8 @@ export class WorkerLivenessMonitor {
     return this.staleIds.has(workerId) || this.silentForMs(workerId) > STALE_AFTER_BEATS * this.heartbeatMs;
   }
 
-  check(): void {
+  /** One round: records the stale workers and reports the expired ones. */
+  tick(): void {
     const { stale, expired } = classifyLiveness(this.workers(), this.silentForMs, this.heartbeatMs);
     this.staleIds = stale;
     for (const workerId of expired) this.onExpired(workerId);

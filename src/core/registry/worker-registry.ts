@@ -7,15 +7,21 @@ import {
   type WorkerState,
 } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
+import { publishedSlots, type SlotLedger } from "./worker-slots.js";
 
 /** What a registration did: a new worker, a repeat of a known one, or an update of its data. */
 export type RegisterOutcome = "created" | "unchanged" | "updated";
 
 const nowUnix = (): number => Math.floor(Date.now() / 1000);
 
-/** The in-memory registry of live workers, keyed by worker id. Rebuilt from the hives after a restart. */
+/**
+ * The in-memory registry of live workers, keyed by worker id. Rebuilt from the hives after a restart.
+ * The one owner of each worker's published state and free slots: the worker's reports and the
+ * queen's bookings are its inputs, and `publishedSlots` derives what `list()` shows.
+ */
 export class WorkerRegistry {
   private readonly workers = new Map<string, RegisteredWorker>();
+  private readonly ledgers = new Map<string, SlotLedger>();
   /** When each worker was last heard of, in ms (the contract's field is whole seconds). */
   private readonly seenMs = new Map<string, number>();
   private readonly changed = new Emitter<void>();
@@ -40,63 +46,66 @@ export class WorkerRegistry {
         `Worker "${request.worker_id}" is already registered at ${existing.url}, not ${request.url}`,
       );
     }
-    const worker: RegisteredWorker = {
-      id: request.worker_id,
-      url: request.url,
-      model_ref: request.model_ref,
-      backend: request.backend,
-      device: request.device,
-      state: request.state ?? existing?.state ?? "idle",
-      slots_total: request.slots_total,
-      slots_available: request.slots_available,
-      vram_bytes: request.vram_bytes ?? null,
-      node_name: nodeName,
-      last_heartbeat_unix: this.clock(),
-    };
-    this.workers.set(worker.id, worker);
+    const ledger = this.ledgers.get(request.worker_id);
+    const worker = this.publish(
+      {
+        id: request.worker_id,
+        url: request.url,
+        model_ref: request.model_ref,
+        backend: request.backend,
+        device: request.device,
+        state: "idle",
+        slots_total: request.slots_total,
+        slots_available: request.slots_available,
+        vram_bytes: request.vram_bytes ?? null,
+        node_name: nodeName,
+        last_heartbeat_unix: this.clock(),
+      },
+      {
+        total: request.slots_total,
+        reported: {
+          state: request.state ?? ledger?.reported.state ?? "idle",
+          slotsAvailable: request.slots_available,
+        },
+        // The queen's own jobs there outlive a repeated registration.
+        booked: ledger?.booked ?? 0,
+        freedSinceReport: 0,
+      },
+    );
     this.seenMs.set(worker.id, this.clockMs());
     const outcome: RegisterOutcome = !existing ? "created" : sameData(existing, worker) ? "unchanged" : "updated";
     if (outcome !== "unchanged") this.notify();
     return outcome;
   }
 
-  /** Changes a worker's state and/or free slots; WORKER_NOT_FOUND when unknown. */
+  /** The worker's report of its state and/or free slots; WORKER_NOT_FOUND when unknown. */
   update(request: UpdateWorkerRequest): RegisteredWorker {
-    const worker = this.require(request.worker_id);
-    const next: RegisteredWorker = {
-      ...worker,
-      state: request.state ?? worker.state,
-      slots_available: clampSlots(request.slots_available ?? worker.slots_available, worker.slots_total),
-      last_heartbeat_unix: this.clock(),
-    };
-    this.workers.set(next.id, next);
-    this.seenMs.set(next.id, this.clockMs());
-    if (next.state !== worker.state || next.slots_available !== worker.slots_available) this.notify();
-    return next;
+    return this.report(request.worker_id, request.state, request.slots_available);
   }
 
-  /** Records a heartbeat; WORKER_NOT_FOUND tells the worker to register again. */
+  /** Records a heartbeat (with the free slots it reports); WORKER_NOT_FOUND tells the worker to register again. */
   heartbeat(request: HeartbeatRequest): RegisteredWorker {
-    const worker = this.require(request.worker_id);
-    const slots = clampSlots(request.slots_available ?? worker.slots_available, worker.slots_total);
-    const next: RegisteredWorker = { ...worker, slots_available: slots, last_heartbeat_unix: this.clock() };
-    this.workers.set(next.id, next);
-    this.seenMs.set(next.id, this.clockMs());
-    if (slots !== worker.slots_available) this.notify();
-    return next;
+    return this.report(request.worker_id, undefined, request.slots_available);
   }
 
   /**
-   * The queen's own booking of a worker's slots when it routes work there; unlike `update`, this
-   * is not news from the worker, so it does not count as a sign of life.
+   * Books one free slot for a job the queen places there, in the same tick as the decision, so
+   * that no other request takes the same slot. Not news from the worker: no sign of life.
+   * The worker as published after the booking, or undefined when it had no free slot.
    */
-  book(workerId: string, state: WorkerState, slotsAvailable: number): void {
+  book(workerId: string): RegisteredWorker | undefined {
     const worker = this.workers.get(workerId);
-    if (!worker) return;
-    const slots = clampSlots(slotsAvailable, worker.slots_total);
-    if (worker.state === state && worker.slots_available === slots) return;
-    this.workers.set(workerId, { ...worker, state, slots_available: slots });
-    this.notify();
+    const ledger = this.ledgers.get(workerId);
+    if (!worker || !ledger || worker.state === "loading" || worker.slots_available === 0) return undefined;
+    return this.republish(worker, { ...ledger, booked: ledger.booked + 1, freedSinceReport: ledger.freedSinceReport - 1 });
+  }
+
+  /** Ends one booking (the job ended); nothing when the worker is gone. */
+  release(workerId: string): void {
+    const worker = this.workers.get(workerId);
+    const ledger = this.ledgers.get(workerId);
+    if (!worker || !ledger || ledger.booked === 0) return;
+    this.republish(worker, { ...ledger, booked: ledger.booked - 1, freedSinceReport: ledger.freedSinceReport + 1 });
   }
 
   get(workerId: string): RegisteredWorker | undefined {
@@ -125,8 +134,10 @@ export class WorkerRegistry {
     return seen === undefined ? Number.POSITIVE_INFINITY : this.clockMs() - seen;
   }
 
+  /** Forgets a worker and its bookings; false when there was none. Call through WorkerLifecycle.retire. */
   remove(workerId: string): boolean {
     this.seenMs.delete(workerId);
+    this.ledgers.delete(workerId);
     const removed = this.workers.delete(workerId);
     if (removed) this.notify();
     return removed;
@@ -134,6 +145,39 @@ export class WorkerRegistry {
 
   count(): number {
     return this.workers.size;
+  }
+
+  private report(workerId: string, state: WorkerState | undefined, slotsAvailable: number | undefined): RegisteredWorker {
+    const worker = this.require(workerId);
+    const ledger = this.ledgers.get(workerId)!;
+    const next = this.republish(
+      { ...worker, last_heartbeat_unix: this.clock() },
+      {
+        ...ledger,
+        reported: {
+          state: state ?? ledger.reported.state,
+          slotsAvailable: clampSlots(slotsAvailable ?? ledger.reported.slotsAvailable, ledger.total),
+        },
+        freedSinceReport: slotsAvailable === undefined ? ledger.freedSinceReport : 0,
+      },
+    );
+    this.seenMs.set(workerId, this.clockMs());
+    return next;
+  }
+
+  /** Stores the ledger and the worker as published from it; notifies when the published slots changed. */
+  private republish(worker: RegisteredWorker, ledger: SlotLedger): RegisteredWorker {
+    const before = this.workers.get(worker.id);
+    const next = this.publish(worker, ledger);
+    if (before?.state !== next.state || before.slots_available !== next.slots_available) this.notify();
+    return next;
+  }
+
+  private publish(worker: RegisteredWorker, ledger: SlotLedger): RegisteredWorker {
+    const next: RegisteredWorker = { ...worker, ...publishedSlots(ledger) };
+    this.ledgers.set(worker.id, ledger);
+    this.workers.set(worker.id, next);
+    return next;
   }
 
   private notify(): void {

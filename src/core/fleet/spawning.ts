@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import {
+  ErrorCode,
+  RbeeError,
+  type Backend,
+  type HiveWorker,
+  type RegisteredWorker,
+} from "../../shared/contract/index.js";
+import type { CallbackTokens } from "../callback-tokens.js";
+import type { BeehiveRegistry } from "../registry/beehive-registry.js";
+import type { WorkerRegistry } from "../registry/worker-registry.js";
+import type { HiveHandle } from "../remote/hive-control.js";
+import { registrationOf } from "./hive-worker-registration.js";
+import type { NodeAccess } from "./node-access.js";
+import type { ProgressSink } from "./progress-sink.js";
+import type { WorkerEndpoints } from "./worker-endpoints.js";
+import type { WorkerLifecycle } from "./worker-lifecycle.js";
+
+/** A worker to start: which model, on which node and device. */
+export interface SpawnRequest {
+  readonly node_name: string;
+  readonly model_ref: string;
+  readonly backend: Backend;
+  readonly device: number;
+  readonly slots?: number | undefined;
+  readonly ctx?: number | undefined;
+}
+
+/** What a spawn needs. */
+export interface SpawnDeps {
+  readonly beehives: BeehiveRegistry;
+  readonly workers: WorkerRegistry;
+  readonly callbackTokens: CallbackTokens;
+  readonly access: NodeAccess;
+  readonly endpoints: WorkerEndpoints;
+  readonly lifecycle: WorkerLifecycle;
+  /** Installs rbee on a node that lacks it. */
+  readonly install: (nodeName: string, progress: ProgressSink) => Promise<unknown>;
+  /** Threads per worker (`--threads`); default: the worker's own choice. */
+  readonly workerThreads?: number | undefined;
+}
+
+/**
+ * Spawns a worker on a node, installing rbee there first if needed, and resolves with it
+ * registered: the hive's `ready` event carries the worker, so it is admitted from that event.
+ */
+export async function spawnWorker(
+  deps: SpawnDeps,
+  request: SpawnRequest,
+  progress: ProgressSink,
+  signal?: AbortSignal,
+): Promise<RegisteredWorker> {
+  const node = deps.beehives.require(request.node_name);
+  await deps.access.connect(node, progress);
+  const hive = await startOrInstall(deps, node.node_name, progress);
+  const workerId = `${node.node_name}-${randomBytes(4).toString("hex")}`;
+  const callbackToken = deps.callbackTokens.issue(workerId, node.node_name);
+  try {
+    let ready: HiveWorker | undefined;
+    for await (const event of hive.client.spawn(
+      {
+        model_ref: request.model_ref,
+        backend: request.backend,
+        device: request.device,
+        worker_id: workerId,
+        callback_token: callbackToken,
+        ...(request.slots ? { slots: request.slots } : {}),
+        ...(request.ctx ? { ctx: request.ctx } : {}),
+        ...(deps.workerThreads ? { threads: deps.workerThreads } : {}),
+      },
+      signal,
+    )) {
+      switch (event.type) {
+        case "progress":
+          progress(event);
+          break;
+        case "spawned":
+          deps.endpoints.remember(workerId, event.token);
+          break;
+        case "error":
+          throw new RbeeError(asErrorCode(event.code), event.message);
+        case "ready":
+          deps.endpoints.remember(workerId, event.worker.token);
+          ready = event.worker;
+          break;
+      }
+    }
+    if (ready?.id !== workerId) throw new RbeeError("WORKER_FAILED", `The hive on ${node.node_name} ended the spawn of ${workerId} before it was ready`);
+    // The hive's relay sends the same registration, maybe later: whichever comes first registers it.
+    if (!deps.workers.get(workerId)) deps.lifecycle.admit(registrationOf(ready), node.node_name);
+    return deps.workers.require(workerId);
+  } catch (error) {
+    void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: false });
+    throw error;
+  }
+}
+
+async function startOrInstall(deps: SpawnDeps, nodeName: string, progress: ProgressSink): Promise<HiveHandle> {
+  const node = deps.beehives.require(nodeName);
+  try {
+    return await deps.access.startHive(node, progress);
+  } catch (error) {
+    if (!(error instanceof RbeeError && error.code === "NOT_INSTALLED")) throw error;
+    await deps.install(nodeName, progress);
+    return deps.access.startHive(node, progress);
+  }
+}
+
+function asErrorCode(code: string): ErrorCode {
+  const parsed = ErrorCode.safeParse(code);
+  return parsed.success ? parsed.data : "WORKER_FAILED";
+}

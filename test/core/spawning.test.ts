@@ -1,0 +1,98 @@
+// A spawn resolves with the worker the hive's `ready` event carries, registered at once; the same
+// registration relayed by the hive, before or after, is a repeat of it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { CallbackTokens } from "../../src/core/callback-tokens.js";
+import { registrationOf } from "../../src/core/fleet/hive-worker-registration.js";
+import { spawnWorker, type SpawnDeps } from "../../src/core/fleet/spawning.js";
+import { WorkerEndpoints } from "../../src/core/fleet/worker-endpoints.js";
+import { WorkerLifecycle } from "../../src/core/fleet/worker-lifecycle.js";
+import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
+import { WorkerRegistry } from "../../src/core/registry/worker-registry.js";
+import type { HiveSpawnRequest, HiveWorker } from "../../src/shared/contract/index.js";
+
+let dir: string;
+let beehives: BeehiveRegistry;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "rbee-spawn-"));
+  beehives = new BeehiveRegistry(join(dir, "beehives.db"));
+  beehives.add(
+    { node_name: "mac", ssh_host: "h.invalid", ssh_port: 22, ssh_user: "u", git_repo_url: "file:///r.git", git_branch: "main", install_path: "/x" },
+    "ready",
+  );
+});
+afterEach(() => {
+  beehives.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const hiveWorker = (id: string): HiveWorker => ({
+  id,
+  pid: 42,
+  url: "http://127.0.0.1:9301",
+  model_ref: "tiny",
+  backend: "cpu",
+  device: 0,
+  state: "idle",
+  slots_total: 2,
+  slots_available: 2,
+  token: "worker-api-token",
+});
+
+/** A spawn against a hive that reports `spawned` then `ready`; `beforeReady` runs in between. */
+function setUp(beforeReady: (workerId: string) => void = () => {}) {
+  const workers = new WorkerRegistry();
+  const callbackTokens = new CallbackTokens();
+  const endpoints = new WorkerEndpoints({ beehives, workers, hives: { ensure: () => Promise.reject(new Error("unused")) }, connections: { get: () => Promise.reject(new Error("unused")) } });
+  const lifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints, hives: { attach: async () => undefined }, log: () => {} });
+  const hive = {
+    client: {
+      async *spawn(request: HiveSpawnRequest) {
+        const id = request.worker_id!;
+        yield { type: "spawned" as const, worker_id: id, url: "http://127.0.0.1:9301", pid: 42, state: "loading" as const, token: "worker-api-token" };
+        yield { type: "progress" as const, stage: "loading", message: "loading" };
+        beforeReady(id);
+        yield { type: "ready" as const, worker: hiveWorker(id) };
+      },
+    },
+  };
+  const deps = {
+    beehives,
+    workers,
+    callbackTokens,
+    endpoints,
+    lifecycle,
+    access: { connect: async () => ({}), startHive: async () => hive },
+    install: async () => {},
+  } as unknown as SpawnDeps;
+  const spawn = () => spawnWorker(deps, { node_name: "mac", model_ref: "tiny", backend: "cpu", device: 0 }, () => {});
+  return { workers, endpoints, lifecycle, spawn };
+}
+
+test("the worker in the hive's ready event is registered and returned, without waiting for its callback", async () => {
+  const { workers, endpoints, spawn } = setUp();
+  const worker = await spawn();
+  expect(worker).toMatchObject({ node_name: "mac", state: "idle", slots_total: 2, slots_available: 2, url: "http://127.0.0.1:9301" });
+  expect(workers.get(worker.id)).toEqual(worker);
+  expect(endpoints.hasToken(worker.id)).toBe(true);
+});
+
+test("the relayed registration arriving afterwards is a repeat (200), not a new worker", async () => {
+  const { workers, lifecycle, spawn } = setUp();
+  const worker = await spawn();
+  const relayed = { ...registrationOf(hiveWorker(worker.id)), node_name: "mac" };
+  expect(lifecycle.admit(relayed, "mac")).toBe("unchanged");
+  expect(lifecycle.admit({ ...relayed, vram_bytes: 1024 }, "mac")).toBe("updated");
+  expect(workers.count()).toBe(1);
+});
+
+test("a relayed registration that arrived first is kept as it is", async () => {
+  const { workers, lifecycle, spawn } = setUp((id) => {
+    lifecycle.admit({ ...registrationOf(hiveWorker(id)), vram_bytes: 1024 }, "mac");
+  });
+  const worker = await spawn();
+  expect(worker.vram_bytes).toBe(1024);
+  expect(workers.count()).toBe(1);
+});
