@@ -178,18 +178,6 @@ export function settleAnswer(
   });
 }
 
-/** Clears an answer for another attempt (the prompt fallback). */
-export function resetAnswer(state: ChatState, id: string, answerId: string): ChatState {
-  return updateAnswer(state, id, answerId, (turn) => ({
-    id: turn.id,
-    role: turn.role,
-    content: "",
-    created_ms: turn.created_ms,
-    status: "pending",
-    ...(turn.progress ? { progress: turn.progress } : {}),
-  }));
-}
-
 /**
  * The conversation up to (not including) `answerId`, as chat messages for the model: failed
  * answers and empty turns are left out, a stopped answer counts as what was said.
