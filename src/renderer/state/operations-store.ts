@@ -57,6 +57,7 @@ export function settleOperation(state: OperationState, error?: unknown): Operati
   return { kind: "done", message: state.progress?.message ?? "Done" };
 }
 
+/** The operations as the views use them: state plus the actions that start, cancel and dismiss them. */
 export interface OperationsStore extends Store<OperationsState> {
   /** Installs or updates rbee on a node; a second call while it runs does nothing. */
   readonly install: (nodeName: string) => void;
