@@ -12,7 +12,7 @@ import { TokenScreen } from "./views/token-screen.js";
 import { WorkersView } from "./views/workers-view.js";
 
 // The chat brings the markdown and highlighting code: loaded when first opened.
-const ChatView = lazy(() => import("./views/chat-view.js").then((module) => ({ default: module.ChatView })));
+const ChatView = lazy(() => import("./views/chat/chat-view.js").then((module) => ({ default: module.ChatView })));
 
 /** The renderer's root: a transport, or the screen that explains how to get one. */
 export function App({ selection }: { readonly selection: ApiSelection }) {
