@@ -7,8 +7,8 @@ import { NoticeProvider } from "./components/notices.js";
 import { globalShortcut, modifierLabel, VIEW_ORDER } from "./lib/shortcuts.js";
 import { routeHref, useRoute, type Route } from "./lib/use-route.js";
 import { FleetProvider, useFleet } from "./state/fleet-context.js";
-import { NodesView } from "./views/nodes-view.js";
-import { TokenScreen } from "./views/token-screen.js";
+import { NodesView } from "./views/nodes/nodes-view.js";
+import { TokenScreen } from "./views/token/token-screen.js";
 import { WorkersView } from "./views/workers-view.js";
 
 // The chat brings the markdown and highlighting code: loaded when first opened.
