@@ -9,7 +9,7 @@ import { routeHref, useRoute, type Route } from "./lib/use-route.js";
 import { FleetProvider, useFleet } from "./state/fleet-context.js";
 import { NodesView } from "./views/nodes/nodes-view.js";
 import { TokenScreen } from "./views/token/token-screen.js";
-import { WorkersView } from "./views/workers-view.js";
+import { WorkersView } from "./views/workers/workers-view.js";
 
 // The chat brings the markdown and highlighting code: loaded when first opened.
 const ChatView = lazy(() => import("./views/chat/chat-view.js").then((module) => ({ default: module.ChatView })));
