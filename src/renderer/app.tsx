@@ -7,12 +7,12 @@ import { NoticeProvider } from "./components/notices.js";
 import { globalShortcut, modifierLabel, VIEW_ORDER } from "./lib/shortcuts.js";
 import { routeHref, useRoute, type Route } from "./lib/use-route.js";
 import { FleetProvider, useFleet } from "./state/fleet-context.js";
-import { NodesView } from "./views/nodes-view.js";
-import { TokenScreen } from "./views/token-screen.js";
-import { WorkersView } from "./views/workers-view.js";
+import { NodesView } from "./views/nodes/nodes-view.js";
+import { TokenScreen } from "./views/token/token-screen.js";
+import { WorkersView } from "./views/workers/workers-view.js";
 
 // The chat brings the markdown and highlighting code: loaded when first opened.
-const ChatView = lazy(() => import("./views/chat-view.js").then((module) => ({ default: module.ChatView })));
+const ChatView = lazy(() => import("./views/chat/chat-view.js").then((module) => ({ default: module.ChatView })));
 
 /** The renderer's root: a transport, or the screen that explains how to get one. */
 export function App({ selection }: { readonly selection: ApiSelection }) {

@@ -1,10 +1,10 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StreamHandle } from "../../src/shared/contract/api.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { InferenceRequest } from "../../src/shared/contract/inference.js";
 import type { StreamEvent } from "../../src/shared/contract/streams.js";
 import { createChatStore } from "../../src/renderer/state/chat-store.js";
-import { inferenceRequest, runChatTurn, transcriptPrompt } from "../../src/renderer/state/chat-turn.js";
+import { inferenceRequest, runChatTurn } from "../../src/renderer/state/chat-turn.js";
 import {
   addExchange,
   applyAnswerEvent,
@@ -130,79 +130,33 @@ describe("conversations", () => {
 describe("runChatTurn", () => {
   const turn = { model: "tinyllama", node: "gpu", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
 
-  it("sends messages, and falls back to a transcript prompt when the worker refuses them", async () => {
+  it("sends the conversation once, as messages; a refusal is passed on as the error it is", async () => {
     const { infer, calls } = fakeInfer();
     const events: StreamEvent[] = [];
-    const onRetry = vi.fn();
-    const handle = runChatTurn({ infer }, turn, { onEvent: (e) => events.push(e), onRetry });
+    const handle = runChatTurn({ infer }, turn, (e) => events.push(e));
     expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", max_tokens: 100, messages: turn.messages });
     calls[0]!.emit({ type: "progress", stage: "spawn", message: "spawning" });
-    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "This worker takes a prompt" });
-    calls[0]!.finish();
-    await tick();
-    expect(onRetry).toHaveBeenCalledWith("prompt");
-    expect(calls[1]?.request).toEqual({
-      model: "tinyllama",
-      node: "gpu",
-      max_tokens: 100,
-      prompt: "User: hello\nAssistant:",
-      stop: ["\nUser:"],
-    });
-    calls[1]!.emit({ type: "token", t: "Hi", i: 0 });
-    calls[1]!.emit(end());
-    calls[1]!.finish();
-    await handle.done;
-    // The refusal itself is never shown.
-    expect(events.map((e) => e.type)).toEqual(["progress", "token", "end"]);
-  });
-
-  it("falls back when the queen refuses the request itself, but not for other errors or after tokens", async () => {
-    const refused = fakeInfer();
-    const first = runChatTurn({ infer: refused.infer }, turn, { onEvent: () => undefined });
-    refused.calls[0]!.fail(new RbeeError("INVALID_REQUEST", "messages: not supported"));
-    await tick();
-    expect(refused.calls[1]?.request).toHaveProperty("prompt");
-    refused.calls[1]!.finish();
-    await first.done;
-
-    const other = fakeInfer();
-    const events: StreamEvent[] = [];
-    const second = runChatTurn({ infer: other.infer }, turn, { onEvent: (e) => events.push(e) });
-    other.calls[0]!.emit({ type: "token", t: "x", i: 0 });
-    other.calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "late" });
-    other.calls[0]!.finish();
-    await second.done;
-    expect(other.calls).toHaveLength(1);
-    expect(events.map((e) => e.type)).toEqual(["token", "error"]);
-
-    const down = fakeInfer();
-    const third = runChatTurn({ infer: down.infer }, turn, { onEvent: () => undefined });
-    down.calls[0]!.fail(new RbeeError("NO_CAPACITY", "no node"));
-    await expect(third.done).rejects.toMatchObject({ code: "NO_CAPACITY" });
-    expect(down.calls).toHaveLength(1);
-  });
-
-  it("cancel stops the running attempt and prevents a retry", async () => {
-    const { infer, calls } = fakeInfer();
-    const handle = runChatTurn({ infer }, turn, { onEvent: () => undefined });
-    handle.cancel();
-    expect(calls[0]?.cancelled).toBe(true);
-    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "refused" });
+    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "messages: not supported" });
     calls[0]!.finish();
     await handle.done;
     expect(calls).toHaveLength(1);
+    expect(events.map((e) => e.type)).toEqual(["progress", "error"]);
+
+    const refused = fakeInfer();
+    const second = runChatTurn({ infer: refused.infer }, turn, () => undefined);
+    refused.calls[0]!.fail(new RbeeError("INVALID_REQUEST", "messages: not supported"));
+    await expect(second.done).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    expect(refused.calls).toHaveLength(1);
   });
 
-  it("writes a transcript of the whole conversation", () => {
-    expect(
-      transcriptPrompt([
-        { role: "system", content: "Be brief." },
-        { role: "user", content: "hi " },
-        { role: "assistant", content: " hello" },
-        { role: "user", content: "how?" },
-      ]),
-    ).toBe("Be brief.\nUser: hi\nAssistant: hello\nUser: how?\nAssistant:");
-    expect(inferenceRequest({ ...turn, node: null }, "messages")).not.toHaveProperty("node");
+  it("cancel stops the stream", () => {
+    const { infer, calls } = fakeInfer();
+    runChatTurn({ infer }, turn, () => undefined).cancel();
+    expect(calls[0]?.cancelled).toBe(true);
+  });
+
+  it("leaves the node out for any node", () => {
+    expect(inferenceRequest({ ...turn, node: null })).not.toHaveProperty("node");
   });
 });
 
@@ -280,6 +234,20 @@ describe("createChatStore", () => {
     expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({
       status: "failed",
       error: { code: "NODE_NOT_FOUND", message: "No node named gpu" },
+    });
+  });
+
+  it("shows a worker's refusal of the messages as a failed answer, without sending the turn again", async () => {
+    const { store, calls } = setup();
+    store.configure(store.newConversation(), { model: "m" });
+    store.send("hello");
+    calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "messages: not supported" });
+    calls[0]!.finish();
+    await tick();
+    expect(calls).toHaveLength(1);
+    expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({
+      status: "failed",
+      error: { code: "INVALID_REQUEST", message: "messages: not supported" },
     });
   });
 

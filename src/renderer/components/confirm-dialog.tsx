@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from "react";
+import { FormActions } from "./form-actions.js";
 import { Modal } from "./modal.js";
 
 /** Asks before a destructive action; the confirm button names the action. */
@@ -39,14 +40,14 @@ export function ConfirmDialog({
           {children}
         </div>
       </div>
-      <div className="flex justify-end gap-2 border-t border-zinc-200 bg-zinc-50 px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900/60">
+      <FormActions>
         <button type="button" className="btn-secondary" onClick={onCancel} autoFocus>
           Cancel
         </button>
         <button type="button" className="btn-danger" onClick={onConfirm} disabled={busy}>
           {confirmLabel}
         </button>
-      </div>
+      </FormActions>
     </Modal>
   );
 }

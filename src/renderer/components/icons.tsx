@@ -1,165 +1,110 @@
-import type { SVGProps } from "react";
+import type { ReactNode, SVGProps } from "react";
 
 type IconProps = SVGProps<SVGSVGElement>;
 
-function Icon({ children, ...props }: IconProps) {
-  return (
-    <svg
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={1.8}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      focusable="false"
-      {...props}
-    >
-      {children}
-    </svg>
-  );
+/**
+ * Makes an icon component from its shapes: every icon is a 24×24 stroked outline in the current
+ * colour, hidden from assistive technology (the button or link around it carries the name).
+ */
+function icon(shapes: ReactNode, baseClassName?: string): (props: IconProps) => ReactNode {
+  return function Icon({ className, ...props }: IconProps) {
+    return (
+      <svg
+        viewBox="0 0 24 24"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth={1.8}
+        strokeLinecap="round"
+        strokeLinejoin="round"
+        aria-hidden="true"
+        focusable="false"
+        className={baseClassName ? `${baseClassName} ${className ?? ""}` : className}
+        {...props}
+      >
+        {shapes}
+      </svg>
+    );
+  };
 }
 
 /** The rbee mark: a hexagon cell. */
-export function LogoIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 2.5 20.5 7.25v9.5L12 21.5 3.5 16.75v-9.5Z" />
-      <path d="M8.5 10.5h7M8.5 13.5h7" />
-    </Icon>
-  );
-}
+export const LogoIcon = icon(
+  <>
+    <path d="M12 2.5 20.5 7.25v9.5L12 21.5 3.5 16.75v-9.5Z" />
+    <path d="M8.5 10.5h7M8.5 13.5h7" />
+  </>,
+);
 
-export function ServerIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <rect x="3" y="4" width="18" height="7" rx="1.5" />
-      <rect x="3" y="13" width="18" height="7" rx="1.5" />
-      <path d="M7 7.5h.01M7 16.5h.01" />
-    </Icon>
-  );
-}
+/** A machine (Nodes). */
+export const ServerIcon = icon(
+  <>
+    <rect x="3" y="4" width="18" height="7" rx="1.5" />
+    <rect x="3" y="13" width="18" height="7" rx="1.5" />
+    <path d="M7 7.5h.01M7 16.5h.01" />
+  </>,
+);
 
-export function CpuIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <rect x="6" y="6" width="12" height="12" rx="1.5" />
-      <rect x="9.5" y="9.5" width="5" height="5" rx=".5" />
-      <path d="M9 2.5V6M15 2.5V6M9 18v3.5M15 18v3.5M2.5 9H6M2.5 15H6M18 9h3.5M18 15h3.5" />
-    </Icon>
-  );
-}
+/** A processor (Workers). */
+export const CpuIcon = icon(
+  <>
+    <rect x="6" y="6" width="12" height="12" rx="1.5" />
+    <rect x="9.5" y="9.5" width="5" height="5" rx=".5" />
+    <path d="M9 2.5V6M15 2.5V6M9 18v3.5M15 18v3.5M2.5 9H6M2.5 15H6M18 9h3.5M18 15h3.5" />
+  </>,
+);
 
-export function PlusIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 5v14M5 12h14" />
-    </Icon>
-  );
-}
+/** Add something. */
+export const PlusIcon = icon(<path d="M12 5v14M5 12h14" />);
 
-export function TrashIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M4 7h16M10 11v6M14 11v6M6 7l1 12.5A1.5 1.5 0 0 0 8.5 21h7a1.5 1.5 0 0 0 1.5-1.5L18 7M9 7V4.5A1.5 1.5 0 0 1 10.5 3h3A1.5 1.5 0 0 1 15 4.5V7" />
-    </Icon>
-  );
-}
+/** Remove or delete. */
+export const TrashIcon = icon(
+  <path d="M4 7h16M10 11v6M14 11v6M6 7l1 12.5A1.5 1.5 0 0 0 8.5 21h7a1.5 1.5 0 0 0 1.5-1.5L18 7M9 7V4.5A1.5 1.5 0 0 1 10.5 3h3A1.5 1.5 0 0 1 15 4.5V7" />,
+);
 
-export function StopIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <rect x="6" y="6" width="12" height="12" rx="1.5" />
-    </Icon>
-  );
-}
+/** Stop a worker or an answer. */
+export const StopIcon = icon(<rect x="6" y="6" width="12" height="12" rx="1.5" />);
 
-export function CloseIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M6 6l12 12M18 6 6 18" />
-    </Icon>
-  );
-}
+/** Close or dismiss. */
+export const CloseIcon = icon(<path d="M6 6l12 12M18 6 6 18" />);
 
-export function KeyIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <circle cx="8" cy="15" r="4" />
-      <path d="m11 12 9-9M17 6l3 3M15 8l2 2" />
-    </Icon>
-  );
-}
+/** A host key. */
+export const KeyIcon = icon(
+  <>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 9-9M17 6l3 3M15 8l2 2" />
+  </>,
+);
 
-export function CheckIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="m5 12.5 4.5 4.5L19 7.5" />
-    </Icon>
-  );
-}
+/** Something succeeded. */
+export const CheckIcon = icon(<path d="m5 12.5 4.5 4.5L19 7.5" />);
 
-export function AlertIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 3.5 2.5 20h19Z" />
-      <path d="M12 10v4.5M12 17.5h.01" />
-    </Icon>
-  );
-}
+/** Something failed. */
+export const AlertIcon = icon(
+  <>
+    <path d="M12 3.5 2.5 20h19Z" />
+    <path d="M12 10v4.5M12 17.5h.01" />
+  </>,
+);
 
-export function SpinnerIcon(props: IconProps) {
-  return (
-    <Icon {...props} className={`animate-spin ${props.className ?? ""}`}>
-      <path d="M21 12a9 9 0 1 1-6.2-8.56" />
-    </Icon>
-  );
-}
+/** Work in progress: it turns by itself. */
+export const SpinnerIcon = icon(<path d="M21 12a9 9 0 1 1-6.2-8.56" />, "animate-spin");
 
-export function ChatIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M20 12.5a7.5 7.5 0 0 1-11.2 6.5L4 20l1.1-4.4A7.5 7.5 0 1 1 20 12.5Z" />
-    </Icon>
-  );
-}
+/** A conversation (Chat). */
+export const ChatIcon = icon(<path d="M20 12.5a7.5 7.5 0 0 1-11.2 6.5L4 20l1.1-4.4A7.5 7.5 0 1 1 20 12.5Z" />);
 
-export function SendIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 19V5M6 11l6-6 6 6" />
-    </Icon>
-  );
-}
+/** Send a message. */
+export const SendIcon = icon(<path d="M12 19V5M6 11l6-6 6 6" />);
 
-export function DownloadIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 4v11M7 10.5l5 5 5-5M5 20h14" />
-    </Icon>
-  );
-}
+/** Install on a node. */
+export const DownloadIcon = icon(<path d="M12 4v11M7 10.5l5 5 5-5M5 20h14" />);
 
-export function RefreshIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M20 11a8 8 0 0 0-14.6-4.5M4 5v4h4M4 13a8 8 0 0 0 14.6 4.5M20 19v-4h-4" />
-    </Icon>
-  );
-}
+/** Update what is installed. */
+export const RefreshIcon = icon(<path d="M20 11a8 8 0 0 0-14.6-4.5M4 5v4h4M4 13a8 8 0 0 0 14.6 4.5M20 19v-4h-4" />);
 
-export function ImportIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M4 14v4.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.5 0 0 0 1.5-1.5V14M12 4v11M8 11l4 4 4-4" />
-    </Icon>
-  );
-}
+/** Import from a file (~/.ssh/config). */
+export const ImportIcon = icon(<path d="M4 14v4.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.5 0 0 0 1.5-1.5V14M12 4v11M8 11l4 4 4-4" />);
 
-export function SparkIcon(props: IconProps) {
-  return (
-    <Icon {...props}>
-      <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6.3 6.3l2.5 2.5M15.2 15.2l2.5 2.5M6.3 17.7l2.5-2.5M15.2 8.8l2.5-2.5" />
-    </Icon>
-  );
-}
+/** The assistant. */
+export const SparkIcon = icon(
+  <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6.3 6.3l2.5 2.5M15.2 15.2l2.5 2.5M6.3 17.7l2.5-2.5M15.2 8.8l2.5-2.5" />,
+);

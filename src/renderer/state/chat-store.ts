@@ -1,4 +1,4 @@
-import type { RbeeApi, StreamHandle, Unsubscribe } from "../../shared/contract/api.js";
+import type { RbeeApi, StreamHandle } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
 import type { StreamEvent } from "../../shared/contract/streams.js";
 import { randomId } from "../lib/random-id.js";
@@ -14,13 +14,13 @@ import {
   historyFor,
   isAnswering,
   newConversation,
-  resetAnswer,
   selectConversation,
   serializeChat,
   settleAnswer,
   type ChatState,
   type Conversation,
 } from "./conversations.js";
+import { createStore, type Store } from "./store.js";
 
 export interface ChatStoreOptions {
   readonly api: Pick<RbeeApi, "infer">;
@@ -35,9 +35,7 @@ export interface ChatStoreOptions {
 }
 
 /** The chat as the views use it: state plus the actions that change it. */
-export interface ChatStore {
-  readonly getSnapshot: () => ChatState;
-  readonly subscribe: (onChange: () => void) => Unsubscribe;
+export interface ChatStore extends Store<ChatState> {
   /** Shows an empty conversation (a new one with the last model and node used, unless one is empty already); answers its id. */
   readonly newConversation: () => string;
   readonly deleteConversation: (id: string) => void;
@@ -64,8 +62,8 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
   const scheduleFrame = options.scheduleFrame ?? ((flush) => requestAnimationFrame(() => flush()));
   const saveDelay = options.saveDelayMs ?? 500;
 
-  let state = deserializeChat(readStorage(options.storage));
-  const listeners = new Set<() => void>();
+  const store = createStore(deserializeChat(readStorage(options.storage)));
+  const state = store.getSnapshot;
   const running = new Map<string, Running>();
   // Token text waiting for the next frame, per conversation and answer.
   const pendingText = new Map<string, { readonly conversationId: string; readonly answerId: string; text: string }>();
@@ -77,22 +75,20 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
     saveTimer = undefined;
     if (!options.storage) return;
     try {
-      options.storage.setItem(CHAT_STORAGE_KEY, serializeChat(state));
+      options.storage.setItem(CHAT_STORAGE_KEY, serializeChat(state()));
     } catch (error) {
       console.warn("rbee: could not keep the conversations", error);
     }
   };
   const set = (next: ChatState, saveNow = false): void => {
-    if (next === state) return;
-    state = next;
-    for (const listener of [...listeners]) listener();
+    if (!store.set(next)) return;
     if (saveNow) save();
     else saveTimer ??= setTimeout(save, saveDelay);
   };
 
   const flushText = (): void => {
     frameScheduled = false;
-    let next = state;
+    let next = state();
     for (const pending of pendingText.values()) next = appendAnswerText(next, pending.conversationId, pending.answerId, pending.text);
     pendingText.clear();
     set(next);
@@ -112,64 +108,55 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
     }
     // Text that arrived before this event is shown first.
     if (pendingText.size > 0) flushText();
-    set(applyAnswerEvent(state, conversationId, answerId, event), event.type === "end" || event.type === "error");
+    set(applyAnswerEvent(state(), conversationId, answerId, event), event.type === "end" || event.type === "error");
   };
 
-  const active = (): Conversation | undefined => state.conversations.find((c) => c.id === state.activeId);
+  const find = (id: string | null): Conversation | undefined => state().conversations.find((c) => c.id === id);
 
   const startConversation = (): string => {
     // An empty conversation is reused rather than piling up.
-    const empty = state.conversations.find((c) => c.turns.length === 0);
+    const empty = state().conversations.find((c) => c.turns.length === 0);
     if (empty) {
-      set(selectConversation(state, empty.id), true);
+      set(selectConversation(state(), empty.id), true);
       return empty.id;
     }
-    const last = state.conversations[0];
+    const last = state().conversations[0];
     const id = newId();
-    set(newConversation(state, { id, now: now(), model: last?.model ?? "", node: last?.node ?? null, max_tokens: last?.max_tokens }), true);
+    set(newConversation(state(), { id, now: now(), model: last?.model ?? "", node: last?.node ?? null, max_tokens: last?.max_tokens }), true);
     return id;
   };
 
   return {
-    getSnapshot: () => state,
-    subscribe(onChange) {
-      listeners.add(onChange);
-      return () => listeners.delete(onChange);
-    },
+    getSnapshot: store.getSnapshot,
+    subscribe: store.subscribe,
     newConversation: startConversation,
     deleteConversation(id) {
       running.get(id)?.handle.cancel();
       running.delete(id);
-      set(deleteConversation(state, id), true);
+      set(deleteConversation(state(), id), true);
     },
     select(id) {
-      set(selectConversation(state, id), true);
+      set(selectConversation(state(), id), true);
     },
     configure(id, settings) {
-      set(configureConversation(state, id, settings), true);
+      set(configureConversation(state(), id, settings), true);
     },
     send(text) {
       const message = text.trim();
       if (message === "") return false;
-      const conversationId = active()?.id ?? startConversation();
-      const conversation = state.conversations.find((c) => c.id === conversationId);
+      const conversationId = find(state().activeId)?.id ?? startConversation();
+      const conversation = find(conversationId);
       if (!conversation || conversation.model.trim() === "" || isAnswering(conversation) || running.has(conversationId)) return false;
 
       const answerId = newId();
-      set(addExchange(state, conversationId, { userId: newId(), answerId, text: message, now: now() }), true);
-      const updated = state.conversations.find((c) => c.id === conversationId);
+      set(addExchange(state(), conversationId, { userId: newId(), answerId, text: message, now: now() }), true);
+      const updated = find(conversationId);
       if (!updated) return false;
 
       const handle = runChatTurn(
         options.api,
         { model: updated.model.trim(), node: updated.node, messages: historyFor(updated, answerId), max_tokens: updated.max_tokens },
-        {
-          onEvent: (event) => onEvent(conversationId, answerId, event),
-          onRetry: () => {
-            if (pendingText.size > 0) flushText();
-            set(resetAnswer(state, conversationId, answerId));
-          },
-        },
+        (event) => onEvent(conversationId, answerId, event),
       );
       const run: Running = { answerId, handle, stopped: false };
       running.set(conversationId, run);
@@ -180,7 +167,7 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
       return true;
     },
     stop(id) {
-      const run = running.get(id ?? state.activeId ?? "");
+      const run = running.get(id ?? state().activeId ?? "");
       if (!run || run.stopped) return;
       run.stopped = true;
       run.handle.cancel();
@@ -200,7 +187,7 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
         : error instanceof RbeeError
           ? { code: error.code, message: error.message }
           : { code: "INTERNAL", message: (error as Error)?.message ?? String(error) };
-    set(settleAnswer(state, conversationId, run.answerId, { stopped: run.stopped, ...(failure ? { error: failure } : {}) }), true);
+    set(settleAnswer(state(), conversationId, run.answerId, { stopped: run.stopped, ...(failure ? { error: failure } : {}) }), true);
   }
 }
 

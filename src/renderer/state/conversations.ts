@@ -37,13 +37,16 @@ export const ChatTurn = z.object({
 });
 export type ChatTurn = z.infer<typeof ChatTurn>;
 
+/** The longest answer a conversation may ask for. */
+export const MAX_TOKENS_LIMIT = 32_768;
+
 /** A conversation: its turns and the model (and node) it talks to. */
 export const Conversation = z.object({
   id: z.string(),
   title: z.string(),
   model: z.string(),
   node: z.string().nullable(),
-  max_tokens: z.number().int().min(1).max(32_768),
+  max_tokens: z.number().int().min(1).max(MAX_TOKENS_LIMIT),
   created_ms: z.number(),
   updated_ms: z.number(),
   turns: z.array(ChatTurn),
@@ -176,18 +179,6 @@ export function settleAnswer(
     if (outcome.error && !outcome.stopped) return { ...turn, status: "failed", progress: undefined, error: outcome.error };
     return { ...turn, status: outcome.stopped ? "stopped" : "done", progress: undefined };
   });
-}
-
-/** Clears an answer for another attempt (the prompt fallback). */
-export function resetAnswer(state: ChatState, id: string, answerId: string): ChatState {
-  return updateAnswer(state, id, answerId, (turn) => ({
-    id: turn.id,
-    role: turn.role,
-    content: "",
-    created_ms: turn.created_ms,
-    status: "pending",
-    ...(turn.progress ? { progress: turn.progress } : {}),
-  }));
 }
 
 /**

@@ -1,10 +1,11 @@
-import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useMemo, type ReactNode } from "react";
 import type { RbeeApi } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
 import { createChatStore, type ChatStore } from "./chat-store.js";
 import type { ChatState } from "./conversations.js";
 import { createFleetStore, type FleetState, type FleetStore } from "./fleet-store.js";
 import { createOperationsStore, type OperationsState, type OperationsStore } from "./operations-store.js";
+import { useStore } from "./use-store.js";
 
 interface FleetContextValue {
   readonly api: RbeeApi;
@@ -52,22 +53,19 @@ export function useApi(): RbeeApi {
 
 /** The latest pushed fleet snapshot; re-renders on every change. */
 export function useFleet(): FleetState {
-  const { store } = useFleetContext();
-  return useSyncExternalStore(store.subscribe, store.getSnapshot);
+  return useStore(useFleetContext().store);
 }
 
 /** Installs and spawns started in this window, with their progress. */
 export function useOperations(): { readonly state: OperationsState; readonly actions: OperationsStore } {
   const { operations } = useFleetContext();
-  const state = useSyncExternalStore(operations.subscribe, operations.getSnapshot);
-  return { state, actions: operations };
+  return { state: useStore(operations), actions: operations };
 }
 
 /** The conversations, and the chat's actions. */
 export function useChat(): { readonly state: ChatState; readonly actions: ChatStore } {
   const { chat } = useFleetContext();
-  const state = useSyncExternalStore(chat.subscribe, chat.getSnapshot);
-  return { state, actions: chat };
+  return { state: useStore(chat), actions: chat };
 }
 
 function localStorageOrNull(): Storage | null {

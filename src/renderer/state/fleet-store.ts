@@ -4,6 +4,7 @@ import type { QueenEvent } from "../../shared/contract/events.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
+import { createStore, type Store } from "./store.js";
 
 /** What the renderer knows about the fleet: the latest pushed snapshots (null until the first). */
 export interface FleetState {
@@ -13,9 +14,7 @@ export interface FleetState {
 }
 
 /** An external store for useSyncExternalStore, fed only by the queen's pushed events. */
-export interface FleetStore {
-  readonly getSnapshot: () => FleetState;
-  readonly subscribe: (onChange: () => void) => Unsubscribe;
+export interface FleetStore extends Store<FleetState> {
   /** Subscribes to the transport; returns the way to stop. */
   readonly start: () => Unsubscribe;
 }
@@ -41,30 +40,20 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
 
 /** Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change. */
 export function createFleetStore(api: RbeeApi): FleetStore {
-  let state = INITIAL_FLEET_STATE;
-  const listeners = new Set<() => void>();
-
-  const set = (next: FleetState): void => {
-    if (next === state) return;
-    state = next;
-    for (const listener of [...listeners]) listener();
-  };
+  const { getSnapshot, subscribe, set } = createStore(INITIAL_FLEET_STATE);
 
   return {
-    getSnapshot: () => state,
-    subscribe(onChange) {
-      listeners.add(onChange);
-      return () => listeners.delete(onChange);
-    },
+    getSnapshot,
+    subscribe,
     start() {
       const reportsConnection = hasConnectionSource(api);
       const stopEvents = api.onEvent((event) => {
-        const next = applyEvent(state, event);
+        const next = applyEvent(getSnapshot(), event);
         // A transport without a link of its own (IPC) counts as connected once snapshots arrive.
         set(reportsConnection ? next : { ...next, connection: "connected" });
       });
       const stopConnection = reportsConnection
-        ? api.onConnectionChange((connection) => set({ ...state, connection }))
+        ? api.onConnectionChange((connection) => set({ ...getSnapshot(), connection }))
         : () => undefined;
       return () => {
         stopEvents();

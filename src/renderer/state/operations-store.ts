@@ -1,7 +1,8 @@
-import type { RbeeApi, StreamHandle, Unsubscribe } from "../../shared/contract/api.js";
+import type { RbeeApi, StreamHandle } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
 import type { InstallStreamEvent, ProgressEvent, SpawnStreamEvent } from "../../shared/contract/streams.js";
 import type { Backend, RegisteredWorker } from "../../shared/contract/workers.js";
+import { createStore, type Store } from "./store.js";
 
 /** Where a long piece of work (an install, a spawn) is. */
 export type OperationState =
@@ -56,9 +57,8 @@ export function settleOperation(state: OperationState, error?: unknown): Operati
   return { kind: "done", message: state.progress?.message ?? "Done" };
 }
 
-export interface OperationsStore {
-  readonly getSnapshot: () => OperationsState;
-  readonly subscribe: (onChange: () => void) => Unsubscribe;
+/** The operations as the views use them: state plus the actions that start, cancel and dismiss them. */
+export interface OperationsStore extends Store<OperationsState> {
   /** Installs or updates rbee on a node; a second call while it runs does nothing. */
   readonly install: (nodeName: string) => void;
   /** Spawns a worker; answers the operation's id. */
@@ -71,34 +71,26 @@ export interface OperationsStore {
 
 /** Runs installs and spawns over the API's streams and keeps their progress for every view. */
 export function createOperationsStore(api: Pick<RbeeApi, "installNode" | "spawnWorker">): OperationsStore {
-  let state = INITIAL_OPERATIONS;
+  const { getSnapshot, subscribe, set } = createStore(INITIAL_OPERATIONS);
   let nextId = 1;
-  const listeners = new Set<() => void>();
   const spawnHandles = new Map<string, StreamHandle>();
   const cancelledSpawns = new Set<string>();
 
-  const set = (next: OperationsState): void => {
-    if (next === state) return;
-    state = next;
-    for (const listener of [...listeners]) listener();
-  };
   const setInstall = (node: string, change: (current: OperationState) => OperationState): void => {
-    const current = state.installs[node] ?? STARTING;
-    set({ ...state, installs: { ...state.installs, [node]: change(current) } });
+    const state = getSnapshot();
+    set({ ...state, installs: { ...state.installs, [node]: change(state.installs[node] ?? STARTING) } });
   };
   const setSpawn = (id: string, change: (current: OperationState) => OperationState): void => {
+    const state = getSnapshot();
     set({ ...state, spawns: state.spawns.map((op) => (op.id === id ? { ...op, state: change(op.state) } : op)) });
   };
 
   return {
-    getSnapshot: () => state,
-    subscribe(onChange) {
-      listeners.add(onChange);
-      return () => listeners.delete(onChange);
-    },
+    getSnapshot,
+    subscribe,
     install(nodeName) {
-      if (state.installs[nodeName]?.kind === "running") return;
-      set({ ...state, installs: { ...state.installs, [nodeName]: STARTING } });
+      if (getSnapshot().installs[nodeName]?.kind === "running") return;
+      setInstall(nodeName, () => STARTING);
       const handle = api.installNode(nodeName, (event) => setInstall(nodeName, (current) => applyOperationEvent(current, event)));
       handle.done.then(
         () => setInstall(nodeName, (current) => settleOperation(current)),
@@ -107,6 +99,7 @@ export function createOperationsStore(api: Pick<RbeeApi, "installNode" | "spawnW
     },
     spawn(request) {
       const id = `spawn-${nextId++}`;
+      const state = getSnapshot();
       set({ ...state, spawns: [...state.spawns, { id, request, state: STARTING }] });
       const handle = api.spawnWorker(request, (event) => setSpawn(id, (current) => applyOperationEvent(current, event)));
       spawnHandles.set(id, handle);
@@ -129,6 +122,7 @@ export function createOperationsStore(api: Pick<RbeeApi, "installNode" | "spawnW
     dismissSpawn(id) {
       cancelledSpawns.add(id);
       spawnHandles.get(id)?.cancel();
+      const state = getSnapshot();
       set({ ...state, spawns: state.spawns.filter((op) => op.id !== id) });
     },
     cancelSpawn(id) {

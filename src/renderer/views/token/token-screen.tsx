@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from "react";
-import { LogoIcon } from "../components/icons.js";
-import { TOKEN_STORAGE_KEY } from "../api/select-api.js";
+import { TOKEN_STORAGE_KEY } from "../../api/select-api.js";
+import { LogoIcon } from "../../components/icons.js";
+import { TextField } from "../../components/text-field.js";
 
 /**
  * Shown in a browser that has no usable token: how to open the UI with the link queen-rbee prints,
@@ -48,20 +49,15 @@ export function TokenScreen({ origin, reason }: { readonly origin: string; reado
           machine running the queen. It stays in this tab only.
         </p>
         <form onSubmit={open} className="mt-4 flex items-end gap-2">
-          <div className="flex-1">
-            <label htmlFor={inputId} className="mb-1 block text-[13px] font-medium">
-              API token
-            </label>
-            <input
-              id={inputId}
-              type="password"
-              autoComplete="off"
-              spellCheck={false}
-              value={token}
-              onChange={(event) => setToken(event.target.value)}
-              className="input font-mono"
-            />
-          </div>
+          <TextField
+            id={inputId}
+            label="API token"
+            className="flex-1"
+            inputClassName="font-mono"
+            type="password"
+            value={token}
+            onChange={setToken}
+          />
           <button type="submit" className="btn-primary" disabled={token.trim() === ""}>
             Open
           </button>

@@ -1,0 +1,40 @@
+import type { Backend } from "../../shared/contract/workers.js";
+
+/** What the user chose in the "Spawn worker" form; device and slots as typed. */
+export interface SpawnFormValues {
+  readonly node: string;
+  readonly model: string;
+  readonly backend: Backend;
+  readonly device: string;
+  readonly slots: string;
+}
+
+/** The spawn the form asks for; one slot (the default) is left out. */
+export interface SpawnFormRequest {
+  readonly node_name: string;
+  readonly model_ref: string;
+  readonly backend: Backend;
+  readonly device: number;
+  readonly slots?: number;
+}
+
+const LIMIT = 64;
+
+/** Checks the form before anything is sent: the request, or the first thing to fix in a sentence. */
+export function validateSpawnForm(
+  values: SpawnFormValues,
+): { readonly ok: true; readonly request: SpawnFormRequest } | { readonly ok: false; readonly message: string } {
+  const device = Number(values.device);
+  const slots = Number(values.slots);
+  const model = values.model.trim();
+  if (values.node === "") return { ok: false, message: "Choose a node." };
+  if (model === "") return { ok: false, message: "Choose or type a model." };
+  if (!/^\d+$/.test(values.device) || device > LIMIT) return { ok: false, message: "The device is a GPU index: 0, 1, …" };
+  if (!/^\d+$/.test(values.slots) || slots < 1 || slots > LIMIT) return { ok: false, message: "Slots is a number from 1 to 64." };
+  return { ok: true, request: { node_name: values.node, model_ref: model, backend: values.backend, device, ...(slots > 1 ? { slots } : {}) } };
+}
+
+/** The form after one change. Device and slots are numbers: spaces are dropped as they are typed. */
+export function changeSpawnForm<K extends keyof SpawnFormValues>(values: SpawnFormValues, name: K, value: SpawnFormValues[K]): SpawnFormValues {
+  return { ...values, [name]: typeof value === "string" && (name === "device" || name === "slots") ? value.trim() : value };
+}

@@ -1,0 +1,49 @@
+import type { Beehive } from "../../../shared/contract/nodes.js";
+import type { RegisteredWorker } from "../../../shared/contract/workers.js";
+import { ModelInput } from "../../components/model-input.js";
+import { Select, type SelectOption } from "../../components/select.js";
+import type { Conversation } from "../../state/conversations.js";
+import { MaxTokensInput } from "./max-tokens-input.js";
+import { ToolbarField } from "./toolbar-field.js";
+
+/** What a conversation talks to: its model, the node (or any), and how long an answer may be. */
+export function ChatToolbar({
+  conversation,
+  nodes,
+  workers,
+  onChange,
+}: {
+  readonly conversation: Conversation;
+  readonly nodes: readonly Beehive[];
+  readonly workers: readonly RegisteredWorker[];
+  readonly onChange: (settings: Partial<Pick<Conversation, "model" | "node" | "max_tokens">>) => void;
+}) {
+  return (
+    <div className="flex shrink-0 flex-wrap items-end gap-3 border-b border-zinc-200 bg-white px-4 py-2.5 dark:border-zinc-800 dark:bg-zinc-900">
+      <ToolbarField label="Model" className="min-w-56 flex-1">
+        <ModelInput workers={workers} aria-label="Model" value={conversation.model} onChange={(model) => onChange({ model })} />
+      </ToolbarField>
+      <ToolbarField label="Node" className="w-48">
+        <Select
+          aria-label="Node"
+          options={nodeOptions(nodes, conversation.node)}
+          value={conversation.node ?? ""}
+          onChange={(node) => onChange({ node: node === "" ? null : node })}
+        />
+      </ToolbarField>
+      <ToolbarField label="Max tokens" className="w-28">
+        <MaxTokensInput value={conversation.max_tokens} onChange={(max_tokens) => onChange({ max_tokens })} />
+      </ToolbarField>
+    </div>
+  );
+}
+
+// "Any node" lets the queen place the answer; a node removed since it was chosen stays shown as such.
+function nodeOptions(nodes: readonly Beehive[], chosen: string | null): SelectOption[] {
+  const options: SelectOption[] = [
+    { value: "", label: "Any node" },
+    ...nodes.map((node) => ({ value: node.node_name, label: node.status === "ready" ? node.node_name : `${node.node_name} (${node.status})` })),
+  ];
+  if (chosen !== null && !nodes.some((n) => n.node_name === chosen)) options.push({ value: chosen, label: `${chosen} (removed)` });
+  return options;
+}

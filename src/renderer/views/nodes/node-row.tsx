@@ -1,0 +1,74 @@
+import { Fragment } from "react";
+import type { Beehive } from "../../../shared/contract/nodes.js";
+import { DataRow } from "../../components/data-row.js";
+import { TrashIcon } from "../../components/icons.js";
+import { RowAction } from "../../components/row-action.js";
+import { NodeStatusBadge } from "../../components/status-badge.js";
+import { absoluteTime, formatAddress, relativeTime } from "../../lib/format.js";
+import type { OperationState } from "../../state/operations-store.js";
+import { InstallButton } from "./install-button.js";
+import { InstallProgress } from "./install-progress.js";
+import { NodeDevices } from "./node-devices.js";
+
+/** One node, and under it the progress of its install when one ran in this window. */
+export function NodeRow({
+  node,
+  workers,
+  now,
+  install,
+  onInstall,
+  onRemove,
+}: {
+  readonly node: Beehive;
+  readonly workers: number;
+  readonly now: number;
+  readonly install: OperationState | undefined;
+  readonly onInstall: () => void;
+  readonly onRemove: () => void;
+}) {
+  return (
+    <Fragment>
+      <DataRow testId={`node-row-${node.node_name}`}>
+        <td className="td">
+          <div className="font-medium">{node.node_name}</div>
+          <div
+            className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
+            title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
+          >
+            {node.install_path} · {node.git_branch}
+          </div>
+          {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
+        </td>
+        <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
+          {formatAddress(node.ssh_host, node.ssh_port)}
+        </td>
+        <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
+        <td className="td" data-testid="node-status">
+          <NodeStatusBadge status={node.status} />
+        </td>
+        <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
+        <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
+          <time
+            dateTime={
+              node.last_connected_unix !== null ? new Date(node.last_connected_unix * 1000).toISOString() : undefined
+            }
+            title={absoluteTime(node.last_connected_unix)}
+          >
+            {relativeTime(node.last_connected_unix, now)}
+          </time>
+        </td>
+        <td className="td text-right whitespace-nowrap">
+          <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />
+          <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
+        </td>
+      </DataRow>
+      {install ? (
+        <tr data-testid={`install-row-${node.node_name}`} className="bg-zinc-50/60 dark:bg-zinc-900/60">
+          <td colSpan={7} className="px-3 pt-1 pb-3">
+            <InstallProgress nodeName={node.node_name} state={install} />
+          </td>
+        </tr>
+      ) : null}
+    </Fragment>
+  );
+}

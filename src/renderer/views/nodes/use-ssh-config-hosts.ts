@@ -1,0 +1,7 @@
+import type { SshConfigHost } from "../../../shared/contract/ssh-config.js";
+import { useApiValue } from "../../state/use-api-value.js";
+
+/** The concrete hosts of `~/.ssh/config` on the queen's machine: null while asked, none if it cannot say. */
+export function useSshConfigHosts(): readonly SshConfigHost[] | null {
+  return useApiValue<readonly SshConfigHost[] | null>("", (api) => api.sshConfigHosts(), null, []);
+}

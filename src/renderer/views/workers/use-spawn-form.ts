@@ -1,0 +1,49 @@
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { useNotify } from "../../components/notices.js";
+import { changeSpawnForm, validateSpawnForm, type SpawnFormValues } from "../../lib/spawn-form.js";
+import { useFleet, useOperations } from "../../state/fleet-context.js";
+
+/**
+ * The Spawn worker form's choices and the spawn it started. The spawn runs in the operations store,
+ * so it goes on when the dialog closes; once its worker is registered the dialog closes itself.
+ */
+export function useSpawnForm(onClose: () => void) {
+  const { nodes } = useFleet();
+  const { state, actions } = useOperations();
+  const notify = useNotify();
+  const idPrefix = useId();
+  const firstNode = nodes?.find((n) => n.status === "ready") ?? nodes?.[0];
+  const [values, setValues] = useState<SpawnFormValues>({ node: firstNode?.node_name ?? "", model: "", backend: "cpu", device: "0", slots: "1" });
+  const [operationId, setOperationId] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<string | null>(null);
+
+  const operation = state.spawns.find((op) => op.id === operationId) ?? null;
+  const running = operation?.state.kind === "running";
+
+  // Once the worker is registered the dialog has done its job.
+  useEffect(() => {
+    if (operation?.state.kind !== "done") return;
+    notify({ tone: "success", title: "Worker ready", message: operation.state.message });
+    actions.dismissSpawn(operation.id);
+    onClose();
+  }, [operation, actions, notify, onClose]);
+
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (running) return;
+    const checked = validateSpawnForm(values);
+    if (!checked.ok) return setInvalid(checked.message);
+    setInvalid(null);
+    if (operation) actions.dismissSpawn(operation.id);
+    setOperationId(actions.spawn(checked.request));
+  };
+
+  /** What the control of one choice is given. */
+  const field = <K extends keyof SpawnFormValues>(name: K) => ({
+    id: `${idPrefix}-${name}`,
+    value: values[name],
+    onChange: (value: SpawnFormValues[K]) => setValues((current) => changeSpawnForm(current, name, value)),
+  });
+
+  return { field, invalid, operation, running, submit, cancel: () => operation && actions.cancelSpawn(operation.id) };
+}

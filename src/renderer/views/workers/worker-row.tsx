@@ -1,0 +1,55 @@
+import type { RegisteredWorker } from "../../../shared/contract/workers.js";
+import { DataRow } from "../../components/data-row.js";
+import { SpinnerIcon, StopIcon } from "../../components/icons.js";
+import { RowAction } from "../../components/row-action.js";
+import { WorkerStateBadge } from "../../components/status-badge.js";
+import { ModelName } from "./model-name.js";
+import { SlotGauge } from "./slot-gauge.js";
+import { useStopWorker } from "./use-stop-worker.js";
+import { VramGauge } from "./vram-gauge.js";
+
+/** One worker: where it runs, its model and backend, its state and load, and its Stop button. */
+export function WorkerRow({ worker, vramOnDevice }: { readonly worker: RegisteredWorker; readonly vramOnDevice: number }) {
+  const { stopping, stop } = useStopWorker(worker);
+  const used = Math.max(0, worker.slots_total - worker.slots_available);
+
+  return (
+    <DataRow testId={`worker-row-${worker.id}`}>
+      <td className="td">
+        <div className="font-mono text-[13px] font-medium">{worker.id}</div>
+        <div className="max-w-48 truncate text-xs text-zinc-500 dark:text-zinc-400" title={worker.url}>
+          {worker.url}
+        </div>
+      </td>
+      <td className="td text-zinc-700 dark:text-zinc-300">{worker.node_name}</td>
+      <td className="td">
+        <ModelName modelRef={worker.model_ref} />
+      </td>
+      <td className="td">
+        <span className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+          {worker.backend}
+          {worker.backend === "cpu" && worker.device === 0 ? "" : `:${worker.device}`}
+        </span>
+      </td>
+      <td className="td" data-testid="worker-state">
+        <WorkerStateBadge state={worker.state} />
+      </td>
+      <td className="td">
+        <SlotGauge used={used} total={worker.slots_total} />
+      </td>
+      <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">
+        <VramGauge bytes={worker.vram_bytes} onDevice={vramOnDevice} where={`${worker.node_name} ${worker.backend}:${worker.device}`} />
+      </td>
+      <td className="td text-right">
+        <RowAction
+          danger
+          label={`Stop ${worker.id}`}
+          icon={stopping ? <SpinnerIcon className="size-4" /> : <StopIcon className="size-4" />}
+          text={stopping ? "Stopping…" : "Stop"}
+          disabled={stopping}
+          onClick={() => void stop()}
+        />
+      </td>
+    </DataRow>
+  );
+}

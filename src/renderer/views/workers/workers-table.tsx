@@ -1,0 +1,23 @@
+import type { RegisteredWorker } from "../../../shared/contract/workers.js";
+import { DataTable, type DataColumn } from "../../components/data-table.js";
+import { WorkerRow } from "./worker-row.js";
+
+const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "Backend", "State", "Slots", { label: "VRAM", className: "text-right" }];
+
+/** Every registered worker, with the VRAM rbee's workers hold on each one's device. */
+export function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker[] }) {
+  return (
+    <DataTable columns={COLUMNS}>
+      {workers.map((worker) => (
+        <WorkerRow key={worker.id} worker={worker} vramOnDevice={vramOnDevice(workers, worker)} />
+      ))}
+    </DataTable>
+  );
+}
+
+/** The VRAM all listed workers use on this worker's node and device. */
+function vramOnDevice(workers: readonly RegisteredWorker[], worker: RegisteredWorker): number {
+  return workers
+    .filter((w) => w.node_name === worker.node_name && w.backend === worker.backend && w.device === worker.device)
+    .reduce((sum, w) => sum + (w.vram_bytes ?? 0), 0);
+}
