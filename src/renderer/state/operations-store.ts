@@ -91,7 +91,7 @@ export function createOperationsStore(api: Pick<RbeeApi, "installNode" | "spawnW
     install(nodeName) {
       if (getSnapshot().installs[nodeName]?.kind === "running") return;
       setInstall(nodeName, () => STARTING);
-      const handle = api.installNode(nodeName, (event) => setInstall(nodeName, (current) => applyOperationEvent(current, event)));
+      const handle = api.installNode({ node_name: nodeName }, (event) => setInstall(nodeName, (current) => applyOperationEvent(current, event)));
       handle.done.then(
         () => setInstall(nodeName, (current) => settleOperation(current)),
         (error: unknown) => setInstall(nodeName, (current) => settleOperation(current, error)),

@@ -11,7 +11,7 @@ export function useRemoveNode(): { readonly busy: boolean; readonly remove: (nod
 
   const remove = async (node: Beehive): Promise<void> => {
     setBusy(true);
-    await notified(() => api.removeNode(node.node_name), `Removed ${node.node_name}`, `Could not remove ${node.node_name}`);
+    await notified(() => api.removeNode({ node_name: node.node_name }), `Removed ${node.node_name}`, `Could not remove ${node.node_name}`);
     setBusy(false);
   };
   return { busy, remove };

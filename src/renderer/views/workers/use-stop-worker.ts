@@ -14,7 +14,7 @@ export function useStopWorker(worker: RegisteredWorker): { readonly stopping: bo
 
   const stop = async (): Promise<void> => {
     setStopping(true);
-    if (!(await notified(() => api.stopWorker(worker.id), `Stopped ${worker.id}`, `Could not stop ${worker.id}`))) setStopping(false);
+    if (!(await notified(() => api.stopWorker({ id: worker.id }), `Stopped ${worker.id}`, `Could not stop ${worker.id}`))) setStopping(false);
   };
   return { stopping, stop };
 }
