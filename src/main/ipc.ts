@@ -16,11 +16,12 @@ import {
   type IpcOutcome,
   type IpcStreamMessage,
   type MethodName,
+  type StreamName,
 } from "../shared/contract/index.js";
 import type { Disposable } from "../shared/emitter.js";
 import { reportedError } from "../core/errors.js";
 import type { CoreStream } from "../core/service/core-stream.js";
-import type { ApiService } from "../core/service/queen-service.js";
+import type { ApiService, StreamOpener } from "../core/service/queen-service.js";
 
 /** Whether an IPC call comes from our own window showing our own renderer. */
 export type TrustedSender = (sender: WebContents, frameUrl: string | undefined) => boolean;
@@ -43,7 +44,7 @@ function onWindowGone(sender: WebContents, stop: () => void): Disposable {
  * on the stream's own channel to the calling window only, then one `end`; the `events` row pushes
  * snapshots to each subscribed window. Returns a function that unregisters everything.
  */
-export function registerIpc(service: ApiService, isTrustedSender: TrustedSender, log: (message: string) => void): () => void {
+export function registerIpc(service: ApiService & StreamOpener, isTrustedSender: TrustedSender, log: (message: string) => void): () => void {
   const channels: string[] = [];
   const running = new Map<string, CoreStream<object>>();
   const subscriptions = new Map<WebContents, Disposable>();
@@ -97,7 +98,7 @@ export function registerIpc(service: ApiService, isTrustedSender: TrustedSender,
           if (running.has(keyOf(event.sender, streamId))) throw new RbeeError("INVALID_REQUEST", `Stream ${streamId} is already running`);
           const parsed = parseInput(method, splitInput(entry, input));
           // Refusals (unknown node, bad input) reject here, before anything streams.
-          startStream(event, streamId, await (service[method] as (input: unknown) => Promise<CoreStream<object>>)(parsed));
+          startStream(event, streamId, (await service.openStream(method as StreamName, parsed as never)) as CoreStream<object>);
           return null;
         });
         break;

@@ -107,10 +107,12 @@ const http: Transport = {
     return { ok: true, value: json, status: response.status };
   },
   async stream(method, input, onEvent) {
-    const response = await fetch(`${server.baseUrl}${API[method].path}`, {
+    const { query, body } = splitInput(API[method], input);
+    const search = new URLSearchParams(query as Record<string, string>).toString();
+    const response = await fetch(`${server.baseUrl}${API[method].path}${search ? `?${search}` : ""}`, {
       method: "POST",
       headers: { authorization: `Bearer ${server.queen.token}`, "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify(input),
+      body: JSON.stringify(body),
     });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const { events, done } = await readSseJson(response, onEvent);
@@ -263,6 +265,14 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     });
     expect(cancelled.at(-1)).toMatchObject({ type: "end", stop_reason: "cancelled" });
     expect(await transport.call("cancelInference", { job_id: "job-gone" })).toEqual({ ok: false, code: "JOB_NOT_FOUND" });
+
+    // The same through the stream's own name, as the renderer cancels.
+    const streamId = `walk-${transport.name.toLowerCase()}-cancel`;
+    const named = await stream("infer", { model: modelRef, prompt: "hello", max_tokens: 30_000, seed: 1, stream_id: streamId }, async (event) => {
+      if (event.type === "started") expect(await call("cancelStream", { stream_id: streamId })).toBeUndefined();
+    });
+    expect(named.at(-1)).toMatchObject({ type: "end", stop_reason: "cancelled" });
+    expect(await transport.call("cancelStream", { stream_id: streamId })).toEqual({ ok: false, code: "STREAM_NOT_FOUND" });
 
     expect(await call("stopWorker", { id: worker.worker.id })).toBeUndefined();
     expect(((await call("listWorkers", {})) as { workers: unknown[] }).workers).toEqual([]);

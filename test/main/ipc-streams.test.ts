@@ -61,6 +61,9 @@ describe("registerIpc: the stream rows", () => {
       spawnWorker: async () => workStream(run(), "spawn", () => undefined),
       infer: async () => inferenceStream(run() as never, { cancelJob, track: () => () => undefined, graceMs: 1_000 }),
       events: () => () => undefined,
+      openStream(method: "installNode" | "spawnWorker" | "infer") {
+        return this[method]();
+      },
     };
     registerIpc(service as never, (_sender, url) => url === TRUSTED_URL, () => undefined);
   });

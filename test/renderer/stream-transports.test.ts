@@ -37,7 +37,7 @@ function sseQueen() {
     streams.push({ ...stream, call });
     return stream.response;
   });
-  return { api: createHttpApi(BASE, TOKEN, { fetch }), streams, calls };
+  return { api: createHttpApi(BASE, TOKEN, { fetch, cancelGraceMs: 300 }), streams, calls };
 }
 
 const nextTick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -53,7 +53,7 @@ describe("HTTP streams", () => {
     const handle = api.infer({ model: "tinyllama", messages: [{ role: "user", content: "hi" }] }, (e) => events.push(e));
     await until(() => streams.length === 1);
     const { call, send, raw, close } = streams[0]!;
-    expect(call.url).toBe(`${BASE}/v1/inference`);
+    expect(call.url).toMatch(new RegExp(`^${BASE}/v1/inference\\?stream_id=[0-9a-f]{32}$`));
     expect(call.headers).toMatchObject({ Authorization: `Bearer ${TOKEN}`, Accept: "text/event-stream" });
     expect(call.body).toEqual({ model: "tinyllama", messages: [{ role: "user", content: "hi" }], max_tokens: 256, temperature: 0.7 });
 
@@ -71,25 +71,42 @@ describe("HTTP streams", () => {
     expect(events.map((e) => e.type)).toEqual(["progress", "started", "token", "end"]);
   });
 
-  it("cancel closes the stream, before or after the job started: the queen cancels the job, done resolves", async () => {
+  it("cancel asks the queen to cancel the named stream, which then ends with its own end event", async () => {
     const { api, streams, calls } = sseQueen();
-    const cold = api.infer({ model: "m", prompt: "hi" }, () => undefined);
+    const events: StreamEvent[] = [];
+    const handle = api.infer({ model: "m", prompt: "hi" }, (e) => events.push(e));
     await until(() => streams.length === 1);
-    cold.cancel();
-    await cold.done;
+    const streamId = new URL(streams[0]!.call.url).searchParams.get("stream_id");
+    expect(streamId).toMatch(/^[0-9a-f]{32}$/);
+    streams[0]!.send(started);
+    await until(() => events.length === 1);
+    handle.cancel();
+    handle.cancel();
+    await until(() => calls.some((c) => c.method === "DELETE"));
+    // No transport sniffs a job id: the stream's own name is what is cancelled.
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url)).toEqual([`${BASE}/v1/streams/${streamId}`]);
+    streams[0]!.send({ type: "end", tokens_out: 3, decode_ms: 9, ttft_ms: 1, stop_reason: "cancelled" });
+    streams[0]!.raw("data: [DONE]\n\n");
+    streams[0]!.close();
+    await handle.done;
+    expect(events.at(-1)).toMatchObject({ type: "end", stop_reason: "cancelled" });
+  });
+
+  it("a stream that does not end after cancel, or whose cancel is refused, is cut and resolves", async () => {
+    const { api, streams } = sseQueen();
+    const stuck = api.infer({ model: "m", prompt: "hi" }, () => undefined);
+    await until(() => streams.length === 1);
+    stuck.cancel();
+    await stuck.done;
     expect(streams[0]!.call.signal?.aborted).toBe(true);
 
-    const events: StreamEvent[] = [];
-    const running = api.infer({ model: "m", prompt: "hi" }, (e) => events.push(e));
-    await until(() => streams.length === 2);
-    streams[1]!.send(started);
-    await until(() => events.length === 1);
-    running.cancel();
-    running.cancel();
-    await running.done;
-    expect(streams[1]!.call.signal?.aborted).toBe(true);
-    // No transport sniffs the job id: the queen's core cancels the job when its client goes.
-    expect(calls.filter((c) => c.method !== "POST")).toEqual([]);
+    const refused = createHttpApi(BASE, TOKEN, {
+      fetch: fakeFetch((call) => (call.method === "DELETE" ? json(404, { error: { code: "STREAM_NOT_FOUND", message: "gone" } }) : sseResponse(call.signal).response)).fetch,
+    });
+    const early = refused.infer({ model: "m", prompt: "hi" }, () => undefined);
+    await nextTick();
+    early.cancel();
+    await early.done;
   });
 
   it("rejects done when the queen refuses the request, when arguments are invalid, or when the link drops", async () => {
@@ -120,7 +137,7 @@ describe("HTTP streams", () => {
     const installEvents: unknown[] = [];
     const install = api.installNode({ node_name: "gpu" }, (e) => installEvents.push(e));
     await until(() => streams.length === 1);
-    expect(streams[0]!.call).toMatchObject({ url: `${BASE}/v2/registry/beehives/install`, body: { node_name: "gpu" } });
+    expect(streams[0]!.call).toMatchObject({ url: expect.stringMatching(/\/v2\/registry\/beehives\/install\?stream_id=/), body: { node_name: "gpu" } });
     streams[0]!.send({ type: "progress", stage: "install", message: "cloning the repository" });
     streams[0]!.send({ type: "error", code: "INSTALL_FAILED", message: "no git" });
     streams[0]!.raw("data: [DONE]\n\n");
@@ -134,7 +151,7 @@ describe("HTTP streams", () => {
     const spawn = api.spawnWorker({ node_name: "gpu", model_ref: "tinyllama" }, (e) => spawnEvents.push(e));
     await until(() => streams.length === 2);
     expect(streams[1]!.call).toMatchObject({
-      url: `${BASE}/v1/workers/spawn`,
+      url: expect.stringMatching(/\/v1\/workers\/spawn\?stream_id=/),
       body: { node_name: "gpu", model_ref: "tinyllama", backend: "cpu", device: 0 },
     });
     streams[1]!.send({ type: "progress", stage: "download", message: "tiny.gguf", bytes: 10, bytes_total: 20 });

@@ -1,8 +1,8 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
-import { API, NoContent, parseInput, type ApiEntry, type MethodName } from "../../shared/contract/index.js";
+import { API, NoContent, parseInput, type ApiEntry, type MethodName, type StreamName } from "../../shared/contract/index.js";
 import { openSse } from "../../node-common/sse-response.js";
 import type { CoreStream } from "../service/core-stream.js";
-import type { ApiService } from "../service/queen-service.js";
+import type { ApiService, StreamOpener } from "../service/queen-service.js";
 
 /** How long an idle event stream waits before a comment keeps it (and its SSH tunnels) open. */
 const KEEP_ALIVE_MS = 15_000;
@@ -34,7 +34,7 @@ async function sendStream(res: Response, stream: CoreStream<object>): Promise<vo
  * Every row of the API table as an Express route on `service`: input validated by the row, answer
  * as JSON with the row's status, streams as SSE. `auth` guards every row but those marked "none".
  */
-export function apiRoutes(service: ApiService, auth: RequestHandler): Router {
+export function apiRoutes(service: ApiService & StreamOpener, auth: RequestHandler): Router {
   const router = Router();
   for (const [method, entry] of Object.entries(API) as [MethodName, ApiEntry][]) {
     const guards = entry.kind === "call" && entry.auth === "none" ? [] : [auth];
@@ -48,7 +48,7 @@ export function apiRoutes(service: ApiService, auth: RequestHandler): Router {
           return;
         }
         case "stream": {
-          const stream = await (service[method] as (input: unknown) => Promise<CoreStream<object>>)(inputOf(method, entry, req));
+          const stream = await service.openStream(method as StreamName, inputOf(method, entry, req) as never);
           await sendStream(res, stream);
           return;
         }

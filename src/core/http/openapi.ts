@@ -49,6 +49,7 @@ function tableOperation(method: string, entry: ApiEntry): JsonObject {
       break;
     }
     case "stream":
+      operation.parameters = parameters(entry.query, "query");
       operation.requestBody = jsonBody(entry.body);
       responses["200"] = eventStream(entry.events, "The work's events");
       break;

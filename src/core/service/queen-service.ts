@@ -30,6 +30,11 @@ export type ApiService = {
   readonly events: (listener: (event: QueenEvent) => void) => Disposable;
 };
 
+/** What a transport uses to start a stream row: the row's method with its `stream_id` tracked. */
+export interface StreamOpener {
+  openStream<M extends StreamName>(method: M, input: ParsedInputOf<M>): Promise<CoreStream<EventOf<M>>>;
+}
+
 export interface QueenServiceOptions {
   readonly log?: ((message: string) => void) | undefined;
   /** Reads the hosts of the user's ssh config; default `~/.ssh/config` (RBEE_SSH_CONFIG). */
@@ -49,10 +54,12 @@ function narrow<E>(operation: StreamOperation): StreamWork<E> {
  * The queen's API on its core: one method per row of the table (src/shared/contract/api.ts), plus
  * the worker callbacks. HTTP routes, IPC handlers and the OpenAI-compatible routes see only this.
  */
-export class QueenService implements ApiService {
+export class QueenService implements ApiService, StreamOpener {
   private readonly log: (message: string) => void;
   /** Running inference streams by job id: `cancelInference` takes the same path as a client's cancel. */
   private readonly jobs = new Map<string, CoreStream<StreamEvent>>();
+  /** Running streams by the name their client gave them (`?stream_id=`), for `cancelStream`. */
+  private readonly named = new Map<string, CoreStream<object>>();
 
   constructor(
     private readonly queen: Queen,
@@ -111,6 +118,32 @@ export class QueenService implements ApiService {
     stream.cancel();
     return undefined;
   };
+
+  readonly cancelStream = async ({ stream_id }: ParsedInputOf<"cancelStream">): Promise<undefined> => {
+    const stream = this.named.get(stream_id);
+    if (!stream) throw new RbeeError("STREAM_NOT_FOUND", `No running stream "${stream_id}"`);
+    stream.cancel();
+    return undefined;
+  };
+
+  /**
+   * Opens a stream row for a transport: the row's method, plus its `stream_id` (when the client
+   * named it) registered for `cancelStream` until the stream ends.
+   */
+  async openStream<M extends StreamName>(method: M, input: ParsedInputOf<M>): Promise<CoreStream<EventOf<M>>> {
+    const { stream_id } = input as { stream_id?: string };
+    if (stream_id !== undefined && this.named.has(stream_id)) {
+      throw new RbeeError("INVALID_REQUEST", `A stream named "${stream_id}" is already running`, [{ field: "stream_id", message: "in use" }]);
+    }
+    const open = this[method] as unknown as (input: ParsedInputOf<M>) => Promise<CoreStream<EventOf<M>>>;
+    const stream = await open(input);
+    if (stream_id === undefined) return stream;
+    this.named.set(stream_id, stream as CoreStream<object>);
+    return {
+      run: (send) => stream.run(send).finally(() => this.named.delete(stream_id)),
+      cancel: () => stream.cancel(),
+    };
+  }
 
   readonly events = (listener: (event: QueenEvent) => void): Disposable => subscribeToState(this.queen, listener);
 

@@ -11,6 +11,13 @@ export type HttpRbeeApi = RbeeApi & ConnectionSource;
 export interface HttpApiOptions {
   /** Injected in tests; defaults to the browser's fetch. */
   readonly fetch?: typeof fetch;
+  /** How long a cancelled stream may take to end on its own before it is cut; default 5 s. */
+  readonly cancelGraceMs?: number;
+}
+
+/** A random stream name, as `?stream_id=` carries it. */
+function newStreamId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function queryString(query: Record<string, unknown>): string {
@@ -23,13 +30,16 @@ function queryString(query: Record<string, unknown>): string {
 /**
  * The table's methods over the queen's HTTP API (SPEC §3), for a renderer served by `queen-rbee` in
  * a browser: each row's verb and path, its input split into path, query and body; every error
- * answer becomes an RbeeError. Cancelling a stream closes its connection: the queen then cancels
- * the work (an inference job on its worker) and `done` resolves.
+ * answer becomes an RbeeError. Each stream is named (`?stream_id=`), and cancelling it asks the queen
+ * to cancel that stream (`cancelStream`): its core cancels the work, an inference job on its worker,
+ * and the stream ends with its last events (`end` / `cancelled`). Should that fail or take too long,
+ * the connection is closed, which the queen treats the same way.
  */
 export function createHttpTransport(baseUrl: string, token: string, options: HttpApiOptions = {}): Transport & ConnectionSource {
   const base = baseUrl.replace(/\/+$/, "");
   // An unbound window.fetch throws "Illegal invocation".
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const cancelGraceMs = options.cancelGraceMs ?? 5_000;
 
   async function request(method: keyof typeof API, input: unknown, init: { signal?: AbortSignal; accept?: string } = {}): Promise<Response> {
     const entry = API[method];
@@ -58,10 +68,13 @@ export function createHttpTransport(baseUrl: string, token: string, options: Htt
 
   function stream(method: keyof typeof API, input: unknown, onRaw: (event: unknown) => void): StreamHandle {
     const controller = new AbortController();
+    const streamId = newStreamId();
     let cancelled = false;
+    let cut: ReturnType<typeof setTimeout> | undefined;
     const done = (async (): Promise<void> => {
       try {
-        const response = await request(method, input, { signal: controller.signal, accept: "text/event-stream" });
+        const named = { ...(input as object), stream_id: streamId };
+        const response = await request(method, named, { signal: controller.signal, accept: "text/event-stream" });
         if (!response.body) throw new RbeeError("INTERNAL", `The queen sent an empty stream (${method}).`);
         const events = sseData(response.body);
         for (;;) {
@@ -83,12 +96,19 @@ export function createHttpTransport(baseUrl: string, token: string, options: Htt
         if (cancelled) return;
         if (error instanceof RbeeError) throw error;
         throw new RbeeError("INTERNAL", "The link to the queen dropped before the stream ended.");
+      } finally {
+        clearTimeout(cut);
       }
     })();
     return {
       cancel() {
+        if (cancelled) return;
         cancelled = true;
-        controller.abort();
+        cut = setTimeout(() => controller.abort(), cancelGraceMs);
+        request("cancelStream", { stream_id: streamId }).then(
+          (response) => response.body?.cancel().catch(() => undefined),
+          () => controller.abort(),
+        );
       },
       done,
     };

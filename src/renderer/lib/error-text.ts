@@ -98,6 +98,8 @@ function titleOf(code: ErrorCode): string {
       return "Worker not found";
     case "JOB_NOT_FOUND":
       return "Job not found";
+    case "STREAM_NOT_FOUND":
+      return "Already finished";
     case "NODE_EXISTS":
       return "Name already taken";
     case "WORKER_CONFLICT":
@@ -153,6 +155,7 @@ function hintOf(code: ErrorCode): string | null {
     case "WORKER_FAILED":
       return "The worker stopped answering. Try again: a fresh worker starts if needed; the Workers view shows what runs.";
     case "JOB_NOT_FOUND":
+    case "STREAM_NOT_FOUND":
       return "The answer had already ended.";
     default:
       return null;

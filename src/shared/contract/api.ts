@@ -28,6 +28,12 @@ export const QueryBoolean = z.union([z.boolean(), z.enum(["true", "false"]).tran
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
+/** The name a client gives a stream it starts (random, 8-64 letters, digits or '-'). */
+export const StreamId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, "must be 8-64 letters, digits or '-'");
+
+/** The query every stream row takes. */
+export const StreamQuery = z.strictObject({ stream_id: StreamId.optional() });
+
 /** A method that answers once. `params` name the `{placeholders}` of `path`; `query` the query string. */
 export interface CallEntry {
   readonly kind: "call";
@@ -50,6 +56,8 @@ export interface StreamEntry {
   readonly verb: "POST";
   readonly path: string;
   readonly summary: string;
+  /** `stream_id`: a name the client gives the stream so that `cancelStream` can cancel it. */
+  readonly query: typeof StreamQuery;
   readonly body: z.ZodType;
   readonly events: z.ZodType;
 }
@@ -104,6 +112,7 @@ export const API = {
     verb: "POST",
     path: "/v2/registry/beehives/install",
     summary: "Installs or updates rbee on a node and starts its hive, streaming progress",
+    query: StreamQuery,
     body: NodeNameRequest,
     events: InstallStreamEvent,
   },
@@ -128,6 +137,7 @@ export const API = {
     verb: "POST",
     path: "/v1/workers/spawn",
     summary: "Spawns a worker on a node, streaming progress; ends with the registered worker",
+    query: StreamQuery,
     body: SpawnWorkerRequest,
     events: SpawnStreamEvent,
   },
@@ -144,6 +154,7 @@ export const API = {
     verb: "POST",
     path: "/v1/inference",
     summary: "Runs a prompt or a conversation on the fleet, streaming tokens",
+    query: StreamQuery,
     body: InferenceRequest,
     events: StreamEvent,
   },
@@ -153,6 +164,14 @@ export const API = {
     path: "/v1/inference/{job_id}",
     summary: "Cancels a running job: its stream ends with `end` / `cancelled`",
     params: z.strictObject({ job_id: JobId }),
+    answer: NoContent,
+  },
+  cancelStream: {
+    kind: "call",
+    verb: "DELETE",
+    path: "/v1/streams/{stream_id}",
+    summary: "Cancels a stream started with `?stream_id=`: an inference job is cancelled on its worker and its stream ends with `end` / `cancelled`; other work stops",
+    params: z.strictObject({ stream_id: StreamId }),
     answer: NoContent,
   },
   events: {
@@ -281,7 +300,7 @@ export const IpcOutcome = z.union([
 export type IpcOutcome = z.infer<typeof IpcOutcome>;
 
 /** The id a window gives each stream it starts over IPC (the preload makes it; the main process checks it). */
-export const IpcStreamId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, "must be 8-64 letters, digits or '-'");
+export const IpcStreamId = StreamId;
 
 /** What the main process pushes on a stream's own channel: its events, then one `end`. */
 export const IpcStreamMessage = z.discriminatedUnion("kind", [
