@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Backend, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
-import { isLoopbackHost } from "./loopback.js";
+import { isLoopbackHost } from "../shared/net.js";
 import { flagError, integerFlag } from "../node-common/flags.js";
 
 /** Everything a worker process is told on its command line. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../shared/contract/index.js";
-import { isLoopbackHost } from "../loopback.js";
+import { isLoopbackHost } from "../../shared/net.js";
 import { MODEL_ALIASES, findAlias } from "./aliases.js";
 
 /** The default hub base URL; `RBEE_HF_ENDPOINT` replaces it (tests point it at a loopback server). */
