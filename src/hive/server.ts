@@ -13,7 +13,7 @@ import {
   UpdateWorkerRequest,
   parseOrThrow,
 } from "../shared/contract/index.js";
-import { bearerToken, secretsEqual } from "./auth.js";
+import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import type { ModelStore } from "./models/model-store.js";
 import { checkDownloadUrl } from "./models/model-ref.js";
 import type { QueenRelay } from "./queen-relay.js";

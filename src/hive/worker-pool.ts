@@ -17,9 +17,8 @@ import {
   type WorkerState,
   parseOrThrow,
 } from "../shared/contract/index.js";
-import { secretsEqual } from "./auth.js";
+import { newSecret, secretsEqual } from "../node-common/secrets.js";
 import type { NodeDevices } from "./devices.js";
-import { newSecret } from "./hive-home.js";
 import type { ModelStore, ProvisionedModel } from "./models/model-store.js";
 import type { WorkerPidFile } from "./orphan-reaper.js";
 import type { QueenRelay, RelayedWorker } from "./queen-relay.js";

@@ -7,7 +7,7 @@ import {
   IPC_SUBSCRIBE_CHANNEL,
   type QueenEvent,
 } from "../shared/contract/index.js";
-import { rbeeHome } from "../core/paths.js";
+import { rbeeHome } from "../node-common/home.js";
 import { startQueenServer, type QueenServer } from "../core/queen-server.js";
 import { apiHandlers } from "./api-handlers.js";
 import { registerApiHandlers, registerStreamHandlers } from "./ipc.js";

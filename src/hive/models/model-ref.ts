@@ -3,7 +3,7 @@ import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RbeeError } from "../../shared/contract/index.js";
 import { isLoopbackHost } from "../../shared/net.js";
-import { MODEL_ALIASES, findAlias } from "./aliases.js";
+import { MODEL_ALIASES, findAlias } from "../../shared/contract/model-catalog.js";
 
 /** The default hub base URL; `RBEE_HF_ENDPOINT` replaces it (tests point it at a loopback server). */
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
