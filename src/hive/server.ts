@@ -17,7 +17,7 @@ import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import type { ModelStore } from "./models/model-store.js";
 import { checkDownloadUrl } from "./models/model-ref.js";
 import type { QueenRelay } from "./queen-relay.js";
-import { openSse, wantsEventStream, type SseStream } from "./sse.js";
+import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /** What the hive's HTTP API serves. */
@@ -34,6 +34,9 @@ export interface HiveAppOptions {
 
 const WORKER_CALLBACKS = new Set(["/v1/workers/register", "/v1/workers/heartbeat", "/v1/workers/update"]);
 
+/** A comment line this often keeps idle SSH tunnels open during long downloads and loads. */
+const KEEPALIVE_MS = 15_000;
+
 type Worker = NonNullable<ReturnType<WorkerPool["workerByToken"]>>;
 
 function asRbeeError(error: unknown): RbeeError {
@@ -41,7 +44,7 @@ function asRbeeError(error: unknown): RbeeError {
   return new RbeeError("INTERNAL", error instanceof Error ? error.message : String(error));
 }
 
-function sendError(sse: SseStream, error: unknown): void {
+function sendError(sse: SseChannel, error: unknown): void {
   const { code, message } = asRbeeError(error);
   sse.send({ type: "error", code, message });
 }
@@ -102,7 +105,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
       res.status(201).json(launched.response);
       return;
     }
-    const sse = openSse(res);
+    const sse = openSse(res, { keepAliveMs: KEEPALIVE_MS });
     try {
       const launched = await pool.launch(prepared, (event) => sse.send(event));
       sse.send({ type: "progress", stage: "loading", message: `loading ${prepared.request.model_ref}` });
@@ -133,7 +136,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
       res.json({ model: toLocal(await models.provision(model_ref)) });
       return;
     }
-    const sse = openSse(res);
+    const sse = openSse(res, { keepAliveMs: KEEPALIVE_MS });
     try {
       const model = await models.provision(model_ref, (progress) =>
         sse.send({ type: "progress", stage: "download", message: `downloading ${model_ref}`, ...progress }),
