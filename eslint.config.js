@@ -10,7 +10,7 @@ const REACT = [
 ];
 const outside = (...layers) => ({
   group: layers.map((layer) => `**/${layer}/**`),
-  message: `Remote programs import only the shared contract, not ${layers.join(", ")}.`,
+  message: `This layer does not import ${layers.join(", ")}: the queen, the remote programs and the UI share only src/shared (and Node code src/node-common).`,
 });
 
 export default tseslint.config(
@@ -27,7 +27,9 @@ export default tseslint.config(
   },
   {
     files: ["src/core/**"],
-    rules: { "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("main", "preload", "renderer")] }] },
+    rules: {
+      "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("main", "preload", "renderer", "hive", "worker", "keeper")] }],
+    },
   },
   {
     files: ["src/shared/**"],

@@ -6,7 +6,7 @@ import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { detectDevices, type NodeDevices } from "./devices.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
 import { isLoopbackHost, urlHost } from "../shared/net.js";
-import { checkDownloadUrl } from "./models/model-ref.js";
+import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { ModelStore } from "./models/model-store.js";
 import { WorkerPidFile } from "./orphan-reaper.js";
 import { QueenRelay } from "./queen-relay.js";

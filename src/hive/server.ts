@@ -15,7 +15,7 @@ import {
 } from "../shared/contract/index.js";
 import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import type { ModelStore } from "./models/model-store.js";
-import { checkDownloadUrl } from "./models/model-ref.js";
+import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import type { QueenRelay } from "./queen-relay.js";
 import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
 import type { WorkerPool } from "./worker-pool.js";
