@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createHome } from "../node-common/home.js";
 
 /** The files the queen persists under its home (SPEC §2). */
 export interface QueenPaths {
@@ -12,9 +12,7 @@ export interface QueenPaths {
 
 /** Resolves and creates the queen's home layout (0700: it holds the token). */
 export function queenPaths(home: string): QueenPaths {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const logs = join(home, "logs");
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  const { logs } = createHome(home);
   return {
     home,
     database: join(home, "beehives.db"),

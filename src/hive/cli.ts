@@ -1,5 +1,5 @@
 import { NodeName } from "../shared/contract/index.js";
-import { flagError, integerFlag, parseFlags } from "../node-common/flags.js";
+import { flagError, integerFlag, parseFlags, stringFlags } from "../node-common/flags.js";
 
 /** What `rbee-hive` was asked to do. */
 export type HiveCommand =
@@ -39,13 +39,7 @@ export function parseHiveCommandLine(argv: readonly string[], env: NodeJS.Proces
   const flags = parseFlags(
     argv,
     {
-      host: { type: "string" },
-      port: { type: "string" },
-      "callback-url": { type: "string" },
-      token: { type: "string" },
-      "node-name": { type: "string" },
-      "worker-bin": { type: "string" },
-      "worker-heartbeat-ms": { type: "string" },
+      ...stringFlags("host", "port", "callback-url", "token", "node-name", "worker-bin", "worker-heartbeat-ms"),
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
     },

@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createHome } from "../node-common/home.js";
 import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 
 /** The files a hive keeps under the node's `RBEE_HOME` (SPEC §2). */
@@ -14,12 +14,8 @@ export interface HivePaths {
 
 /** Resolves and creates the hive's layout (0700: it holds the hive token). */
 export function hivePaths(home: string): HivePaths {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const models = join(home, "models");
-  const logs = join(home, "logs");
-  mkdirSync(models, { recursive: true });
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
-  return { home, models, logs, token: join(home, "hive-token"), state: join(home, "hive.json") };
+  const { logs } = createHome(home, "models");
+  return { home, models: join(home, "models"), logs, token: join(home, "hive-token"), state: join(home, "hive.json") };
 }
 
 /** The hive token: `RBEE_HIVE_TOKEN` when set, else `RBEE_HOME/hive-token`, created (0600) on first start. */

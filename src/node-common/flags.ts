@@ -6,6 +6,11 @@ export function flagError(message: string): never {
   throw new RbeeError("INVALID_REQUEST", message);
 }
 
+/** parseArgs options for flags that each take a value: `stringFlags("host", "port")`. */
+export function stringFlags(...names: readonly string[]): Record<string, { readonly type: "string" }> {
+  return Object.fromEntries(names.map((name) => [name, { type: "string" } as const]));
+}
+
 /** A command line as `parseFlags` read it. */
 export interface ParsedFlags {
   readonly positionals: readonly string[];

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Backend, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
 import { isLoopbackHost } from "../shared/net.js";
-import { flagError, integerFlag, parseFlags } from "../node-common/flags.js";
+import { flagError, integerFlag, parseFlags, stringFlags } from "../node-common/flags.js";
 
 /** Everything a worker process is told on its command line. */
 export type WorkerOptions = {
@@ -69,21 +69,8 @@ function httpUrl(name: string, raw: string | undefined): string | undefined {
  */
 export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedCommandLine {
   const flags = parseFlags(argv, {
-    "worker-id": { type: "string" },
-    model: { type: "string" },
-    "model-ref": { type: "string" },
-    backend: { type: "string" },
-    device: { type: "string" },
-    host: { type: "string" },
-    port: { type: "string" },
-    "callback-url": { type: "string" },
-    token: { type: "string" },
-    "callback-token": { type: "string" },
-    "node-name": { type: "string" },
-    slots: { type: "string" },
-    ctx: { type: "string" },
-    threads: { type: "string" },
-    "heartbeat-ms": { type: "string" },
+    ...stringFlags("worker-id", "model", "model-ref", "backend", "device", "host", "port", "callback-url", "token"),
+    ...stringFlags("callback-token", "node-name", "slots", "ctx", "threads", "heartbeat-ms"),
     help: { type: "boolean", short: "h" },
   });
   if (flags.has("help")) return { kind: "help" };
