@@ -10,11 +10,11 @@ const REACT = [
 ];
 const outside = (...layers) => ({
   group: layers.map((layer) => `**/${layer}/**`),
-  message: `Remote programs import only the shared contract, not ${layers.join(", ")}.`,
+  message: `This layer does not import ${layers.join(", ")}: the queen, the remote programs and the UI share only src/shared (and Node code src/node-common).`,
 });
 
 export default tseslint.config(
-  { ignores: ["dist/**", "out/**", "node_modules/**", "test-results/**", "playwright-report/**", "e2e/artifacts/**"] },
+  { ignores: ["dist/**", "out/**", ".tsbuild/**", "node_modules/**", "test-results/**", "playwright-report/**", "e2e/artifacts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,7 +27,9 @@ export default tseslint.config(
   },
   {
     files: ["src/core/**"],
-    rules: { "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("main", "preload", "renderer")] }] },
+    rules: {
+      "no-restricted-imports": ["error", { paths: [ELECTRON, ...REACT], patterns: [outside("main", "preload", "renderer", "hive", "worker", "keeper")] }],
+    },
   },
   {
     files: ["src/shared/**"],

@@ -27,6 +27,6 @@ echo "rbee-progress: installing dependencies (npm ci --omit=dev)"
 # queen's) is never built on a node.
 npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
 echo "rbee-progress: building rbee-hive and llm-worker-rbee"
-node node_modules/typescript/bin/tsc -p tsconfig.node.json
+node node_modules/typescript/bin/tsc -p tsconfig.install.json
 echo "$want" > "$stamp"
 echo "rbee-install: installed"

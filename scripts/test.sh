@@ -20,7 +20,7 @@ bash scripts/install-system-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 step build npm run --silent build
 step lint npx eslint .
-step typecheck npx tsc -p tsconfig.json
+step typecheck npm run --silent typecheck
 step electronegativity node scripts/electronegativity.mjs out
 
 RBEE_PREBUILT=1 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { HIVE_USAGE, parseHiveCommandLine } from "../hive/cli.js";
 import { startHive } from "../hive/daemon.js";
-import { hiveHome } from "../hive/hive-home.js";
+import { rbeeHome } from "../node-common/home.js";
 
 function log(line: string): void {
   process.stderr.write(`rbee-hive ${new Date().toISOString()} ${line}\n`);
@@ -23,7 +23,7 @@ async function main(): Promise<number | undefined> {
   const hive = await startHive({
     ...command,
     ...(command.workerBin !== undefined ? { workerBin: resolve(command.workerBin) } : {}),
-    home: hiveHome(process.env),
+    home: rbeeHome(process.env),
     env: process.env,
     log,
   });

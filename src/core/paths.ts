@@ -1,19 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-
-/** Where the queen keeps its state: `RBEE_HOME`, default `~/.rbee`. */
-export function rbeeHome(env: NodeJS.ProcessEnv = process.env): string {
-  const configured = env.RBEE_HOME?.trim();
-  return configured ? resolve(expandHome(configured)) : join(homedir(), ".rbee");
-}
-
-/** Expands a leading `~` to the local user's home directory. */
-export function expandHome(path: string): string {
-  if (path === "~") return homedir();
-  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
-  return path;
-}
+import { join } from "node:path";
+import { createHome } from "../node-common/home.js";
 
 /** The files the queen persists under its home (SPEC §2). */
 export interface QueenPaths {
@@ -26,9 +12,7 @@ export interface QueenPaths {
 
 /** Resolves and creates the queen's home layout (0700: it holds the token). */
 export function queenPaths(home: string): QueenPaths {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const logs = join(home, "logs");
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  const { logs } = createHome(home);
   return {
     home,
     database: join(home, "beehives.db"),

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
-import { queenPaths, rbeeHome } from "./paths.js";
+import { rbeeHome } from "../node-common/home.js";
+import { queenPaths } from "./paths.js";
 import { startQueenServer } from "./queen-server.js";
 
 const USAGE = `Usage: queen-rbee [--host 127.0.0.1] [--port 8080] [--allow-remote] [--keep-nodes-running]

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RbeeError } from "../shared/contract/index.js";
 import { createHttpApp } from "./http/app.js";
-import { hostPort, isLoopbackHost } from "./net.js";
+import { hostPort, isLoopbackHost } from "../shared/net.js";
 import { Queen, type QueenOptions } from "./queen.js";
 import { QueenService } from "./service/queen-service.js";
 

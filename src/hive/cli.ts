@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { NodeName } from "../shared/contract/index.js";
-import { flagError, integerFlag } from "../node-common/flags.js";
+import { flagError, integerFlag, parseFlags, stringFlags } from "../node-common/flags.js";
 
 /** What `rbee-hive` was asked to do. */
 export type HiveCommand =
@@ -35,39 +34,22 @@ Environment: RBEE_HOME (default ~/.rbee), RBEE_HIVE_TOKEN (else RBEE_HOME/hive-t
 RBEE_HF_ENDPOINT, HF_TOKEN.
 `;
 
-
 /** Reads `rbee-hive`'s command line; throws INVALID_REQUEST naming the bad flag. */
 export function parseHiveCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): HiveCommand {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        "callback-url": { type: "string" },
-        token: { type: "string" },
-        "node-name": { type: "string" },
-        "worker-bin": { type: "string" },
-        "worker-heartbeat-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
-    });
-  } catch (error) {
-    flagError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return { kind: "help" };
-  if (values.version === true) return { kind: "version" };
+  const flags = parseFlags(
+    argv,
+    {
+      ...stringFlags("host", "port", "callback-url", "token", "node-name", "worker-bin", "worker-heartbeat-ms"),
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
+    },
+    { positionals: true },
+  );
+  const { positionals, text } = flags;
+  if (flags.has("help")) return { kind: "help" };
+  if (flags.has("version")) return { kind: "version" };
   if (positionals.length === 0) return { kind: "help" };
   if (positionals[0] !== "daemon" || positionals.length > 1) flagError(`unknown command "${positionals.join(" ")}": use rbee-hive daemon`);
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    return typeof value === "string" ? value : undefined;
-  };
   const nodeName = text("node-name");
   if (nodeName !== undefined && !NodeName.safeParse(nodeName).success) flagError(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
   const callbackUrl = text("callback-url");

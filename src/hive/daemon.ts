@@ -2,11 +2,11 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
+import { HiveStateFile, RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
+import { checkDownloadUrl } from "../shared/contract/model-ref.js";
+import { isLoopbackHost, urlHost } from "../shared/net.js";
 import { detectDevices, type NodeDevices } from "./devices.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
-import { isLoopbackHost, urlHost } from "./loopback.js";
-import { checkDownloadUrl } from "./models/model-ref.js";
 import { ModelStore } from "./models/model-store.js";
 import { WorkerPidFile } from "./orphan-reaper.js";
 import { QueenRelay } from "./queen-relay.js";
@@ -101,7 +101,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   });
   const address = server.address() as AddressInfo;
   url = `http://${urlHost(address.address)}:${address.port}`;
-  const state = { pid: process.pid, port: address.port, url, version: RBEE_VERSION, node_name: options.nodeName ?? null };
+  const state = { pid: process.pid, port: address.port, url, version: RBEE_VERSION, node_name: options.nodeName ?? null } satisfies HiveStateFile;
+  // One line of compact JSON: the queen's scripts read `"pid":N` from it with sed.
   writeFileSync(paths.state, `${JSON.stringify(state)}\n`, { mode: 0o600 });
 
   let closing: Promise<void> | undefined;
@@ -127,8 +128,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
 /** Removes the state file if it still names this process (a newer hive may have replaced it). */
 function removeOwnState(path: string): void {
   try {
-    const state = JSON.parse(readFileSync(path, "utf8")) as { pid?: number };
-    if (state.pid === process.pid) unlinkSync(path);
+    const state = HiveStateFile.safeParse(JSON.parse(readFileSync(path, "utf8")));
+    if (state.success && state.data.pid === process.pid) unlinkSync(path);
   } catch {
     // Already gone.
   }

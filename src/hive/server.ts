@@ -2,22 +2,32 @@ import express, { type NextFunction, type Request, type Response } from "express
 import {
   HeartbeatRequest,
   HiveCallbackRequest,
+  type HiveCallbackResponse,
   type HiveDevices,
+  type HiveHealth,
+  type HiveModelStreamEvent,
+  type HiveSpawnResponse,
+  type HiveSpawnStreamEvent,
+  type HiveStopResponse,
   type HiveWorker,
+  type HiveWorkersResponse,
   type LocalModel,
   ModelDownloadRequest,
+  type ModelDownloadResponse,
+  type ModelsListResponse,
   RBEE_VERSION,
   RbeeError,
   RegisterWorkerRequest,
   HiveStopRequest,
   UpdateWorkerRequest,
+  type WorkerCallbackResponse,
   parseOrThrow,
 } from "../shared/contract/index.js";
-import { bearerToken, secretsEqual } from "./auth.js";
+import { checkDownloadUrl } from "../shared/contract/model-ref.js";
+import { bearerToken, secretsEqual } from "../node-common/secrets.js";
+import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
 import type { ModelStore } from "./models/model-store.js";
-import { checkDownloadUrl } from "./models/model-ref.js";
 import type { QueenRelay } from "./queen-relay.js";
-import { openSse, wantsEventStream, type SseStream } from "./sse.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /** What the hive's HTTP API serves. */
@@ -34,6 +44,10 @@ export interface HiveAppOptions {
 
 const WORKER_CALLBACKS = new Set(["/v1/workers/register", "/v1/workers/heartbeat", "/v1/workers/update"]);
 
+/** A comment line this often keeps idle SSH tunnels open during long downloads and loads. */
+const KEEPALIVE_MS = 15_000;
+const ACK = { ok: true } as const satisfies WorkerCallbackResponse;
+
 type Worker = NonNullable<ReturnType<WorkerPool["workerByToken"]>>;
 
 function asRbeeError(error: unknown): RbeeError {
@@ -41,7 +55,7 @@ function asRbeeError(error: unknown): RbeeError {
   return new RbeeError("INTERNAL", error instanceof Error ? error.message : String(error));
 }
 
-function sendError(sse: SseStream, error: unknown): void {
+function sendError(sse: SseChannel<HiveSpawnStreamEvent | HiveModelStreamEvent>, error: unknown): void {
   const { code, message } = asRbeeError(error);
   sse.send({ type: "error", code, message });
 }
@@ -66,7 +80,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   app.set("etag", false);
 
   app.get("/v1/health", (_req, res) => {
-    res.json({ status: "alive", version: RBEE_VERSION });
+    res.json({ status: "alive", version: RBEE_VERSION } satisfies HiveHealth);
   });
 
   // Authentication comes before body parsing: nobody unauthenticated gets a body read.
@@ -87,11 +101,11 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   app.use(express.json({ limit: "1mb" }));
 
   app.get("/v1/devices", async (_req, res) => {
-    res.json(await options.devices());
+    res.json((await options.devices()) satisfies HiveDevices);
   });
 
   app.get("/v1/workers/list", (_req, res) => {
-    res.json({ workers: pool.list() });
+    res.json({ workers: pool.list() } satisfies HiveWorkersResponse);
   });
 
   app.post("/v1/workers/spawn", async (req, res) => {
@@ -99,10 +113,10 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
     if (!wantsEventStream(req)) {
       const launched = await pool.launch(prepared, () => undefined);
       launched.ready.catch(() => undefined);
-      res.status(201).json(launched.response);
+      res.status(201).json(launched.response satisfies HiveSpawnResponse);
       return;
     }
-    const sse = openSse(res);
+    const sse = openSse<HiveSpawnStreamEvent>(res, { keepAliveMs: KEEPALIVE_MS });
     try {
       const launched = await pool.launch(prepared, (event) => sse.send(event));
       sse.send({ type: "progress", stage: "loading", message: `loading ${prepared.request.model_ref}` });
@@ -117,7 +131,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   app.post("/v1/workers/stop", async (req, res) => {
     const { worker_id } = parseOrThrow(HiveStopRequest, req.body);
     await pool.stop(worker_id);
-    res.json({ stopped: true, worker_id });
+    res.json({ stopped: true, worker_id } satisfies HiveStopResponse);
   });
 
   app.post("/v1/models/download", async (req, res) => {
@@ -130,10 +144,10 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
       sha256: model.sha256,
     });
     if (!wantsEventStream(req)) {
-      res.json({ model: toLocal(await models.provision(model_ref)) });
+      res.json({ model: toLocal(await models.provision(model_ref)) } satisfies ModelDownloadResponse);
       return;
     }
-    const sse = openSse(res);
+    const sse = openSse<HiveModelStreamEvent>(res, { keepAliveMs: KEEPALIVE_MS });
     try {
       const model = await models.provision(model_ref, (progress) =>
         sse.send({ type: "progress", stage: "download", message: `downloading ${model_ref}`, ...progress }),
@@ -146,7 +160,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   });
 
   app.get("/v1/models/list", (_req, res) => {
-    res.json({ models: models.list() });
+    res.json({ models: models.list() } satisfies ModelsListResponse);
   });
 
   app.post("/v1/callback", (req, res) => {
@@ -156,25 +170,25 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
     if (body.node_name) options.onNodeName(body.node_name);
     options.log(`queen callback is now ${body.callback_url}`);
     pool.relayAll();
-    res.json({ ok: true, workers: pool.list().filter((worker) => worker.state !== "loading").length });
+    res.json({ ok: true, workers: pool.list().filter((worker) => worker.state !== "loading").length } satisfies HiveCallbackResponse);
   });
 
   app.post("/v1/workers/register", (req, res) => {
     const body = parseOrThrow(RegisterWorkerRequest, req.body, "registration");
     const first = pool.register(callingWorker(res, body.worker_id), body);
-    res.status(first ? 201 : 200).json({ ok: true });
+    res.status(first ? 201 : 200).json(ACK);
   });
 
   app.post("/v1/workers/heartbeat", (req, res) => {
     const body = parseOrThrow(HeartbeatRequest, req.body, "heartbeat");
     pool.heartbeat(callingWorker(res, body.worker_id), body);
-    res.json({ ok: true });
+    res.json(ACK);
   });
 
   app.post("/v1/workers/update", (req, res) => {
     const body = parseOrThrow(UpdateWorkerRequest, req.body, "update");
     pool.update(callingWorker(res, body.worker_id), body);
-    res.json({ ok: true });
+    res.json(ACK);
   });
 
   app.use((req: Request, res: Response) => {

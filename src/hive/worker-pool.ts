@@ -4,33 +4,23 @@ import { join } from "node:path";
 import type { z } from "zod";
 import {
   type Backend,
-  type ErrorEvent,
   type HeartbeatRequest,
   HiveSpawnRequest,
   type HiveSpawnResponse,
-  type HiveSpawnedEvent,
+  type HiveSpawnStreamEvent,
   type HiveWorker,
-  type ProgressEvent,
   RbeeError,
   type RegisterWorkerRequest,
   type UpdateWorkerRequest,
   type WorkerState,
   parseOrThrow,
 } from "../shared/contract/index.js";
-import { secretsEqual } from "./auth.js";
+import { newSecret, secretsEqual } from "../node-common/secrets.js";
 import type { NodeDevices } from "./devices.js";
-import { newSecret } from "./hive-home.js";
 import type { ModelStore, ProvisionedModel } from "./models/model-store.js";
 import type { WorkerPidFile } from "./orphan-reaper.js";
 import type { QueenRelay, RelayedWorker } from "./queen-relay.js";
 import { WorkerChild } from "./worker-child.js";
-
-/** An event of the spawn stream (SPEC §5 plus the hive's `spawned`/`ready`). */
-export type SpawnStreamEvent =
-  | ProgressEvent
-  | z.infer<typeof HiveSpawnedEvent>
-  | { readonly type: "ready"; readonly worker: HiveWorker }
-  | ErrorEvent;
 
 /** What the pool needs from the daemon around it. */
 export interface WorkerPoolOptions {
@@ -211,7 +201,7 @@ export class WorkerPool {
    * Provisions the model, checks that it fits, starts the worker and answers once it listens.
    * `report` receives the stream's events up to `spawned`; wait on `ready` for the rest.
    */
-  async launch(prepared: PreparedSpawn, report: (event: SpawnStreamEvent) => void): Promise<LaunchedWorker> {
+  async launch(prepared: PreparedSpawn, report: (event: HiveSpawnStreamEvent) => void): Promise<LaunchedWorker> {
     const { id, request } = prepared;
     let worker: ManagedWorker | undefined;
     try {

@@ -2,7 +2,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { app, BrowserWindow, safeStorage } from "electron";
-import { rbeeHome } from "../core/paths.js";
+import { rbeeHome } from "../node-common/home.js";
 import { startQueenServer, type QueenServer } from "../core/queen-server.js";
 import { registerIpc } from "./ipc.js";
 import { SafeStorageSecrets } from "./safe-storage-secrets.js";

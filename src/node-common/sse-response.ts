@@ -1,6 +1,11 @@
 // The Server-Sent Events answers of every program (SPEC §5): JSON objects on `data:` lines, then `[DONE]`.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { SSE_DONE } from "../shared/contract/index.js";
+
+/** True when the client asked for an event stream (`Accept: text/event-stream`). */
+export function wantsEventStream(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? "").includes("text/event-stream");
+}
 
 /** Sends the headers of an event stream at once, with no buffering on the way. */
 export function beginEventStream(res: ServerResponse): void {
@@ -13,9 +18,9 @@ export function beginEventStream(res: ServerResponse): void {
   res.socket?.setNoDelay(true);
 }
 
-/** An open event stream. */
-export interface SseChannel {
-  send(event: object): void;
+/** An open event stream whose events are `E`. */
+export interface SseChannel<E extends object = object> {
+  send(event: E): void;
   /** Ends the stream with `[DONE]`. */
   done(): void;
   /** True once the client went away or the stream ended. */
@@ -28,30 +33,31 @@ export interface SseChannel {
  * Starts an event stream on `res`. With `keepAliveMs`, a comment line keeps idle connections (and
  * SSH tunnels) open during long silent steps.
  */
-export function openSse(res: ServerResponse, options: { readonly keepAliveMs?: number } = {}): SseChannel {
+export function openSse<E extends object = object>(res: ServerResponse, options: { readonly keepAliveMs?: number } = {}): SseChannel<E> {
   beginEventStream(res);
-  let closed = false;
+  let ended = false;
   const listeners: (() => void)[] = [];
+  const isClosed = (): boolean => ended || res.destroyed || res.writableEnded;
   const keepAlive =
     options.keepAliveMs === undefined ? undefined : setInterval(() => res.write(": keep-alive\n\n"), options.keepAliveMs);
   res.on("close", () => {
     clearInterval(keepAlive);
-    if (closed) return;
-    closed = true;
+    if (ended) return;
+    ended = true;
     for (const listener of listeners) listener();
   });
   return {
     send(event) {
-      if (!closed) res.write(`data: ${JSON.stringify(event)}\n\n`);
+      if (!isClosed()) res.write(`data: ${JSON.stringify(event)}\n\n`);
     },
     done() {
-      if (closed) return;
-      closed = true;
+      if (ended) return;
+      ended = true;
       clearInterval(keepAlive);
-      res.end(`data: ${SSE_DONE}\n\n`);
+      if (!res.destroyed && !res.writableEnded) res.end(`data: ${SSE_DONE}\n\n`);
     },
     get closed() {
-      return closed;
+      return isClosed();
     },
     onClose(listener) {
       listeners.push(listener);

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Request, Response } from "express";
-import { parseOrThrow, RbeeError, WorkerInferenceRequest, type ErrorEvent } from "../shared/contract/index.js";
+import { parseOrThrow, RbeeError, WorkerInferenceRequest, type ErrorEvent, type StreamEvent } from "../shared/contract/index.js";
+import { openSse } from "../node-common/sse-response.js";
 import { runGeneration } from "./generation.js";
 import { toRbeeError } from "./http-errors.js";
-import { SseStream } from "./sse-stream.js";
 import type { WorkerLog } from "./worker-log.js";
 import type { WorkerRuntime } from "./worker-runtime.js";
 
@@ -35,11 +35,9 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
 
     await runtime.jobs.start(jobId, async (signal) => {
       try {
-        const stream = new SseStream(res);
-        res.on("close", () => {
-          if (!res.writableFinished) runtime.jobs.cancel(jobId);
-        });
-        if (!stream.open || req.socket.destroyed) runtime.jobs.cancel(jobId);
+        const stream = openSse<StreamEvent>(res);
+        stream.onClose(() => runtime.jobs.cancel(jobId));
+        if (stream.closed || req.socket.destroyed) runtime.jobs.cancel(jobId);
         stream.send({
           type: "started",
           job_id: jobId,

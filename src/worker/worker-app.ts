@@ -1,5 +1,5 @@
 import express, { type Express } from "express";
-import { RbeeError, type WorkerHealthResponse } from "../shared/contract/index.js";
+import { RbeeError, type WorkerHealthResponse, type WorkerReadyResponse, type WorkerShutdownResponse } from "../shared/contract/index.js";
 import { requireBearer } from "./bearer-auth.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { inferenceRoute } from "./inference-route.js";
@@ -29,14 +29,13 @@ export function createWorkerApp({ runtime, token, log, onShutdownRequested }: Wo
   app.set("etag", false);
 
   app.get("/health", (_req, res) => {
-    const body: WorkerHealthResponse = { status: "ok", state: runtime.state };
-    res.json(body);
+    res.json({ status: "ok", state: runtime.state } satisfies WorkerHealthResponse);
   });
 
   app.use(requireBearer(token));
 
   app.get("/v1/ready", (_req, res) => {
-    res.json(runtime.readiness());
+    res.json(runtime.readiness() satisfies WorkerReadyResponse);
   });
 
   app.post("/v1/inference", express.json({ limit: BODY_LIMIT }), inferenceRoute(runtime, log));
@@ -49,7 +48,7 @@ export function createWorkerApp({ runtime, token, log, onShutdownRequested }: Wo
 
   app.post("/v1/admin/shutdown", (_req, res) => {
     res.on("finish", onShutdownRequested);
-    res.status(202).json({ status: "stopping" });
+    res.status(202).json({ status: "stopping" } satisfies WorkerShutdownResponse);
   });
 
   app.use((req, res) => {

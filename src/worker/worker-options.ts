@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { Backend, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
-import { isLoopbackHost } from "./loopback.js";
-import { flagError, integerFlag } from "../node-common/flags.js";
+import { isLoopbackHost } from "../shared/net.js";
+import { flagError, integerFlag, parseFlags, stringFlags } from "../node-common/flags.js";
 
 /** Everything a worker process is told on its command line. */
 export type WorkerOptions = {
@@ -52,7 +51,6 @@ Loads one GGUF model and serves it over HTTP on loopback.
 
 const MIN_TOKEN_LENGTH = 16;
 
-
 function httpUrl(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   let url: URL;
@@ -70,39 +68,13 @@ function httpUrl(name: string, raw: string | undefined): string | undefined {
  * on anything wrong, including a non-loopback `--host`.
  */
 export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedCommandLine {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "worker-id": { type: "string" },
-        model: { type: "string" },
-        "model-ref": { type: "string" },
-        backend: { type: "string" },
-        device: { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        "callback-url": { type: "string" },
-        token: { type: "string" },
-        "callback-token": { type: "string" },
-        "node-name": { type: "string" },
-        slots: { type: "string" },
-        ctx: { type: "string" },
-        threads: { type: "string" },
-        "heartbeat-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    flagError(error instanceof Error ? error.message : String(error));
-  }
-  if (values.help === true) return { kind: "help" };
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    return typeof value === "string" ? value : undefined;
-  };
+  const flags = parseFlags(argv, {
+    ...stringFlags("worker-id", "model", "model-ref", "backend", "device", "host", "port", "callback-url", "token"),
+    ...stringFlags("callback-token", "node-name", "slots", "ctx", "threads", "heartbeat-ms"),
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.has("help")) return { kind: "help" };
+  const { text } = flags;
 
   const workerId = text("worker-id");
   if (workerId === undefined) flagError("--worker-id is required");

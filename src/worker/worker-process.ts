@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RbeeError } from "../shared/contract/index.js";
 import { assertModelReadable, loadInferenceEngine, type InferenceEngine } from "./inference-engine.js";
-import { hostForUrl } from "./loopback.js";
+import { urlHost } from "../shared/net.js";
 import { createWorkerApp } from "./worker-app.js";
 import { WorkerAnnouncer } from "./worker-announcer.js";
 import type { WorkerLog } from "./worker-log.js";
@@ -83,7 +83,7 @@ export async function startWorker(options: WorkerOptions, log: WorkerLog, announ
   const server: Server = createServer(app);
   server.keepAliveTimeout = 5000;
   const port = await listen(server, options.host, options.port);
-  const url = `http://${hostForUrl(options.host)}:${port}`;
+  const url = `http://${urlHost(options.host)}:${port}`;
   announce(`llm-worker-rbee listening on ${url}`);
 
   const fail = (error: unknown): void => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RbeeError, type RegisteredWorker, type StreamEvent } from "../../src/shared/contract/index.js";
-import type { ModelAlias } from "../../src/hive/models/aliases.js";
+import type { ModelAlias } from "../../src/shared/contract/model-catalog.js";
 import { parseChatCompletionRequest, toInferenceRequest, workerSeed } from "../../src/core/openai/chat-request.js";
 import { ChatCompletionCollector, ChatStreamTranslator, finishReason } from "../../src/core/openai/chat-response.js";
 import { assertKnownModel, listModels } from "../../src/core/openai/models.js";

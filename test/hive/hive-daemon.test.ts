@@ -2,7 +2,17 @@ import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HiveDevices, HiveWorker, RegisterWorkerRequest } from "../../src/shared/contract/index.js";
+import {
+  HiveDevices,
+  HiveHealth,
+  HiveSpawnResponse,
+  HiveSpawnStreamEvent,
+  HiveStateFile,
+  HiveStopResponse,
+  HiveWorker,
+  HiveWorkersResponse,
+  RegisterWorkerRequest,
+} from "../../src/shared/contract/index.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../helpers/callback-receiver.js";
 import { readSseJson, readStreamEvents } from "../helpers/sse.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
@@ -52,13 +62,15 @@ async function spawnStream(body: Record<string, unknown>, onEvent?: (event: AnyE
   expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
   const { events, done } = await readSseJson(response, (event) => onEvent?.(event as AnyEvent));
   expect(done).toBe(true);
+  // Every event is one the queen's reader accepts.
+  for (const event of events) HiveSpawnStreamEvent.parse(event);
   return events as AnyEvent[];
 }
 
 describe("rbee-hive daemon", () => {
   it("answers health without a token and everything else only with the hive token", async () => {
     const health = await fetch(`${hive.url}/v1/health`);
-    expect(await health.json()).toEqual({ status: "alive", version: expect.any(String) });
+    expect(HiveHealth.parse(await health.json())).toEqual({ status: "alive", version: expect.any(String) });
 
     for (const authorization of [undefined, "Bearer wrong-token-0123456789"]) {
       const response = await fetch(`${hive.url}/v1/workers/list`, { headers: authorization ? { authorization } : {} });
@@ -68,6 +80,25 @@ describe("rbee-hive daemon", () => {
     // A worker callback needs that worker's own token, not the hive's.
     const callback = await hive.json("/v1/workers/register", { worker_id: "x" });
     expect(callback.status).toBe(401);
+  });
+
+  it("writes RBEE_HOME/hive.json as one line the queen's schema reads", async () => {
+    const text = await readFile(join(dir, "home", "hive.json"), "utf8");
+    expect(text.trim().split("\n")).toHaveLength(1);
+    expect(text).toMatch(/"pid":\d+/); // what the stop script's sed reads
+    const state = HiveStateFile.parse(JSON.parse(text));
+    expect(state).toEqual({ pid: hive.process.pid, port: Number(new URL(hive.url).port), url: hive.url, version: expect.any(String), node_name: null });
+  });
+
+  it("accepts null for every optional field of a spawn request", async () => {
+    const huge = join(dir, "huge-null.gguf");
+    await writeFile(huge, "");
+    await truncate(huge, 2 ** 40);
+    const nulls = { backend: null, device: null, slots: null, ctx: null, threads: null, ttl_s: null, worker_id: null, callback_token: null };
+    // Past validation (not 400): the checks after it refuse the terabyte.
+    const { status, body } = await hive.json("/v1/workers/spawn", { model_ref: `file:${huge}`, ...nulls });
+    expect(status).toBe(503);
+    expect(body.error.code).toBe("NO_CAPACITY");
   });
 
   it("reports devices: cpu always, without any GPU tools", async () => {
@@ -154,6 +185,7 @@ describe("rbee-hive daemon", () => {
     expect(tokens.at(-1)).toMatchObject({ type: "end", tokens_out: 4 });
 
     // The same id again is a conflict.
+    expect(HiveWorkersResponse.parse((await hive.json("/v1/workers/list")).body).workers.map((worker) => worker.id)).toEqual(["w-first"]);
     const conflict = await hive.json("/v1/workers/spawn", { model_ref: `file:${modelPath}`, worker_id: "w-first" });
     expect(conflict.status).toBe(409);
 
@@ -177,6 +209,7 @@ describe("rbee-hive daemon", () => {
     }
     const stopped = await hive.json("/v1/workers/stop", { worker_id: "w-relay" });
     expect(stopped).toEqual({ status: 200, body: { stopped: true, worker_id: "w-relay" } });
+    HiveStopResponse.parse(stopped.body);
     expect(pidAlive(events.find((event) => event.type === "spawned")!.pid)).toBe(false);
     expect((await hive.json("/v1/workers/stop", { worker_id: "w-relay" })).status).toBe(404);
   });
@@ -184,7 +217,7 @@ describe("rbee-hive daemon", () => {
   it("stops a worker that stays idle for its TTL", async () => {
     const response = await hive.json("/v1/workers/spawn", { model_ref: `file:${modelPath}`, threads: 1, ctx: 256, ttl_s: 1 });
     expect(response.status).toBe(201);
-    const { worker_id, pid } = response.body as { worker_id: string; pid: number };
+    const { worker_id, pid } = HiveSpawnResponse.parse(response.body);
     await hive.process.waitForLine(new RegExp(`worker ${worker_id} was idle for 1 s: stopping it`), { stream: "stderr" });
     await hive.process.waitForLine(new RegExp(`worker ${worker_id} \\(pid ${pid}\\) exited`), { stream: "stderr" });
     expect(pidAlive(pid)).toBe(false);

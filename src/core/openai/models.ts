@@ -1,6 +1,6 @@
 import { RbeeError, type RegisteredWorker } from "../../shared/contract/index.js";
 import type { ModelAlias } from "../../shared/contract/model-catalog.js";
-import { parseModelRef } from "../../hive/models/model-ref.js";
+import { parseModelRef } from "../../shared/contract/model-ref.js";
 
 /** One entry of `GET /v1/models`: OpenAI's model object, with what rbee knows about it under `rbee`. */
 export type OpenAiModel = {
@@ -63,7 +63,7 @@ export function listModels(aliases: readonly ModelAlias[], workers: readonly Reg
 export function assertKnownModel(model: string, workers: readonly RegisteredWorker[]): void {
   if (workers.some((worker) => worker.model_ref === model)) return;
   try {
-    parseModelRef(model, {});
+    parseModelRef(model);
   } catch (error) {
     if (!(error instanceof RbeeError)) throw error;
     const why = error.code === "MODEL_NOT_FOUND" ? error.message : `The model '${model}' is not a valid model_ref: ${error.details?.[0]?.message ?? error.message}`;

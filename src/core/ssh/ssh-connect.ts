@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import ssh2 from "ssh2";
 import { RbeeError } from "../../shared/contract/index.js";
-import { expandHome } from "../paths.js";
+import { expandHome } from "../../node-common/home.js";
 import { fingerprintOf, type HostKeyVerdict, type KnownHosts } from "./known-hosts.js";
 
 /** Where and as whom to connect. */

@@ -4,8 +4,8 @@ import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { RBEE_VERSION, RbeeError } from "../../shared/contract/index.js";
+import { checkDownloadUrl } from "../../shared/contract/model-ref.js";
 import { freeDiskBytes } from "./disk-space.js";
-import { checkDownloadUrl } from "./model-ref.js";
 
 /** How far a download is. */
 export interface DownloadProgress {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type LocalModel, RbeeError } from "../../shared/contract/index.js";
 import { type DownloadProgress, type DownloadRequest, downloadFile } from "./download.js";
 import { LocalModels } from "./local-models.js";
-import { type ModelSource, type RemoteModelSource, parseModelRef } from "./model-ref.js";
+import { type ModelSource, type RemoteModelSource, modelSource } from "./model-source.js";
 
 /** A model file ready on this node. */
 export interface ProvisionedModel {
@@ -46,7 +46,7 @@ export class ModelStore {
 
   /** Parses a reference (INVALID_REQUEST / MODEL_NOT_FOUND when it cannot be served). */
   parse(modelRef: string): ModelSource {
-    return parseModelRef(modelRef, this.env);
+    return modelSource(modelRef, this.env);
   }
 
   /** The downloaded models present on disk. */

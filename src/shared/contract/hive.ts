@@ -1,8 +1,25 @@
 import { z } from "zod";
 import { NodeName } from "./nodes.js";
-import { Backend, ModelRef, WorkerId, WorkerState } from "./workers.js";
+import { ErrorEvent, ProgressEvent } from "./streams.js";
+import { Backend, ModelRef, WorkerId, WorkerState, fieldWithDefault, optionalField } from "./workers.js";
 
+/** `GET /v1/health` on a hive (no auth). */
 export const HiveHealth = z.object({ status: z.literal("alive"), version: z.string() });
+export type HiveHealth = z.infer<typeof HiveHealth>;
+
+/**
+ * `RBEE_HOME/hive.json`: written by a hive once it listens (and removed when it stops), read by the
+ * queen over SSH to find its port and version. One line of compact JSON: the scripts that stop a
+ * hive read `"pid":N` from it with sed. Hives before node names were recorded left `node_name` out.
+ */
+export const HiveStateFile = z.object({
+  pid: z.number().int().min(1),
+  port: z.number().int().min(1).max(65535),
+  url: z.string(),
+  version: z.string(),
+  node_name: NodeName.nullish(),
+});
+export type HiveStateFile = z.input<typeof HiveStateFile>;
 
 /** `GET /v1/devices` on a hive. */
 export const HiveDevices = z.object({
@@ -18,15 +35,15 @@ export type HiveDevices = z.infer<typeof HiveDevices>;
 /** `POST /v1/workers/spawn` on a hive. */
 export const HiveSpawnRequest = z.strictObject({
   model_ref: ModelRef,
-  backend: Backend.default("cpu"),
-  device: z.number().int().min(0).default(0),
-  slots: z.number().int().min(1).max(64).optional(),
-  ctx: z.number().int().min(16).max(1_048_576).optional(),
-  threads: z.number().int().min(1).max(1024).optional(),
-  ttl_s: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+  backend: fieldWithDefault(Backend, "cpu"),
+  device: fieldWithDefault(z.number().int().min(0), 0),
+  slots: optionalField(z.number().int().min(1).max(64)),
+  ctx: optionalField(z.number().int().min(16).max(1_048_576)),
+  threads: optionalField(z.number().int().min(1).max(1024)),
+  ttl_s: optionalField(z.number().int().min(1).max(7 * 24 * 3600)),
   // Set by the queen so that it knows the id in advance and can bind a per-spawn callback token to it.
-  worker_id: WorkerId.optional(),
-  callback_token: z.string().min(16).max(256).optional(),
+  worker_id: optionalField(WorkerId),
+  callback_token: optionalField(z.string().min(16).max(256)),
 });
 export type HiveSpawnRequest = z.input<typeof HiveSpawnRequest>;
 
@@ -55,8 +72,16 @@ export const HiveWorker = z.object({
 });
 export type HiveWorker = z.infer<typeof HiveWorker>;
 
+/** `GET /v1/workers/list` on a hive. */
 export const HiveWorkersResponse = z.object({ workers: z.array(HiveWorker) });
+export type HiveWorkersResponse = z.infer<typeof HiveWorkersResponse>;
+
+/** `POST /v1/workers/stop` on a hive, and its answer once the worker is gone. */
 export const HiveStopRequest = z.strictObject({ worker_id: WorkerId });
+export const HiveStopResponse = z.object({ stopped: z.literal(true), worker_id: WorkerId });
+export type HiveStopResponse = z.infer<typeof HiveStopResponse>;
+
+/** `POST /v1/models/download` on a hive. */
 export const ModelDownloadRequest = z.strictObject({ model_ref: ModelRef });
 
 export const LocalModel = z.object({
@@ -66,16 +91,26 @@ export const LocalModel = z.object({
   sha256: z.string().nullable(),
 });
 export type LocalModel = z.infer<typeof LocalModel>;
+
+/** `GET /v1/models/list` on a hive: the models downloaded there. */
 export const ModelsListResponse = z.object({ models: z.array(LocalModel) });
+export type ModelsListResponse = z.infer<typeof ModelsListResponse>;
+
+/** The answer of `POST /v1/models/download` without an event stream. */
+export const ModelDownloadResponse = z.object({ model: LocalModel });
+export type ModelDownloadResponse = z.infer<typeof ModelDownloadResponse>;
 
 /** `POST /v1/callback` on a hive: the queen's current callback address (it changes on reconnect). */
 export const HiveCallbackRequest = z.strictObject({
   callback_url: z.string().url().max(2048),
   token: z.string().min(16).max(256),
   // The node's name in the queen's registry: relayed callbacks then carry `node_name`.
-  node_name: NodeName.optional(),
+  node_name: optionalField(NodeName),
 });
 export type HiveCallbackRequest = z.infer<typeof HiveCallbackRequest>;
+/** Its answer: how many ready workers the hive now relays to that address. */
+export const HiveCallbackResponse = z.object({ ok: z.literal(true), workers: z.number().int().min(0) });
+export type HiveCallbackResponse = z.infer<typeof HiveCallbackResponse>;
 
 /**
  * The spawn progress stream of a hive (`Accept: text/event-stream`): `progress` events, then
@@ -86,5 +121,13 @@ export const HiveSpawnedEvent = HiveSpawnResponse.extend({ type: z.literal("spaw
 export type HiveSpawnedEvent = z.infer<typeof HiveSpawnedEvent>;
 export const HiveReadyEvent = z.object({ type: z.literal("ready"), worker: HiveWorker });
 export type HiveReadyEvent = z.infer<typeof HiveReadyEvent>;
+/** One event of a hive's spawn stream, as the hive writes it and the queen reads it. */
+export const HiveSpawnStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveSpawnedEvent, HiveReadyEvent, ErrorEvent]);
+export type HiveSpawnStreamEvent = z.infer<typeof HiveSpawnStreamEvent>;
+
 /** Last event of a hive's `POST /v1/models/download` stream: the model now on the node. */
 export const HiveModelEvent = z.object({ type: z.literal("model"), model: LocalModel });
+export type HiveModelEvent = z.infer<typeof HiveModelEvent>;
+/** One event of that stream: `progress` while it downloads, then `model` (or `error`), then `[DONE]`. */
+export const HiveModelStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveModelEvent, ErrorEvent]);
+export type HiveModelStreamEvent = z.infer<typeof HiveModelStreamEvent>;

@@ -1,6 +1,23 @@
 import { z } from "zod";
 import { NodeName } from "./nodes.js";
 
+/**
+ * A field a request may leave out, which also accepts JSON null (SPEC: "A field that is optional in
+ * a request also accepts JSON null, and whatever an answer contains, the matching request accepts
+ * back"). Null reads as absent: the parsed value is undefined.
+ */
+export function optionalField<T extends z.ZodType>(schema: T) {
+  return schema
+    .nullish()
+    .transform((value) => value ?? undefined)
+    .optional();
+}
+
+/** A field a request may leave out or send as null, which then takes `fallback`. */
+export function fieldWithDefault<T extends z.ZodType>(schema: T, fallback: NonNullable<z.output<T>>) {
+  return schema.nullish().transform((value) => value ?? fallback);
+}
+
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const WorkerId = z.string().regex(WORKER_ID_PATTERN, "use 1-128 letters, digits, '.', '_' or '-'");
 
@@ -62,9 +79,9 @@ export const RegisterWorkerRequest = z
     device: z.number().int().min(0),
     slots_total: Count.min(1),
     slots_available: Count,
-    vram_bytes: z.number().int().min(0).optional(),
-    node_name: NodeName.optional(),
-    state: WorkerState.optional(),
+    vram_bytes: optionalField(z.number().int().min(0)),
+    node_name: optionalField(NodeName),
+    state: optionalField(WorkerState),
   })
   .refine((w) => w.slots_available <= w.slots_total, {
     message: "must not exceed slots_total",
@@ -74,14 +91,14 @@ export type RegisterWorkerRequest = z.infer<typeof RegisterWorkerRequest>;
 
 export const UpdateWorkerRequest = z.strictObject({
   worker_id: WorkerId,
-  state: WorkerState.optional(),
-  slots_available: Count.optional(),
+  state: optionalField(WorkerState),
+  slots_available: optionalField(Count),
 });
 export type UpdateWorkerRequest = z.infer<typeof UpdateWorkerRequest>;
 
 export const HeartbeatRequest = z.strictObject({
   worker_id: WorkerId,
-  slots_available: Count.optional(),
+  slots_available: optionalField(Count),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -92,12 +109,12 @@ export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>;
 export const SpawnWorkerRequest = z.strictObject({
   node_name: NodeName,
   model_ref: ModelRef,
-  backend: Backend.default("cpu"),
-  device: z.number().int().min(0).default(0),
+  backend: fieldWithDefault(Backend, "cpu"),
+  device: fieldWithDefault(z.number().int().min(0), 0),
   /** Parallel sequences (requests served at once); default 1. */
-  slots: z.number().int().min(1).max(64).optional(),
+  slots: optionalField(z.number().int().min(1).max(64)),
   /** Context length per slot; default the worker's choice. */
-  ctx: z.number().int().min(16).max(1_048_576).optional(),
+  ctx: optionalField(z.number().int().min(16).max(1_048_576)),
 });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
 
@@ -114,3 +131,11 @@ export const WorkerReadyResponse = z.object({
   model_ref: ModelRef,
 });
 export type WorkerReadyResponse = z.infer<typeof WorkerReadyResponse>;
+
+/** The answer to a worker callback (register, heartbeat, update), from the queen or the hive's relay. */
+export const WorkerCallbackResponse = z.object({ ok: z.literal(true) });
+export type WorkerCallbackResponse = z.infer<typeof WorkerCallbackResponse>;
+
+/** `POST /v1/admin/shutdown` on a worker (202): it stops once the answer is sent. */
+export const WorkerShutdownResponse = z.object({ status: z.literal("stopping") });
+export type WorkerShutdownResponse = z.infer<typeof WorkerShutdownResponse>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RbeeError } from "../../src/shared/contract/index.js";
-import { parseModelRef } from "../../src/hive/models/model-ref.js";
+import { modelSource } from "../../src/hive/models/model-source.js";
 
 function errorOf(fn: () => unknown): RbeeError {
   try {
@@ -12,9 +12,9 @@ function errorOf(fn: () => unknown): RbeeError {
   throw new Error("expected an RbeeError");
 }
 
-describe("parseModelRef", () => {
+describe("modelSource", () => {
   it("maps hf: references to the hub's resolve URL, with HF_TOKEN as bearer", () => {
-    const source = parseModelRef("hf:TheBloke/Some-GGUF/model.Q4_K_M.gguf", { HF_TOKEN: "hf_secret" });
+    const source = modelSource("hf:TheBloke/Some-GGUF/model.Q4_K_M.gguf", { HF_TOKEN: "hf_secret" });
     expect(source).toMatchObject({
       kind: "remote",
       canonical: "hf:TheBloke/Some-GGUF/model.Q4_K_M.gguf",
@@ -25,12 +25,12 @@ describe("parseModelRef", () => {
   });
 
   it("honours RBEE_HF_ENDPOINT and files in sub-folders", () => {
-    const source = parseModelRef("hf:org/repo/q4/m.gguf", { RBEE_HF_ENDPOINT: "http://127.0.0.1:8123/" });
+    const source = modelSource("hf:org/repo/q4/m.gguf", { RBEE_HF_ENDPOINT: "http://127.0.0.1:8123/" });
     expect(source).toMatchObject({ url: "http://127.0.0.1:8123/org/repo/resolve/main/q4/m.gguf", headers: {} });
   });
 
   it("resolves catalog aliases to their hub reference", () => {
-    const source = parseModelRef("tinyllama", {});
+    const source = modelSource("tinyllama", {});
     expect(source.kind).toBe("remote");
     if (source.kind !== "remote") return;
     expect(source.ref).toBe("tinyllama");
@@ -41,18 +41,18 @@ describe("parseModelRef", () => {
   });
 
   it("accepts https URLs and file: paths", () => {
-    expect(parseModelRef("https://example.org/models/x.gguf", {})).toMatchObject({ kind: "remote", url: "https://example.org/models/x.gguf" });
-    expect(parseModelRef("file:/opt/models/x.gguf", {})).toEqual({ kind: "local", ref: "file:/opt/models/x.gguf", path: "/opt/models/x.gguf" });
-    expect(parseModelRef("file:///opt/models/x.gguf", {})).toMatchObject({ kind: "local", path: "/opt/models/x.gguf" });
+    expect(modelSource("https://example.org/models/x.gguf", {})).toMatchObject({ kind: "remote", url: "https://example.org/models/x.gguf" });
+    expect(modelSource("file:/opt/models/x.gguf", {})).toEqual({ kind: "local", ref: "file:/opt/models/x.gguf", path: "/opt/models/x.gguf" });
+    expect(modelSource("file:///opt/models/x.gguf", {})).toMatchObject({ kind: "local", path: "/opt/models/x.gguf" });
   });
 
   it("allows plain http only on loopback", () => {
-    expect(parseModelRef("http://127.0.0.1:9000/x.gguf", {}).kind).toBe("remote");
-    expect(parseModelRef("http://[::1]:9000/x.gguf", {}).kind).toBe("remote");
-    const error = errorOf(() => parseModelRef("http://example.org/x.gguf", {}));
+    expect(modelSource("http://127.0.0.1:9000/x.gguf", {}).kind).toBe("remote");
+    expect(modelSource("http://[::1]:9000/x.gguf", {}).kind).toBe("remote");
+    const error = errorOf(() => modelSource("http://example.org/x.gguf", {}));
     expect(error.code).toBe("INVALID_REQUEST");
     expect(error.message).toMatch(/plain http/);
-    expect(errorOf(() => parseModelRef("hf:a/b/c.gguf", { RBEE_HF_ENDPOINT: "http://mirror.example/" })).code).toBe("INVALID_REQUEST");
+    expect(errorOf(() => modelSource("hf:a/b/c.gguf", { RBEE_HF_ENDPOINT: "http://mirror.example/" })).code).toBe("INVALID_REQUEST");
   });
 
   it.each([
@@ -65,13 +65,13 @@ describe("parseModelRef", () => {
     ["file:/etc/passwd", /\.gguf/],
     ["ftp://example.org/x.gguf", /hf:, https:, file:/],
   ])("rejects %s with INVALID_REQUEST", (ref, message) => {
-    const error = errorOf(() => parseModelRef(ref, {}));
+    const error = errorOf(() => modelSource(ref, {}));
     expect(error.code).toBe("INVALID_REQUEST");
     expect(error.message).toMatch(message);
   });
 
   it("answers MODEL_NOT_FOUND for an unknown alias, naming the known ones", () => {
-    const error = errorOf(() => parseModelRef("gpt-17", {}));
+    const error = errorOf(() => modelSource("gpt-17", {}));
     expect(error.code).toBe("MODEL_NOT_FOUND");
     expect(error.message).toMatch(/tinyllama/);
   });
