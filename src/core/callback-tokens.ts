@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { newSecret } from "./token.js";
+import { newSecret } from "../node-common/secrets.js";
 
 /** Who a per-spawn token speaks for. */
 export interface CallbackGrant {

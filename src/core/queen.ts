@@ -24,7 +24,7 @@ import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry
 import { KnownHosts } from "./ssh/known-hosts.js";
 import { probeSsh } from "./ssh/ssh-probe.js";
 import type { SshTarget } from "./ssh/ssh-connect.js";
-import { loadOrCreateToken } from "./token.js";
+import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 import { MemorySecrets, type SecretStore } from "./secrets.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -86,7 +86,7 @@ export class Queen {
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
-    this.token = options.token ?? loadOrCreateToken(this.paths.token);
+    this.token = options.token ?? loadOrCreateSecretFile(this.paths.token);
     this.beehives = new BeehiveRegistry(this.paths.database, options.sqliteNativeBinding);
     this.knownHosts = new KnownHosts(
       this.paths.knownHosts,

@@ -28,33 +28,32 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_INTERRUPTED = 130;
 
+type Command = (client: QueenClient, args: readonly string[], io: KeeperIo) => Promise<number>;
+
+/** The two-word commands; `infer` takes its flags right after it. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  "setup add-node": addNode,
+  "setup list-nodes": listNodes,
+  "setup remove-node": removeNode,
+  "setup install": install,
+  "workers list": listWorkers,
+  "workers stop": stopWorker,
+};
+
 /** Runs one rbee-keeper command; returns its exit code. */
 export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv, io: KeeperIo): Promise<number> {
   const { queenUrl, rest } = splitGlobal(argv);
   const client = new QueenClient(queenConnection(queenUrl, env));
   const [group, command, ...args] = rest;
   try {
-    switch (`${group ?? ""} ${command ?? ""}`.trim()) {
-      case "setup add-node":
-        return await addNode(client, args, io);
-      case "setup list-nodes":
-        return await listNodes(client, args, io);
-      case "setup remove-node":
-        return await removeNode(client, args, io);
-      case "setup install":
-        return await install(client, args, io);
-      case "workers list":
-        return await listWorkers(client, args, io);
-      case "workers stop":
-        return await stopWorker(client, args, io);
-      default:
-        if (group === "infer") return await infer(client, rest.slice(1), io);
-        if (group === undefined || group === "help" || group === "--help" || group === "-h") {
-          io.out(`${USAGE}\n`);
-          return group === undefined ? EXIT_ERROR : EXIT_OK;
-        }
-        throw new RbeeError("INVALID_REQUEST", `Unknown command "${rest.join(" ")}". Run rbee-keeper --help`);
+    const run = COMMANDS[`${group ?? ""} ${command ?? ""}`.trim()];
+    if (run) return await run(client, args, io);
+    if (group === "infer") return await infer(client, rest.slice(1), io);
+    if (group === undefined || group === "help" || group === "--help" || group === "-h") {
+      io.out(`${USAGE}\n`);
+      return group === undefined ? EXIT_ERROR : EXIT_OK;
     }
+    throw new RbeeError("INVALID_REQUEST", `Unknown command "${rest.join(" ")}". Run rbee-keeper --help`);
   } catch (error) {
     io.err(`rbee-keeper: ${describe(error)}\n`);
     return EXIT_ERROR;
@@ -136,23 +135,26 @@ async function addNode(client: QueenClient, args: readonly string[], io: KeeperI
 }
 
 async function listNodes(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
-  const { values } = flags(args, { json: { type: "boolean", default: false } });
   const { nodes } = await client.call("listNodes", {});
-  if (values.json) {
-    io.out(`${JSON.stringify(nodes, null, 2)}\n`);
-  } else if (nodes.length === 0) {
-    io.out("No nodes yet. Add one with: rbee-keeper setup add-node --help\n");
-  } else {
-    const rows = nodes.map((n) => [
-      n.node_name,
-      `${n.ssh_user}@${n.ssh_host}:${n.ssh_port}`,
-      n.status,
-      ago(n.last_connected_unix),
-      `${n.git_branch} → ${n.install_path}`,
-    ]);
-    io.out(`${table(["NAME", "SSH", "STATUS", "LAST CONNECTED", "INSTALL"], rows)}\n`);
-  }
+  printList(io, args, nodes, {
+    empty: "No nodes yet. Add one with: rbee-keeper setup add-node --help",
+    headers: ["NAME", "SSH", "STATUS", "LAST CONNECTED", "INSTALL"],
+    row: (n) => [n.node_name, `${n.ssh_user}@${n.ssh_host}:${n.ssh_port}`, n.status, ago(n.last_connected_unix), `${n.git_branch} → ${n.install_path}`],
+  });
   return EXIT_OK;
+}
+
+/** Prints a list as JSON (`--json`), as a table, or as what to do when it is empty. */
+function printList<T>(
+  io: KeeperIo,
+  args: readonly string[],
+  items: readonly T[],
+  view: { readonly empty: string; readonly headers: readonly string[]; readonly row: (item: T) => string[] },
+): void {
+  const { values } = flags(args, { json: { type: "boolean", default: false } });
+  if (values.json) io.out(`${JSON.stringify(items, null, 2)}\n`);
+  else if (items.length === 0) io.out(`${view.empty}\n`);
+  else io.out(`${table(view.headers, items.map(view.row))}\n`);
 }
 
 async function removeNode(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
@@ -175,14 +177,11 @@ async function install(client: QueenClient, args: readonly string[], io: KeeperI
 }
 
 async function listWorkers(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
-  const { values } = flags(args, { json: { type: "boolean", default: false } });
   const { workers } = await client.call("listWorkers", {});
-  if (values.json) {
-    io.out(`${JSON.stringify(workers, null, 2)}\n`);
-  } else if (workers.length === 0) {
-    io.out("No workers running. Start one with: rbee-keeper infer --model MODEL --prompt TEXT\n");
-  } else {
-    const rows = workers.map((w) => [
+  printList(io, args, workers, {
+    empty: "No workers running. Start one with: rbee-keeper infer --model MODEL --prompt TEXT",
+    headers: ["ID", "NODE", "MODEL", "DEVICE", "STATE", "SLOTS USED", "VRAM"],
+    row: (w) => [
       w.id,
       w.node_name,
       w.model_ref,
@@ -190,9 +189,8 @@ async function listWorkers(client: QueenClient, args: readonly string[], io: Kee
       w.state,
       `${w.slots_total - w.slots_available}/${w.slots_total}`,
       bytes(w.vram_bytes),
-    ]);
-    io.out(`${table(["ID", "NODE", "MODEL", "DEVICE", "STATE", "SLOTS USED", "VRAM"], rows)}\n`);
-  }
+    ],
+  });
   return EXIT_OK;
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { rbeeHome } from "../node-common/home.js";
 import {
   API,
   RbeeError,
@@ -28,7 +28,7 @@ export function queenConnection(queenUrl: string | undefined, env: NodeJS.Proces
   const baseUrl = (queenUrl ?? env.RBEE_QUEEN_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, "");
   const fromEnv = env.RBEE_TOKEN?.trim();
   if (fromEnv) return { baseUrl, token: fromEnv };
-  const home = env.RBEE_HOME?.trim() ? resolve(env.RBEE_HOME) : join(homedir(), ".rbee");
+  const home = rbeeHome(env);
   try {
     return { baseUrl, token: readFileSync(join(home, "token"), "utf8").trim() };
   } catch {

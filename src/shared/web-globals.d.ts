@@ -27,8 +27,11 @@ declare const TextDecoder: { prototype: TextDecoder; new (label?: string, option
 interface ReadableStream<R = unknown> {
   readonly locked: boolean;
   cancel(reason?: unknown): Promise<void>;
-  /** Never called in src/shared; here so that a stream of R does not pass for a stream of anything. */
-  getReader(): { read(): Promise<{ done: true; value?: undefined } | { done: false; value: R }>; releaseLock(): void };
+  getReader(): {
+    read(): Promise<{ done: true; value?: undefined } | { done: false; value: R }>;
+    cancel(reason?: unknown): Promise<void>;
+    releaseLock(): void;
+  };
 }
 
 declare function queueMicrotask(callback: () => void): void;

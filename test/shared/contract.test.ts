@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  AddNodeRequest,
+  Beehive,
   HeartbeatRequest,
+  InferenceRequest,
   HiveCallbackRequest,
   HiveSpawnRequest,
   HiveSpawnStreamEvent,
@@ -22,6 +25,41 @@ const registration = {
 } as const;
 
 describe("requests accept null for optional fields", () => {
+  it("takes an inference request with its optional fields null: absent, or their defaults", () => {
+    const parsed = InferenceRequest.parse({
+      model: "tinyllama",
+      prompt: "hi",
+      messages: null,
+      node: null,
+      max_tokens: null,
+      temperature: null,
+      top_p: null,
+      seed: null,
+      stop: null,
+    });
+    expect(parsed).toEqual({ model: "tinyllama", prompt: "hi", max_tokens: 256, temperature: 0.7 });
+    expect(InferenceRequest.safeParse({ model: "m", prompt: null, messages: null }).success).toBe(false);
+  });
+
+  it("takes back a node as the list answers it (ssh_key_path null) when adding it", () => {
+    const row: Beehive = {
+      node_name: "gpu",
+      ssh_host: "10.0.0.2",
+      ssh_port: 22,
+      ssh_user: "vince",
+      ssh_key_path: null,
+      git_repo_url: "https://example.org/rbee.git",
+      git_branch: "main",
+      install_path: "~/rbee",
+      last_connected_unix: null,
+      status: "reachable",
+    };
+    const { last_connected_unix: _seen, status: _status, ...request } = row;
+    const parsed = AddNodeRequest.parse({ ...request, ssh_port: null, git_branch: null, ssh_key_passphrase: null });
+    expect(parsed).toMatchObject({ ssh_key_path: undefined, ssh_port: 22, git_branch: "main" });
+  });
+
+
   it("takes a registration with vram_bytes, node_name and state null, reading them as absent", () => {
     const parsed = RegisterWorkerRequest.parse({ ...registration, vram_bytes: null, node_name: null, state: null });
     expect(parsed.vram_bytes).toBeUndefined();

@@ -1,19 +1,14 @@
 import {
   HiveCallbackRequest,
   HiveDevices,
-  HiveReadyEvent,
-  HiveSpawnedEvent,
+  HiveSpawnStreamEvent,
   HiveWorkersResponse,
-  ProgressEvent,
   RbeeError,
-  ErrorEvent,
   type HiveSpawnRequest,
   type HiveWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
 
-/** One event of a hive's spawn stream. */
-export type HiveSpawnStreamEvent = ProgressEvent | ErrorEvent | HiveSpawnedEvent | HiveReadyEvent;
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -105,17 +100,7 @@ export class HiveClient {
 }
 
 function parseSpawnEvent(raw: unknown): HiveSpawnStreamEvent {
-  const type = (raw as { type?: unknown })?.type;
-  switch (type) {
-    case "progress":
-      return ProgressEvent.parse(raw);
-    case "error":
-      return ErrorEvent.parse(raw);
-    case "spawned":
-      return HiveSpawnedEvent.parse(raw);
-    case "ready":
-      return HiveReadyEvent.parse(raw);
-    default:
-      throw new RbeeError("WORKER_FAILED", `The hive sent an unknown spawn event: ${JSON.stringify(raw).slice(0, 200)}`);
-  }
+  const parsed = HiveSpawnStreamEvent.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new RbeeError("WORKER_FAILED", `The hive sent a spawn event outside the contract: ${JSON.stringify(raw).slice(0, 200)}`);
 }

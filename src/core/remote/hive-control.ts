@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { RBEE_VERSION, RbeeError, type Beehive } from "../../shared/contract/index.js";
+import { HiveStateFile, RBEE_VERSION, RbeeError, type Beehive } from "../../shared/contract/index.js";
 import type { NodeConnection } from "../ssh/node-connection.js";
 import type { NodeConnections } from "../ssh/node-connections.js";
 import { HiveClient } from "./hive-client.js";
@@ -12,13 +11,6 @@ export interface HiveHandle {
   readonly pid: number;
   readonly port: number;
 }
-
-const HiveState = z.object({
-  pid: z.number().int(),
-  port: z.number().int(),
-  version: z.string(),
-  node_name: z.string().nullable().optional(),
-});
 
 export interface HiveControlOptions {
   /** The node's RBEE_HOME (default `~/.rbee`). */
@@ -118,7 +110,7 @@ export class HiveControl {
       throw new RbeeError("WORKER_FAILED", `rbee-hive did not start on ${node.node_name}: ${reason.slice(-800)}`);
     }
     const [stateLine = "", tokenLine = ""] = result.stdout.split("\n").filter((line) => line.trim() !== "");
-    const state = HiveState.safeParse(safeJson(stateLine));
+    const state = HiveStateFile.safeParse(safeJson(stateLine));
     const token = tokenLine.trim();
     if (!state.success || token.length < 32) {
       throw new RbeeError("WORKER_FAILED", `rbee-hive on ${node.node_name} left an unreadable state file`);

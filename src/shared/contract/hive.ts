@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { NodeName } from "./nodes.js";
 import { ErrorEvent, ProgressEvent } from "./streams.js";
-import { Backend, ModelRef, WorkerId, WorkerState, fieldWithDefault, optionalField } from "./workers.js";
+import { fieldWithDefault, optionalField } from "./optional.js";
+import { Backend, ModelRef, WorkerId, WorkerState } from "./workers.js";
 
 /** `GET /v1/health` on a hive (no auth). */
 export const HiveHealth = z.object({ status: z.literal("alive"), version: z.string() });
@@ -10,12 +11,12 @@ export type HiveHealth = z.infer<typeof HiveHealth>;
 /**
  * `RBEE_HOME/hive.json`: written by a hive once it listens (and removed when it stops), read by the
  * queen over SSH to find its port and version. One line of compact JSON: the scripts that stop a
- * hive read `"pid":N` from it with sed. Hives before node names were recorded left `node_name` out.
+ * hive read `"pid":N` from it with sed. Older hives left `node_name` and `url` out.
  */
 export const HiveStateFile = z.object({
   pid: z.number().int().min(1),
   port: z.number().int().min(1).max(65535),
-  url: z.string(),
+  url: z.string().optional(),
   version: z.string(),
   node_name: NodeName.nullish(),
 });

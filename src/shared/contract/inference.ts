@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fieldWithDefault, optionalField } from "./optional.js";
 import { NodeName } from "./nodes.js";
 import { ModelRef } from "./workers.js";
 
@@ -12,16 +13,20 @@ export const ChatMessage = z.strictObject({
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
 /** Sampling settings shared by the queen's and the worker's inference routes. */
+const MaxTokens = z.number().int().min(1).max(32_768);
+const Temperature = z.number().min(0).max(5);
+
+/** Sampling settings shared by the queen's and the worker's inference routes; each may be null. */
 const Sampling = {
   /** A raw completion prompt… */
-  prompt: z.string().min(1, "required").max(1_000_000).optional(),
+  prompt: optionalField(z.string().min(1, "required").max(1_000_000)),
   /** …or a conversation: exactly one of the two. */
-  messages: z.array(ChatMessage).min(1).max(1_000).optional(),
-  max_tokens: z.number().int().min(1).max(32_768).optional(),
-  temperature: z.number().min(0).max(5).optional(),
-  top_p: z.number().gt(0).max(1).optional(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
-  stop: Stop.optional(),
+  messages: optionalField(z.array(ChatMessage).min(1).max(1_000)),
+  max_tokens: optionalField(MaxTokens),
+  temperature: optionalField(Temperature),
+  top_p: optionalField(z.number().gt(0).max(1)),
+  seed: optionalField(z.number().int().min(0).max(2 ** 32 - 1)),
+  stop: optionalField(Stop),
 };
 
 function onePromptForm(request: { prompt?: string | undefined; messages?: unknown[] | undefined }): boolean {
@@ -35,16 +40,16 @@ export const JobId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "use letters, d
 /** `POST /v1/inference` on the queen. */
 export const InferenceRequest = z.strictObject({
   model: ModelRef,
-  node: NodeName.optional(),
+  node: optionalField(NodeName),
   ...Sampling,
-  max_tokens: Sampling.max_tokens.default(256),
-  temperature: Sampling.temperature.default(0.7),
+  max_tokens: fieldWithDefault(MaxTokens, 256),
+  temperature: fieldWithDefault(Temperature, 0.7),
 }).refine(onePromptForm, PROMPT_FORM_ERROR);
 export type InferenceRequest = z.input<typeof InferenceRequest>;
 
 /** `POST /v1/inference` on a worker. */
 export const WorkerInferenceRequest = z.strictObject({
-  job_id: JobId.optional(),
+  job_id: optionalField(JobId),
   ...Sampling,
 }).refine(onePromptForm, PROMPT_FORM_ERROR);
 export type WorkerInferenceRequest = z.infer<typeof WorkerInferenceRequest>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fieldWithDefault, optionalField } from "./optional.js";
 
 /** Node names are safe everywhere: file names, shell words, URLs. */
 export const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -75,19 +76,18 @@ export type Beehive = z.infer<typeof Beehive>;
 export const AddNodeRequest = z.strictObject({
   node_name: NodeName,
   ssh_host: SshHost,
-  ssh_port: SshPort.default(22),
+  ssh_port: fieldWithDefault(SshPort, 22),
   ssh_user: SshUser,
-  ssh_key_path: FilePath.optional(),
+  ssh_key_path: optionalField(FilePath),
   git_repo_url: GitRepoUrl,
-  git_branch: GitBranch.default("main"),
+  git_branch: fieldWithDefault(GitBranch, "main"),
   install_path: FilePath,
   /** The passphrase of an encrypted key: kept only by the secret store, never in the registry. */
-  ssh_key_passphrase: z.string().min(1).max(1024).optional(),
+  ssh_key_passphrase: optionalField(z.string().min(1).max(1024)),
   /** The fingerprint the user confirmed after "Test connection": any other key is refused. */
-  expected_host_key_fingerprint: z
-    .string()
-    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256: fingerprint")
-    .optional(),
+  expected_host_key_fingerprint: optionalField(
+    z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256: fingerprint"),
+  ),
 });
 export type AddNodeRequest = z.input<typeof AddNodeRequest>;
 export type NewNode = z.output<typeof AddNodeRequest>;

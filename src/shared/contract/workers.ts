@@ -1,22 +1,6 @@
 import { z } from "zod";
 import { NodeName } from "./nodes.js";
-
-/**
- * A field a request may leave out, which also accepts JSON null (SPEC: "A field that is optional in
- * a request also accepts JSON null, and whatever an answer contains, the matching request accepts
- * back"). Null reads as absent: the parsed value is undefined.
- */
-export function optionalField<T extends z.ZodType>(schema: T) {
-  return schema
-    .nullish()
-    .transform((value) => value ?? undefined)
-    .optional();
-}
-
-/** A field a request may leave out or send as null, which then takes `fallback`. */
-export function fieldWithDefault<T extends z.ZodType>(schema: T, fallback: NonNullable<z.output<T>>) {
-  return schema.nullish().transform((value) => value ?? fallback);
-}
+import { fieldWithDefault, optionalField } from "./optional.js";
 
 export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const WorkerId = z.string().regex(WORKER_ID_PATTERN, "use 1-128 letters, digits, '.', '_' or '-'");
