@@ -38,7 +38,7 @@ export async function timedPost(url: string, token: string, body: unknown, signa
   return { status: response.status, messages, done: false };
 }
 
-/** An rbee stream event (SPEC §5) with its arrival time. */
+/** An rbee stream event with its arrival time. */
 export interface TimedEvent {
   readonly t: number;
   readonly type: string;

@@ -3,7 +3,7 @@ import { RbeeError } from "../shared/contract/index.js";
 import { createWorkerLog } from "../worker/worker-log.js";
 import { parseWorkerCommandLine, WORKER_USAGE } from "../worker/worker-options.js";
 
-/** `llm-worker-rbee`: one model in one process (SPEC §4). */
+/** `llm-worker-rbee`: one model in one process. */
 async function main(): Promise<number> {
   const parsed = parseWorkerCommandLine(process.argv.slice(2), process.env);
   if (parsed.kind === "help") {

@@ -9,7 +9,7 @@ function log(line: string): void {
   process.stderr.write(`rbee-hive ${new Date().toISOString()} ${line}\n`);
 }
 
-/** `rbee-hive daemon`: the pool manager of one node (SPEC §4). */
+/** `rbee-hive daemon`: the pool manager of one node. */
 async function main(): Promise<number | undefined> {
   const command = parseHiveCommandLine(process.argv.slice(2), process.env);
   if (command.kind === "help") {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { createHome } from "../node-common/home.js";
 
-/** The files the queen persists under its home (SPEC §2). */
+/** The files the queen persists under its home. */
 export interface QueenPaths {
   readonly home: string;
   readonly database: string;

@@ -196,7 +196,7 @@ export class Queen {
     };
   }
 
-  /** Runs a prompt or conversation on the fleet, streaming SPEC §5 events. */
+  /** Runs a prompt or conversation on the fleet, streaming the API's inference events. */
   inferOperation(request: z.output<typeof InferenceRequest>): StreamOperation {
     if (request.node !== undefined) this.beehives.require(request.node);
     return (send, signal) => this.inference.run(request, send, signal);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createHome } from "../node-common/home.js";
 import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 
-/** The files a hive keeps under the node's `RBEE_HOME` (SPEC §2). */
+/** The files a hive keeps under the node's `RBEE_HOME`. */
 export interface HivePaths {
   readonly home: string;
   readonly models: string;

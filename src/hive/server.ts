@@ -70,7 +70,7 @@ function callingWorker(res: Response, bodyWorkerId: string): Worker {
 }
 
 /**
- * The hive's HTTP API (SPEC §4): health without auth; the worker callbacks with each worker's own
+ * The hive's HTTP API: health without auth; the worker callbacks with each worker's own
  * token (which may act only on its own id); every other route with the hive token.
  */
 export function createHiveApp(options: HiveAppOptions): express.Express {

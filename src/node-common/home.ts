@@ -1,4 +1,4 @@
-// Where every program keeps its state on a machine (SPEC §2): the queen, the hive and the CLI agree.
+// Where every program keeps its state on a machine: the queen, the hive and the CLI agree.
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";

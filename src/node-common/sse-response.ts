@@ -1,4 +1,4 @@
-// The Server-Sent Events answers of every program (SPEC §5): JSON objects on `data:` lines, then `[DONE]`.
+// The Server-Sent Events answers of every program: JSON objects on `data:` lines, then `[DONE]`.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SSE_DONE } from "../shared/contract/index.js";
 

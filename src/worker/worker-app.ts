@@ -15,11 +15,11 @@ export type WorkerAppOptions = {
   readonly onShutdownRequested: () => void;
 };
 
-/** Largest accepted request body (SPEC §3): bigger ones get 413. */
+/** Largest accepted request body (docs/api.md): bigger ones get 413. */
 export const BODY_LIMIT = "1mb";
 
 /**
- * The worker's HTTP API (SPEC §4): `GET /health` without auth; `GET /v1/ready`,
+ * The worker's HTTP API: `GET /health` without auth; `GET /v1/ready`,
  * `POST /v1/inference`, `DELETE /v1/inference/:job_id` and `POST /v1/admin/shutdown` behind the
  * bearer token. Errors are the contract's ErrorBody.
  */

@@ -15,7 +15,7 @@ import { JobRegistry } from "./job-registry.js";
 import type { WorkerStatus } from "./worker-announcer.js";
 import type { WorkerOptions } from "./worker-options.js";
 
-/** Sampling defaults when a request leaves them out (the queen's defaults, SPEC §3). */
+/** Sampling defaults when a request leaves them out (the queen's defaults). */
 export const DEFAULT_MAX_TOKENS = 256;
 export const DEFAULT_TEMPERATURE = 0.7;
 

@@ -29,7 +29,7 @@ describe("BeehiveRegistry", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the table equals SPEC §2 column by column, in WAL mode", () => {
+  test("the table equals the seed schema column by column, in WAL mode", () => {
     const db = new Database(path, { readonly: true });
     const columns = db.prepare("PRAGMA table_info(beehives)").all() as {
       name: string;

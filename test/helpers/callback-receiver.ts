@@ -8,7 +8,7 @@ import {
   UpdateWorkerRequest,
 } from "../../src/shared/contract/index.js";
 
-/** The worker callback routes a receiver answers (SPEC §3). */
+/** The worker callback routes a receiver answers (docs/api.md). */
 export type CallbackKind = "register" | "heartbeat" | "update";
 
 const SCHEMAS: Readonly<Record<CallbackKind, z.ZodType>> = {

@@ -22,7 +22,7 @@ export async function readSseJson(response: Response, onEvent?: (event: unknown)
   return { events, done: false };
 }
 
-/** Like `readSseJson`, but every event must be a contract StreamEvent (SPEC §5). */
+/** Like `readSseJson`, but every event must be a contract StreamEvent. */
 export async function readStreamEvents(
   response: Response,
   onEvent?: (event: StreamEvent) => void | Promise<void>,

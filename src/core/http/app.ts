@@ -21,7 +21,7 @@ export interface HttpAppOptions {
 const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The queen's HTTP API (SPEC §3) as an Express app: the API table's routes plus the HTTP-only ones. */
+/** The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only ones. */
 export function createHttpApp(service: QueenService, options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");

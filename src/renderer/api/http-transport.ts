@@ -28,7 +28,7 @@ function queryString(query: Record<string, unknown>): string {
 }
 
 /**
- * The table's methods over the queen's HTTP API (SPEC §3), for a renderer served by `queen-rbee` in
+ * The table's methods over the queen's HTTP API (docs/api.md), for a renderer served by `queen-rbee` in
  * a browser: each row's verb and path, its input split into path, query and body; every error
  * answer becomes an RbeeError. Each stream is named (`?stream_id=`), and cancelling it asks the queen
  * to cancel that stream (`cancelStream`): its core cancels the work, an inference job on its worker,

@@ -34,7 +34,7 @@ export function stageStep(stage: ProgressStage): string {
   }
 }
 
-/** Describes one progress event (SPEC §5) for a progress bar: step, words, and the fraction when bytes are known. */
+/** Describes one progress event for a progress bar: step, words, and the fraction when bytes are known. */
 export function describeProgress(event: Omit<ProgressEvent, "type">): ProgressView {
   const { bytes, bytes_total: total } = event;
   const known = bytes !== undefined && total !== undefined && total > 0;

@@ -50,7 +50,7 @@ export interface CallEntry {
   readonly auth?: "none";
 }
 
-/** A method whose answer is an event stream (SPEC §5), ending with `data: [DONE]`. */
+/** A method whose answer is an event stream, ending with `data: [DONE]`. */
 export interface StreamEntry {
   readonly kind: "stream";
   readonly verb: "POST";
@@ -74,7 +74,7 @@ export interface SubscriptionEntry {
 export type ApiEntry = CallEntry | StreamEntry | SubscriptionEntry;
 
 /**
- * The queen's API, one row per method (SPEC §3, §13): its HTTP verb and path, its request and its
+ * The queen's API, one row per method (docs/api.md is generated from it): its HTTP verb and path, its request and its
  * answer or events. The HTTP routes, the IPC channels and handlers, the renderer's and rbee-keeper's
  * clients and `GET /openapi.json` are all built from these rows; the types come from them too.
  */

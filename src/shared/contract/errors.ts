@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Every error code the HTTP API, IPC and streams can carry (SPEC §3). */
+/** Every error code the HTTP API, IPC and streams can carry (docs/api.md). */
 export const ErrorCode = z.enum([
   "UNAUTHORIZED",
   "INVALID_REQUEST",

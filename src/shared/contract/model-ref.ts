@@ -1,4 +1,4 @@
-// The model_ref grammar (SPEC §4 Models), without Node: the queen checks a reference before it
+// The model_ref grammar, without Node: the queen checks a reference before it
 // schedules anything, the hive resolves it to a file to download or open.
 import { RbeeError } from "./errors.js";
 import { MODEL_ALIASES, findAlias } from "./model-catalog.js";
@@ -116,7 +116,7 @@ function parseFile(ref: string): FileModelRef {
 }
 
 /**
- * Parses a model_ref (SPEC §4 Models): `hf:<org>/<repo>/<file>.gguf`, `https://…/x.gguf`,
+ * Parses a model_ref: `hf:<org>/<repo>/<file>.gguf`, `https://…/x.gguf`,
  * `file:/abs/path.gguf` or an alias of the built-in catalog. Throws INVALID_REQUEST for a malformed
  * reference and MODEL_NOT_FOUND for an unknown alias.
  */

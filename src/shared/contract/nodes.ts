@@ -57,7 +57,7 @@ export const GitRepoUrl = z
 export const NodeStatus = z.enum(["unknown", "reachable", "unreachable", "installing", "ready"]);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-/** One row of the `beehives` table (SPEC §2). */
+/** One row of the `beehives` table. */
 export const Beehive = z.object({
   node_name: NodeName,
   ssh_host: z.string(),

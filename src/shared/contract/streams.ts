@@ -34,7 +34,7 @@ export const EndEvent = z.object({
 });
 export const ErrorEvent = z.object({ type: z.literal("error"), code: ErrorCode, message: z.string() });
 
-/** One `data:` line of every SSE stream (SPEC §5). */
+/** One `data:` line of every SSE stream. */
 export const StreamEvent = z.discriminatedUnion("type", [
   ProgressEvent,
   StartedEvent,

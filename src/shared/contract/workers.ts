@@ -32,7 +32,7 @@ export const ModelRef = z
 
 const Count = z.number().int().min(0).max(1_000_000);
 
-/** A live worker as the seed's WorkerInfo (SPEC §3). */
+/** A live worker as the seed's WorkerInfo. */
 export const WorkerInfo = z.object({
   id: WorkerId,
   url: HttpUrl,

@@ -29,7 +29,7 @@ function cancelWhenGone(res: Response, stream: CoreStream<StreamEvent>): () => b
 }
 
 /**
- * The OpenAI-compatible API (SPEC §3): `GET /v1/models`, `GET /v1/models/{model}` and
+ * The OpenAI-compatible API (docs/api.md): `GET /v1/models`, `GET /v1/models/{model}` and
  * `POST /v1/chat/completions` (streaming or not), run through the same InferenceService as
  * `/v1/inference`. The queen token is the API key. Mounted before the app's own body parser so that
  * every error here, even an unreadable body or a missing token, has OpenAI's error shape.

@@ -1,4 +1,4 @@
-/** 001: the beehive registry exactly as SPEC §2 gives it. Never edit a landed migration. */
+/** 001: the beehive registry exactly as the seed architecture gives it. Never edit a landed migration. */
 export const migration001 = {
   version: 1,
   name: "create-beehives",
