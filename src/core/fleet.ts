@@ -14,8 +14,6 @@ import type { WorkerRegistry } from "./registry/worker-registry.js";
 import { HiveControl } from "./remote/hive-control.js";
 import type { NodeConnections } from "./ssh/node-connections.js";
 
-export type { ProgressSink } from "./fleet/progress-sink.js";
-export type { WorkerEndpoint } from "./fleet/worker-endpoints.js";
 
 /** The registries and tokens the fleet acts on. */
 export interface FleetState {

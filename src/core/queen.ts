@@ -13,7 +13,8 @@ import {
   type TestNodeResponse,
 } from "../shared/contract/index.js";
 import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
-import { Fleet, type ProgressSink } from "./fleet.js";
+import { Fleet } from "./fleet.js";
+import type { ProgressSink } from "./fleet/progress-sink.js";
 import { InferenceService } from "./inference/inference-service.js";
 import { NodeConnections } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";

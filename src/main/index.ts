@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     mainWindow.show();
     mainWindow.focus();
   };
-  const tray = installTray({ queen: queenServer.queen, showWindow, quit: () => app.quit(), log });
+  const tray = installTray({ service: queenServer.service, showWindow, quit: () => app.quit(), log });
   app.on("will-quit", () => tray.dispose());
   app.on("second-instance", showWindow);
   app.on("activate", showWindow);

@@ -2,7 +2,7 @@
 // comes back. The status itself is computed in the core (tray-status.ts); this is Electron glue.
 import { join } from "node:path";
 import { app, Menu, nativeImage, Notification, Tray, type MenuItemConstructorOptions, type NativeImage } from "electron";
-import type { Beehive, RegisteredWorker } from "../shared/contract/index.js";
+import type { Beehive, QueenEvent, RegisteredWorker } from "../shared/contract/index.js";
 import {
   fleetStatus,
   nodeTransitions,
@@ -13,15 +13,14 @@ import {
   type TrayAction,
 } from "../core/tray-status.js";
 
-/** The part of the queen the tray needs (the core's Queen has it). */
-export interface TrayQueen {
-  readonly beehives: { list(): Beehive[]; onDidChange(listener: () => void): () => void };
-  readonly workers: { list(): RegisteredWorker[]; onDidChange(listener: () => void): () => void };
-  stopWorker(workerId: string): Promise<void>;
+/** The part of the queen's service the tray needs: its state feed, and stopping a worker. */
+export interface TrayService {
+  readonly events: (listener: (event: QueenEvent) => void) => () => void;
+  readonly stopWorker: (input: { readonly id: string }) => Promise<unknown>;
 }
 
 export interface TrayOptions {
-  readonly queen: TrayQueen;
+  readonly service: TrayService;
   /** Shows (creating it if needed) and focuses the main window. */
   readonly showWindow: () => void;
   readonly quit: () => void;
@@ -73,7 +72,7 @@ function systemNotification(showWindow: () => void): (notice: NodeNotice) => voi
  * when a node goes unreachable or comes back. Call once the app is ready.
  */
 export function installTray(options: TrayOptions): TrayHandle {
-  const { queen, showWindow, quit } = options;
+  const { service, showWindow, quit } = options;
   const log = options.log ?? (() => undefined);
   const resourcesDir = options.resourcesDir ?? join(app.getAppPath(), "resources");
   const notify = options.notify === false ? undefined : (options.notify ?? systemNotification(showWindow));
@@ -88,11 +87,26 @@ export function installTray(options: TrayOptions): TrayHandle {
     return icon;
   };
 
-  let status = fleetStatus(queen.beehives.list(), queen.workers.list());
+  // The feed sends both snapshots at once on subscribe, then one after each change.
+  let nodes: readonly Beehive[] | undefined;
+  let workers: readonly RegisteredWorker[] = [];
+  let installed = false;
+  const unsubscribe = service.events((event) => {
+    if (event.type === "workers") {
+      workers = event.workers;
+    } else {
+      const notices = nodeTransitions(nodes, event.nodes);
+      nodes = event.nodes;
+      for (const notice of notices) notify?.(notice);
+    }
+    if (installed) update();
+  });
+
+  let status = fleetStatus(nodes ?? [], workers);
   const tray = new Tray(iconFor(status.level));
 
   const stopAllWorkers = async (): Promise<void> => {
-    const results = await Promise.allSettled(queen.workers.list().map((worker) => queen.stopWorker(worker.id)));
+    const results = await Promise.allSettled(workers.map((worker) => service.stopWorker({ id: worker.id })));
     for (const result of results) {
       if (result.status === "rejected") log(`stop all workers: ${(result.reason as Error)?.message ?? String(result.reason)}`);
     }
@@ -141,27 +155,17 @@ export function installTray(options: TrayOptions): TrayHandle {
     if (process.platform !== "darwin") showWindow();
   });
 
-  let nodes = queen.beehives.list();
-  const update = (): void => {
-    if (tray.isDestroyed()) return;
-    render(fleetStatus(queen.beehives.list(), queen.workers.list()), false);
-  };
-  const disposeNodes = queen.beehives.onDidChange(() => {
-    const next = queen.beehives.list();
-    const notices = nodeTransitions(nodes, next);
-    nodes = next;
-    for (const notice of notices) notify?.(notice);
-    update();
-  });
-  const disposeWorkers = queen.workers.onDidChange(update);
+  function update(): void {
+    if (!tray.isDestroyed()) render(fleetStatus(nodes ?? [], workers), false);
+  }
+  installed = true;
 
   const probe = Symbol.for(TRAY_PROBE);
   const handle: TrayHandle = {
     tray,
     status: () => status,
     dispose: () => {
-      disposeNodes();
-      disposeWorkers();
+      unsubscribe();
       if (!tray.isDestroyed()) tray.destroy();
       const globals = globalThis as Record<symbol, unknown>;
       if (globals[probe] === handle) delete globals[probe];

@@ -7,7 +7,8 @@ import {
   type RegisteredWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
-import type { Fleet, WorkerEndpoint } from "../fleet.js";
+import type { Fleet } from "../fleet.js";
+import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { schedule, spawnKey } from "../scheduling/scheduler.js";

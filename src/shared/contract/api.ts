@@ -15,7 +15,6 @@ import { SshConfigHostsResponse } from "./ssh-config.js";
 import { InstallStreamEvent, SpawnStreamEvent, StreamEvent } from "./streams.js";
 import { ListWorkersResponse, SpawnWorkerRequest, WorkerId } from "./workers.js";
 
-export * from "./ipc-channels.js";
 
 /** The HTTP verbs the API uses. */
 export type HttpVerb = "GET" | "POST" | "DELETE";
