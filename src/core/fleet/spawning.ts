@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import {
-  ErrorCode,
   RbeeError,
   type Backend,
   type HiveWorker,
@@ -78,10 +77,11 @@ export async function spawnWorker(
           deps.endpoints.remember(workerId, event.token);
           break;
         case "error":
-          throw new RbeeError(asErrorCode(event.code), event.message);
+          throw new RbeeError(event.code, event.message);
         case "ready":
           deps.endpoints.remember(workerId, event.worker.token);
           ready = event.worker;
+          progress({ stage: "loading", message: `Worker loaded on ${node.node_name}` });
           break;
       }
     }
@@ -104,9 +104,4 @@ async function startOrInstall(deps: SpawnDeps, nodeName: string, progress: Progr
     await deps.install(nodeName, progress);
     return deps.access.startHive(node, progress);
   }
-}
-
-function asErrorCode(code: string): ErrorCode {
-  const parsed = ErrorCode.safeParse(code);
-  return parsed.success ? parsed.data : "WORKER_FAILED";
 }
