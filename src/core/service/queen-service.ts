@@ -131,12 +131,12 @@ export class QueenService implements ApiService, StreamOpener {
    * named it) registered for `cancelStream` until the stream ends.
    */
   async openStream<M extends StreamName>(method: M, input: ParsedInputOf<M>): Promise<CoreStream<EventOf<M>>> {
-    const { stream_id } = input as { stream_id?: string };
+    const { stream_id, ...work } = input as ParsedInputOf<M> & { readonly stream_id?: string };
     if (stream_id !== undefined && this.named.has(stream_id)) {
       throw new RbeeError("INVALID_REQUEST", `A stream named "${stream_id}" is already running`, [{ field: "stream_id", message: "in use" }]);
     }
-    const open = this[method] as unknown as (input: ParsedInputOf<M>) => Promise<CoreStream<EventOf<M>>>;
-    const stream = await open(input);
+    const open = this[method] as unknown as (input: unknown) => Promise<CoreStream<EventOf<M>>>;
+    const stream = await open(work);
     if (stream_id === undefined) return stream;
     this.named.set(stream_id, stream as CoreStream<object>);
     return {
