@@ -1,14 +1,24 @@
-// Sums passed and failed tests from vitest's and Playwright's JSON reports: prints "PASSED FAILED".
+// Sums the tests of vitest's and Playwright's JSON reports: prints "PASSED FAILED SKIPPED".
+// Skipped tests are counted, not hidden: a test that did not run is neither a pass nor a failure.
 import { existsSync, readFileSync } from "node:fs";
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 const [vitestFile, playwrightFile] = process.argv.slice(2);
 
 if (vitestFile && existsSync(vitestFile)) {
   const report = JSON.parse(readFileSync(vitestFile, "utf8"));
   passed += report.numPassedTests ?? 0;
   failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  for (const file of report.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      // skipped: .skip, .skipIf, or under a failed hook (that hook's suite is counted as failed above)
+      if (test.status === "skipped" || test.status === "todo") skipped += 1;
+      // "pending": still running when the report was written, so it never finished
+      else if (test.status === "pending") failed += 1;
+    }
+  }
 } else {
   failed += 1;
 }
@@ -19,6 +29,7 @@ function walk(suite) {
       const status = test.status; // expected | unexpected | flaky | skipped
       if (status === "expected" || status === "flaky") passed += 1;
       else if (status === "unexpected") failed += 1;
+      else if (status === "skipped") skipped += 1;
     }
   }
   for (const child of suite.suites ?? []) walk(child);
@@ -30,4 +41,4 @@ if (playwrightFile && existsSync(playwrightFile)) {
 } else {
   failed += 1;
 }
-console.log(`${passed} ${failed}`);
+console.log(`${passed} ${failed} ${skipped}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: system packages, build, lint, typecheck, unit + integration (vitest), e2e
-# (Playwright + Debian Chromium). Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# (Playwright + Debian Chromium). Ends with one line "N passed, N failed, N skipped"; exits non-zero on
+# any failure. Skipped tests are reported, never counted as passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p reports
@@ -15,7 +16,7 @@ step() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "✗ $name failed" >&2; fi
 }
 
-bash scripts/install-system-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/install-system-deps.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 [ -d node_modules ] || npm ci
 
 step build npm run --silent build
@@ -28,13 +29,14 @@ vitest_status=$?
 RBEE_PREBUILT=1 PLAYWRIGHT_JSON_OUTPUT_NAME=reports/playwright.json npx playwright test --reporter=list,json
 playwright_status=$?
 
-counts=$(node scripts/count-results.mjs reports/vitest.json reports/playwright.json)
-read -r test_passed test_failed <<<"$counts"
+# Unreadable reports count as one failure rather than ending the run without its summary line.
+counts=$(node scripts/count-results.mjs reports/vitest.json reports/playwright.json) || counts="0 1 0"
+read -r test_passed test_failed test_skipped <<<"$counts"
 passed=$((passed + test_passed))
 failed=$((failed + test_failed))
 # A runner that crashed before reporting still fails the run.
 if [ $vitest_status -ne 0 ] && [ "$test_failed" -eq 0 ]; then failed=$((failed + 1)); fi
 if [ $playwright_status -ne 0 ] && [ "$test_failed" -eq 0 ]; then failed=$((failed + 1)); fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, ${test_skipped:-0} skipped"
 [ "$failed" -eq 0 ]
