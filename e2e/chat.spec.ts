@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { machineGpus } from "../test/helpers/gpu.js";
 import { listeningSockets, pidsMatching } from "../test/helpers/listening-sockets.js";
 import { makeProjectRepo } from "../test/helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
@@ -129,7 +130,9 @@ test("adds a node imported from ~/.ssh/config and installs it with a progress ba
   await expect(row.getByTestId("node-status")).toHaveText("ready", { timeout: 170_000 });
   await expect(install.getByTestId("install-result")).toContainText(`${NODE} is ready`);
   // What the node has, as its hive reports it.
-  await expect(row.getByTestId("node-devices")).toContainText(/^cpu · [\d.]+ GiB RAM$/);
+  // The node is this machine: cpu alone unless it has a GPU, then its GPUs after cpu.
+  const devicesLine = machineGpus().any ? /^cpu( · (\d+× )?(cuda|metal|vulkan))+ · [\d.]+ GiB RAM$/ : /^cpu · [\d.]+ GiB RAM$/;
+  await expect(row.getByTestId("node-devices")).toContainText(devicesLine);
   await expect(install.getByRole("progressbar")).toBeHidden();
   await expect(row.getByRole("button", { name: `Update ${NODE}` })).toBeEnabled();
   await screenshots(page, "nodes-ready");

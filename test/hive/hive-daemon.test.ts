@@ -14,6 +14,7 @@ import {
   RegisterWorkerRequest,
 } from "../../src/shared/contract/index.js";
 import { startCallbackReceiver, type CallbackReceiver } from "../helpers/callback-receiver.js";
+import { machineGpus, titleWithoutGpu } from "../helpers/gpu.js";
 import { readSseJson, readStreamEvents } from "../helpers/sse.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
 import { pidAlive, startHiveProcess, until, type HiveProcess } from "./fixtures/hive-process.js";
@@ -22,6 +23,8 @@ import { ModelServer } from "./fixtures/model-server.js";
 const HIVE_TOKEN = "hive-token-0123456789abcdef";
 const QUEEN_TOKEN = "queen-token-0123456789abcdef";
 const SPAWN_CALLBACK_TOKEN = "spawn-callback-token-0123456789";
+// The hive finds CUDA through nvidia-smi: where it does, a cuda spawn is not refused.
+const hasCuda = machineGpus().cuda;
 
 type AnyEvent = { type: string; [key: string]: any };
 
@@ -118,7 +121,7 @@ describe("rbee-hive daemon", () => {
     expect(fields).toEqual(expect.arrayContaining(["model_ref", "backend", "threads"]));
   });
 
-  it("refuses a cuda spawn on a node without CUDA, naming the backend, and starts nothing", async () => {
+  it.skipIf(hasCuda)(titleWithoutGpu("refuses a cuda spawn on a node without CUDA, naming the backend, and starts nothing", hasCuda), async () => {
     const { status, body } = await hive.json("/v1/workers/spawn", { model_ref: `file:${modelPath}`, backend: "cuda" });
     expect(status).toBe(503);
     expect(body.error.code).toBe("BACKEND_UNAVAILABLE");
