@@ -88,25 +88,28 @@ describe("adding a node over real SSH", () => {
     expect(answer.body.error.details).toEqual([{ field: "ssh_key_path", message: "no such file: /nonexistent/id_ed25519" }]);
   });
 
-  test("a closed port → SSH_FAILED (refused), fast", async () => {
+  test("a closed port → SSH_FAILED (refused), not a wait for the timeout", async () => {
     const port = await freePort();
-    const started = Date.now();
     const answer = await api.post("/v2/registry/beehives/add", nodeBody("closed", { ssh_port: port }));
     expect(answer.status).toBe(502);
+    // "refused", not "timed out": the refusal was answered, rather than the timeout awaited (no clock
+    // needed to tell them apart).
     expect(answer.body.error.message).toMatch(/connection refused/);
-    expect(Date.now() - started).toBeLessThan(SSH_TIMEOUT_MS);
+    expect(answer.body.error.message).not.toMatch(/timed out/);
   });
 
-  test("a port that never answers → SSH_FAILED (timed out) within the timeout", async () => {
+  test("a port that never answers → SSH_FAILED (timed out) after the configured timeout", async () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const port = (silent.address() as { port: number }).port;
-    const started = Date.now();
+    const started = performance.now();
     try {
       const answer = await api.post("/v2/registry/beehives/add", nodeBody("silent", { ssh_port: port }));
       expect(answer.status).toBe(502);
       expect(answer.body.error.message).toMatch(/timed out/);
-      expect(Date.now() - started).toBeLessThan(SSH_TIMEOUT_MS + 1000);
+      // The configured timeout ended it: not before it (a slow machine can only make it later, so this
+      // bound cannot flake); a queen that never gave up fails on the test's own timeout.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(SSH_TIMEOUT_MS - 50);
     } finally {
       silent.close();
     }

@@ -52,14 +52,29 @@ function world(running: readonly HiveWorker[] = []) {
   const workers = new WorkerRegistry();
   const callbackTokens = new CallbackTokens();
   const stopped: string[] = [];
+  const onStop = new Set<() => void>();
   const hives = {
     attach: async () => ({
       client: {
         listWorkers: async () => running,
-        stopWorker: async (id: string) => void stopped.push(id),
+        stopWorker: async (id: string) => {
+          stopped.push(id);
+          for (const listener of [...onStop]) listener();
+        },
       },
     }),
   } as unknown as ConstructorParameters<typeof WorkerLifecycle>[0]["hives"];
+  /** Resolves once the hive was asked for `count` stops in all (a stop may be fire-and-forget). */
+  const stops = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (stopped.length < count) return;
+        onStop.delete(check);
+        resolve();
+      };
+      onStop.add(check);
+      check();
+    });
   const endpoints = new WorkerEndpoints({
     beehives,
     workers,
@@ -81,7 +96,7 @@ function world(running: readonly HiveWorker[] = []) {
     apiToken: endpoints.hasToken(id),
   });
   const none = { registered: false, callbackToken: false, apiToken: false };
-  return { beehives, workers, callbackTokens, endpoints, lifecycle, stopped, enrol, leftovers, none, close: () => beehives.close() };
+  return { beehives, workers, callbackTokens, endpoints, lifecycle, stopped, stops, enrol, leftovers, none, close: () => beehives.close() };
 }
 
 describe("WorkerLifecycle.retire", () => {
@@ -101,7 +116,7 @@ describe("WorkerLifecycle.retire", () => {
     w.enrol("w1");
     await w.lifecycle.retire("w1", "stopped", { stopProcess: true });
     expect(() => w.lifecycle.admit(registration("w1"), "mac")).toThrow(expect.objectContaining({ code: "WORKER_CONFLICT" }));
-    await new Promise((resolve) => setImmediate(resolve));
+    await w.stops(2);
     expect(w.stopped).toEqual(["w1", "w1"]);
     expect(w.workers.get("w1")).toBeUndefined();
     w.close();

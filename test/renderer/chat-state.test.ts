@@ -34,6 +34,8 @@ function fakeInfer() {
     emit: (event: StreamEvent) => void;
     finish: () => void;
     fail: (error: unknown) => void;
+    /** Resolves after the store's handlers of `done` ran: the store attached them before the test asks. */
+    settled: () => Promise<void>;
     cancelled: boolean;
   }[] = [];
   const infer = (request: InferenceRequest, onEvent: (event: StreamEvent) => void): StreamHandle => {
@@ -43,7 +45,8 @@ function fakeInfer() {
       finish = resolve;
       fail = reject;
     });
-    const call = { request, emit: onEvent, finish, fail, cancelled: false };
+    const settled = () => done.then(() => undefined, () => undefined);
+    const call = { request, emit: onEvent, finish, fail, settled, cancelled: false };
     calls.push(call);
     return {
       cancel: () => {
@@ -54,8 +57,6 @@ function fakeInfer() {
   };
   return { infer, calls };
 }
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("conversations", () => {
   it("adds exchanges, titles the conversation from its first message, and moves it to the top", () => {
@@ -201,7 +202,7 @@ describe("createChatStore", () => {
     expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({ content: "Hello!", status: "done" });
     expect(seen.filter((text, i) => text !== seen[i - 1])).toEqual(["", "Hello", "Hello!"]);
     calls[0]!.finish();
-    await tick();
+    await calls[0]!.settled();
 
     const restored = deserializeChat(storage.get(CHAT_STORAGE_KEY) ?? null);
     expect(restored.conversations[0]?.turns.map((t) => t.content)).toEqual(["hello", "Hello!"]);
@@ -220,7 +221,7 @@ describe("createChatStore", () => {
     store.stop();
     expect(calls[0]?.cancelled).toBe(true);
     calls[0]!.finish();
-    await tick();
+    await calls[0]!.settled();
     runFrames();
     expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({ content: "partial", status: "stopped" });
   });
@@ -230,7 +231,7 @@ describe("createChatStore", () => {
     store.configure(store.newConversation(), { model: "m" });
     store.send("hello");
     calls[0]!.fail(new RbeeError("NODE_NOT_FOUND", "No node named gpu"));
-    await tick();
+    await calls[0]!.settled();
     expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({
       status: "failed",
       error: { code: "NODE_NOT_FOUND", message: "No node named gpu" },
@@ -243,7 +244,7 @@ describe("createChatStore", () => {
     store.send("hello");
     calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "messages: not supported" });
     calls[0]!.finish();
-    await tick();
+    await calls[0]!.settled();
     expect(calls).toHaveLength(1);
     expect(store.getSnapshot().conversations[0]?.turns[1]).toMatchObject({
       status: "failed",

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { QueenEvent } from "../../src/shared/contract/events.js";
 import type { ConnectionState } from "../../src/renderer/api/connection.js";
 import { createEventStream } from "../../src/renderer/api/event-stream.js";
@@ -7,6 +7,9 @@ import { fakeFetch, sseResponse } from "./fake-fetch.js";
 // Invalid events are expected here; their warnings would only clutter the output.
 beforeEach(() => {
   vi.spyOn(console, "warn").mockImplementation(() => undefined);
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const nodesEvent: QueenEvent = { type: "nodes", nodes: [] };
@@ -80,25 +83,44 @@ describe("createEventStream", () => {
   });
 
   it("gives up on a refused token instead of retrying", async () => {
+    // Fake time: "no retry" is checked over a whole minute of backoff, not over a real 20 ms.
+    vi.useFakeTimers();
     const { fetch, calls } = fakeFetch(() => new Response("", { status: 401 }));
-    const events = createEventStream({ url: "http://q/v1/events", token: "bad", fetch, minDelayMs: 1 });
+    const events = createEventStream({ url: "http://q/v1/events", token: "bad", fetch, minDelayMs: 1, maxDelayMs: 4 });
     const states: ConnectionState[] = [];
     events.onConnectionChange((state) => states.push(state));
     const stop = events.subscribe(() => undefined);
-    await until(() => states.includes("unauthorized"), "unauthorized");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states).toEqual(["connecting", "unauthorized"]);
+    // A retrying link would have called again thousands of times by now (every 4 ms at most).
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(calls).toHaveLength(1);
+    expect(states.at(-1)).toBe("unauthorized");
     stop();
   });
 
-  it("backs off while the queen is down", async () => {
-    const { fetch, calls } = fakeFetch(() => Promise.reject(new TypeError("fetch failed")));
+  it("backs off while the queen is down: the waits double up to the maximum", async () => {
+    vi.useFakeTimers();
+    const attempts: number[] = [];
+    const { fetch } = fakeFetch(() => {
+      attempts.push(Date.now());
+      return Promise.reject(new TypeError("fetch failed"));
+    });
     const events = createEventStream({ url: "http://q/v1/events", token: "t", fetch, minDelayMs: 10, maxDelayMs: 40 });
     const stop = events.subscribe(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await vi.advanceTimersByTimeAsync(1_000);
     stop();
-    // 10 + 20 + 40 + 40 ms of waits (plus jitter) fit about four attempts, not dozens.
-    expect(calls.length).toBeGreaterThanOrEqual(2);
-    expect(calls.length).toBeLessThanOrEqual(6);
+    const waits = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    // 10, 20, 40, then 40 ms for good, each plus up to 20 % jitter.
+    const expected = waits.map((_, i) => Math.min(10 * 2 ** i, 40));
+    expect(waits.length).toBeGreaterThanOrEqual(10);
+    waits.forEach((wait, i) => {
+      expect(wait, `wait ${i} of ${JSON.stringify(waits)}`).toBeGreaterThanOrEqual(expected[i]!);
+      expect(wait, `wait ${i} of ${JSON.stringify(waits)}`).toBeLessThanOrEqual(expected[i]! * 1.2 + 1);
+    });
+    // Nothing after unsubscribing.
+    const count = attempts.length;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(attempts).toHaveLength(count);
   });
 });

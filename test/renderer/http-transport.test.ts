@@ -122,8 +122,14 @@ describe("createHttpApi onEvent", () => {
       return stream.response;
     });
     const received: unknown[] = [];
-    const stop = createHttpApi(BASE, TOKEN, { fetch }).onEvent((event) => received.push(event));
-    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    let stop = (): void => undefined;
+    // The first event delivered: the invalid one was sent before it.
+    await new Promise<void>((delivered) => {
+      stop = createHttpApi(BASE, TOKEN, { fetch }).onEvent((event) => {
+        received.push(event);
+        delivered();
+      });
+    });
     stop();
     expect(received).toEqual([{ type: "nodes", nodes: [node] }]);
   });

@@ -40,10 +40,12 @@ function sseQueen() {
   return { api: createHttpApi(BASE, TOKEN, { fetch, cancelGraceMs: 300 }), streams, calls };
 }
 
-const nextTick = () => new Promise((resolve) => setTimeout(resolve, 0));
-
+/** Resolves once `condition` holds, re-checking after each macrotask; fails naming it when it never does. */
 async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await nextTick();
+  for (let turn = 0; !condition(); turn++) {
+    if (turn === 10_000) throw new Error(`never held: ${condition.toString()}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe("HTTP streams", () => {
@@ -100,13 +102,14 @@ describe("HTTP streams", () => {
     await stuck.done;
     expect(streams[0]!.call.signal?.aborted).toBe(true);
 
-    const refused = createHttpApi(BASE, TOKEN, {
-      fetch: fakeFetch((call) => (call.method === "DELETE" ? json(404, { error: { code: "STREAM_NOT_FOUND", message: "gone" } }) : sseResponse(call.signal).response)).fetch,
-    });
+    const refusing = fakeFetch((call) => (call.method === "DELETE" ? json(404, { error: { code: "STREAM_NOT_FOUND", message: "gone" } }) : sseResponse(call.signal).response));
+    const refused = createHttpApi(BASE, TOKEN, { fetch: refusing.fetch });
     const early = refused.infer({ model: "m", prompt: "hi" }, () => undefined);
-    await nextTick();
+    await until(() => refusing.calls.length === 1);
     early.cancel();
     await early.done;
+    expect(refusing.calls.map((c) => c.method)).toEqual(["POST", "DELETE"]);
+    expect(refusing.calls[0]!.signal?.aborted).toBe(true);
   });
 
   it("rejects done when the queen refuses the request, when arguments are invalid, or when the link drops", async () => {

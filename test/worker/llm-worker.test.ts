@@ -156,23 +156,22 @@ describe("llm-worker-rbee", () => {
     expect(await run(4321)).not.toBe(first);
   });
 
-  it("cancels a job promptly on DELETE /v1/inference/:job_id", async () => {
-    let deletedAt = 0;
+  it("cancels a job on DELETE /v1/inference/:job_id: it ends as cancelled, its job gone", async () => {
     let deleteStatus = 0;
     const response = await infer({ job_id: "job-cancel", prompt: "Tell me everything", max_tokens: ENDLESS, seed: 1 });
     const { events, done } = await readStreamEvents(response, async (event) => {
       if (event.type === "token" && event.i === 2) {
-        deletedAt = performance.now();
         deleteStatus = (await call(workerUrl, "/v1/inference/job-cancel", { method: "DELETE" })).status;
       }
     });
-    const endedAfterMs = performance.now() - deletedAt;
     expect(deleteStatus).toBe(204);
     expect(done).toBe(true);
     const end = endOf(events);
+    // No clock: the end says the cancel stopped it (not max_tokens), and every token it counts was
+    // streamed. That it stops at the very next token is runGeneration's test (generation.test.ts).
     expect(end.stop_reason).toBe("cancelled");
     expect(end.tokens_out).toBeLessThan(ENDLESS);
-    expect(endedAfterMs).toBeLessThan(2000);
+    expect(events.filter((event) => event.type === "token")).toHaveLength(end.tokens_out);
     const again = await call(workerUrl, "/v1/inference/job-cancel", { method: "DELETE" });
     expect(again.status).toBe(404);
     expect((await errorOf(again)).code).toBe("JOB_NOT_FOUND");

@@ -69,10 +69,20 @@ describe("WorkerAnnouncer", () => {
   it("gives up with WORKER_FAILED when the callback refuses the registration", async () => {
     const receiver = await receiverOn();
     const { announcer: worker, fatal } = announcer(receiver.url, () => ({ state: "idle", slots_available: 4 }), "not-the-right-token-000");
-    void worker.start();
+    const started = worker.start();
     const error = await fatal;
     expect(error.code).toBe("WORKER_FAILED");
     expect(error.message).toMatch(/401/);
+    // Given up means the registration loop has ended (start resolves), not merely "no retry yet":
+    // a loop that went on would post again after its first backoff.
+    const outcome = await Promise.race([
+      started.then(() => "stopped trying"),
+      receiver.waitFor(() => receiver.calls.length > 1).then(
+        () => "registered again",
+        () => "no second call in 15 s",
+      ),
+    ]);
+    expect(outcome).toBe("stopped trying");
     expect(receiver.calls).toHaveLength(1);
   });
 

@@ -144,6 +144,13 @@ describe("the seed's workflow through rbee-keeper", () => {
     );
     // The first token on stdout: the job is running on the worker.
     await new Promise((resolve) => run.child.stdout!.once("data", resolve));
+    // Busy at the queen before the cancel, so that "idle again" below is the cancel's doing and not
+    // a state the queen never left.
+    const api = jsonClient(queen.baseUrl, queen.token);
+    await waitFor(async () => {
+      const listed = (await api.get("/v1/workers/list")).body.workers as RegisteredWorker[];
+      return listed.some((w) => w.id === firstWorker && w.state === "busy" && w.slots_available === 0);
+    });
     run.child.kill("SIGINT");
     const exit = await run.waitForExit(10_000);
     expect(exit.code).toBe(130);
