@@ -20,7 +20,13 @@ export class BeehiveRegistry {
     // NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commit.
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
-    migrate(this.db);
+    try {
+      migrate(this.db);
+    } catch (error) {
+      // A failed migration was rolled back; do not keep the file open behind the error.
+      this.db.close();
+      throw error;
+    }
     this.statements = {
       insert: this.db.prepare(
         `INSERT INTO beehives (${COLUMNS}) VALUES (@node_name, @ssh_host, @ssh_port, @ssh_user, @ssh_key_path,
