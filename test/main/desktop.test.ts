@@ -73,7 +73,7 @@ async function start(): Promise<Desktop> {
   const desktop = await startDesktop({ outDir, env: env(), log });
   if (!desktop) throw new Error("the app did not start");
   started.push(desktop.queenServer);
-  await until(() => (desktop.mainWindow() as unknown as Window).webContents.getURL() !== "");
+  await until(() => (desktop.mainWindow() as unknown as Window).webContents.getURL() !== "", "the window to load");
   return desktop;
 }
 
@@ -191,8 +191,8 @@ describe("startDesktop", () => {
     const ours = (desktop.mainWindow() as unknown as Window).webContents;
     const events: QueenEvent[] = [];
     ours.renderer.on(IPC_EVENT_CHANNEL, (_event: unknown, payload: QueenEvent) => events.push(payload));
+    // The snapshots are sent before subscribe answers, so they have arrived once it has.
     expect(await ours.renderer.invoke(IPC_SUBSCRIBE_CHANNEL)).toEqual({ ok: true, value: null });
-    await until(() => events.length >= 2);
     expect(events).toEqual([
       { type: "nodes", nodes: [] },
       { type: "workers", workers: [] },
@@ -200,7 +200,9 @@ describe("startDesktop", () => {
 
     const added = await ours.renderer.invoke(ipcChannel("addNode"), { ...NODE, verify: false });
     expect(added).toMatchObject({ ok: true, value: { node: { node_name: "gpu", status: "unknown" }, host_key_fingerprint: null } });
-    await until(() => events.length >= 3);
+    // The change's snapshot is sent on the next turn: a round trip started after it comes back after it.
+    await ours.renderer.invoke(ipcChannel("health"), {});
+    expect(events).toHaveLength(3);
     expect(events[2]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
 
     // An untrusted window's subscription is refused and gets nothing.
@@ -231,7 +233,7 @@ describe("startDesktop", () => {
     const second = desktop.mainWindow() as unknown as Window;
     expect(second).not.toBe(first);
     expect(second.calls).toMatchObject({ show: 1, focus: 1 });
-    await until(() => second.webContents.getURL() === ownUrl());
+    await until(() => second.webContents.getURL() === ownUrl(), "the new window to load our renderer");
     // The new window is the trusted one.
     expect(await second.webContents.renderer.invoke(ipcChannel("health"), {})).toMatchObject({ ok: true });
 
@@ -263,8 +265,8 @@ describe("startDesktop", () => {
     // The tray's Quit, as a user would.
     (desktop.tray.tray as unknown as InstanceType<typeof FakeTray>).contextMenu!.click("Quit");
     expect(await app.whenEnded()).toBe(0);
-    expect(firstBeforeQuit?.defaultPrevented).toBe(true);
     expect(order).toEqual(["before-quit", "queen closing", "queen closed", "before-quit", "will-quit (tray 1)", "quit"]);
+    expect(firstBeforeQuit?.defaultPrevented, "the first before-quit is held until the queen has closed").toBe(true);
     await expect(fetch(`${desktop.queenServer.baseUrl}/health`)).rejects.toThrow();
     expect(FakeTray.live).toEqual([]);
     expect(FakeBrowserWindow.getAllWindows()).toEqual([]);

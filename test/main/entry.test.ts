@@ -45,11 +45,11 @@ afterEach(() => {
 
 it("importing the entry starts the app from the environment; the tray's Quit ends it", async () => {
   await launch();
-  await until(() => FakeTray.live.length === 1);
+  await until(() => FakeTray.live.length === 1, "the app to install its tray");
   // The entry's own directory decides where the renderer is: src/ here, out/ in the bundle.
   const [window] = FakeBrowserWindow.getAllWindows();
   const ownUrl = pathToFileURL(resolve("src", "renderer", "index.html")).href;
-  await until(() => window!.webContents.getURL() === ownUrl);
+  await until(() => window!.webContents.getURL() === ownUrl, "the window to load our renderer");
   expect(await window!.webContents.renderer.invoke(ipcChannel("health"), {})).toMatchObject({ ok: true, value: { status: "ok" } });
   expect(logged).toEqual([expect.stringMatching(/^\[rbee\] queen-rbee listening on http:\/\/127\.0\.0\.1:\d+$/)]);
 
@@ -62,7 +62,8 @@ it("a failure to start is logged and exits with 1", async () => {
   // Both the port and the fallback refuse a host beyond loopback.
   vi.stubEnv("RBEE_QUEEN_HOST", "0.0.0.0");
   await launch();
-  expect(await app.whenEnded()).toBe(1);
+  await until(() => app.exitCode !== undefined, "the app to exit");
+  expect(app.exitCode).toBe(1);
   expect(logged.at(-1)).toMatch(/^\[rbee\] failed to start: RbeeError: Refusing to listen on 0\.0\.0\.0/);
   expect(FakeBrowserWindow.getAllWindows()).toEqual([]);
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   API_METHOD_NAMES,
   IPC_EVENT_CHANNEL,
@@ -100,6 +100,10 @@ beforeAll(async () => {
   bridge = window.webContents.renderer.mainWorld.rbee as RbeeBridge;
   api = createIpcApi(bridge);
 });
+// Each test starts from an empty registry, whatever the one before it left.
+afterEach(async () => {
+  for (const node of server.queen.beehives.list()) await server.service.removeNode({ node_name: node.node_name });
+});
 afterAll(async () => {
   unregister?.();
   window?.destroy();
@@ -160,7 +164,8 @@ describe("the preload bridge, end to end", () => {
     expect(refused).toBeInstanceOf(RbeeError);
     expect(refused).toMatchObject({ code: "NODE_NOT_FOUND" });
     const stream = streamSince(mark, "installNode");
-    expect(stream.listening).toBeLessThan(stream.started);
+    expect(stream.listening, "the stream's listener is registered before the call").toBeGreaterThanOrEqual(0);
+    expect(stream.listening, "the stream's listener is registered before the call").toBeLessThan(stream.started);
     expect(stream.received).toEqual([]);
     expect(events).toEqual([]);
     expect(renderer().listenerCount(stream.channel)).toBe(0);
@@ -180,11 +185,10 @@ describe("the preload bridge, end to end", () => {
     // Every message came on the stream's own channel: its events, then one end.
     expect(stream.received).toEqual([...events.map((event) => ({ kind: "event", event })), { kind: "end" }]);
     // The listener was there before the call, and it had to be: the first event came before the call's answer.
-    expect(stream.listening).toBeGreaterThanOrEqual(0);
-    expect(stream.listening).toBeLessThan(stream.started);
-    expect(stream.firstReceived).toBeLessThan(stream.answered);
+    expect(stream.listening, "the stream's listener is registered before the call").toBeGreaterThanOrEqual(0);
+    expect(stream.listening, "the stream's listener is registered before the call").toBeLessThan(stream.started);
+    expect(stream.firstReceived, "the first event arrives before the call's answer").toBeLessThan(stream.answered);
     expect(renderer().listenerCount(stream.channel)).toBe(0);
-    await api.removeNode({ node_name: "gpu" });
   });
 
   it("cancel reaches the main side (rbee:stream-cancel with the stream's id) and the stream ends without its error", async () => {
@@ -194,18 +198,17 @@ describe("the preload bridge, end to end", () => {
     const events: { type: string }[] = [];
     const handle = api.spawnWorker({ node_name: "slow", model_ref: "tinyllama" }, (event) => events.push(event));
     // Connecting: the TCP connection is open and the handshake waits.
-    await until(() => events.length === 1 && held.length === 1);
+    await until(() => events.length === 1 && held.length === 1, "the spawn to be connecting");
     handle.cancel();
     await handle.done;
+    // A cancelled spawn ends quietly; left alone it would have ended with a timeout error.
+    expect(events).toEqual([{ type: "progress", stage: "ssh", message: `Connecting to rbee@127.0.0.1:${port}` }]);
     const stream = streamSince(mark, "spawnWorker");
     const steps = stepsSince(mark);
     expect(steps).toContainEqual({ kind: "invoke", channel: IPC_STREAM_CANCEL_CHANNEL, args: [stream.id] });
     expect(steps).toContainEqual({ kind: "answered", channel: IPC_STREAM_CANCEL_CHANNEL, value: { ok: true, value: null } });
-    // A cancelled spawn ends quietly; left alone it would have ended with a timeout error.
-    expect(events).toEqual([{ type: "progress", stage: "ssh", message: `Connecting to rbee@127.0.0.1:${port}` }]);
     expect(stream.received.at(-1)).toEqual({ kind: "end" });
     expect(renderer().listenerCount(stream.channel)).toBe(0);
-    await api.removeNode({ node_name: "slow" });
   });
 
   it("every stream gets its own valid id", () => {
@@ -229,22 +232,22 @@ describe("the preload bridge, end to end", () => {
     const mark = renderer().steps.length;
     const events: QueenEvent[] = [];
     const unsubscribe = api.onEvent((event) => events.push(event));
-    await until(() => events.length >= 2);
-    expect(events.slice(0, 2)).toEqual([
+    // The snapshots are sent before subscribe answers, so they have arrived once it has.
+    await until(() => stepsSince(mark).some((step) => step.kind === "answered" && step.channel === IPC_SUBSCRIBE_CHANNEL), "subscribe to answer");
+    expect(events).toEqual([
       { type: "nodes", nodes: [] },
       { type: "workers", workers: [] },
     ]);
     const steps = stepsSince(mark);
     const listening = steps.findIndex((step) => step.kind === "on" && step.channel === IPC_EVENT_CHANNEL);
     const subscribed = steps.findIndex((step) => step.kind === "invoke" && step.channel === IPC_SUBSCRIBE_CHANNEL);
-    expect(listening).toBeGreaterThanOrEqual(0);
-    expect(listening).toBeLessThan(subscribed);
+    expect(listening, "the event listener is registered before subscribing").toBeGreaterThanOrEqual(0);
+    expect(listening, "the event listener is registered before subscribing").toBeLessThan(subscribed);
 
     await api.addNode({ ...NODE, node_name: "mac", verify: false });
-    await until(() => events.some((event) => event.type === "nodes" && event.nodes.some((node) => node.node_name === "mac")));
+    await until(() => events.some((event) => event.type === "nodes" && event.nodes.some((node) => node.node_name === "mac")), "a nodes snapshot with mac");
     unsubscribe();
     expect(renderer().listenerCount(IPC_EVENT_CHANNEL)).toBe(0);
-    await api.removeNode({ node_name: "mac" });
   });
 
   it("the same bridge in our window showing another page is refused: the trust check is the product's", async () => {

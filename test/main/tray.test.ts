@@ -10,7 +10,7 @@ import { startQueenServer, type QueenServer } from "../../src/core/queen-server.
 import { until } from "../helpers/until.js";
 
 vi.mock("electron", async () => (await import("../helpers/electron-double.js")).electronDouble);
-const { FakeNotification, FakeTray, electronState, resetElectronDouble } = await import("../helpers/electron-double.js");
+const { FakeNotification, FakeTray, resetElectronDouble } = await import("../helpers/electron-double.js");
 const { TRAY_PROBE, installTray } = await import("../../src/main/tray.js");
 
 type Tray = InstanceType<typeof FakeTray>;
@@ -189,8 +189,10 @@ describe("installTray", () => {
     });
     const handle = installTray({ service: feed.service, showWindow, quit, notify: false, log });
     (handle.tray as unknown as Tray).contextMenu!.click("Stop all workers");
-    await until(() => logs.length === 2);
     expect(feed.stopWorker).toHaveBeenCalledTimes(3);
+    // Once every stop has settled and the microtasks queued after them have run, the tray has reported.
+    await Promise.allSettled(feed.stopWorker.mock.results.map((result) => result.value));
+    await new Promise((turn) => setImmediate(turn));
     expect(logs).toEqual([`stop all workers: No worker "a"`, "stop all workers: gpu is unreachable"]);
     handle.dispose();
   });
@@ -243,13 +245,12 @@ describe("installTray on a real queen's service", () => {
       { worker_id: "w1", url: "http://127.0.0.1:9301", model_ref: "tinyllama", backend: "cpu", device: 0, slots_total: 1, slots_available: 0, state: "busy", node_name: "mac" },
       { kind: "user" },
     );
-    await until(() => tray.tooltip === "0 nodes · 0 idle · 1 busy");
+    await until(() => tray.tooltip === "0 nodes · 0 idle · 1 busy", "the tooltip to show the busy worker");
     expect(tray.image.path).toBe(iconFile("healthy"));
     tray.contextMenu!.click("Stop all workers");
-    await until(() => tray.tooltip === "0 nodes · 0 idle · 0 busy");
+    await until(() => tray.tooltip === "0 nodes · 0 idle · 0 busy", "the tooltip to show no worker");
     expect(server.service.liveWorkers()).toEqual([]);
     expect(menuOf(tray)).toContain("Stop all workers (disabled)");
     handle.dispose();
-    expect(electronState.app.emitted).toEqual([]);
   });
 });
