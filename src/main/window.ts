@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BrowserWindow, session, shell, type WebContents } from "electron";
 
 /** Where the renderer comes from: the electron-vite dev server, or the built files. */
@@ -14,7 +15,9 @@ export function isOwnRendererUrl(url: string | undefined, outDir: string): boole
   try {
     const parsed = new URL(url);
     if (entry.url) return parsed.origin === new URL(entry.url).origin;
-    return parsed.protocol === "file:" && decodeURIComponent(parsed.pathname) === entry.file;
+    // fileURLToPath gives the platform's own path (C:\… on Windows, where a pathname would not
+    // match); a host (a UNC share on Windows) never matches, and encoded separators throw.
+    return parsed.protocol === "file:" && fileURLToPath(parsed) === entry.file;
   } catch {
     return false;
   }
