@@ -44,8 +44,8 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(options.port, options.host, () => resolve(listening));
-      listening.once("error", reject);
+      // Express 5 hands a failed bind to this callback (as well as to "error").
+      const listening = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
     });
   } catch (error) {
     await queen.close();

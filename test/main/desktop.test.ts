@@ -137,8 +137,7 @@ describe("startQueen", () => {
       started.push(server);
       expect(server.port).not.toBe(port);
       expect(server.port).toBeGreaterThan(0);
-      // The reason is the core's (startQueenServer); what matters here is the fallback.
-      expect(logs).toEqual([expect.stringMatching(new RegExp(`^port ${port} unavailable \\(.+\\); using a free port$`))]);
+      expect(logs).toEqual([`port ${port} unavailable (Cannot listen on 127.0.0.1:${port}: the port is in use); using a free port`]);
       const health = await fetch(`${server.baseUrl}/health`);
       expect(await health.json()).toMatchObject({ status: "ok" });
     } finally {
