@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { RBEE_VERSION, RbeeError } from "../../shared/contract/index.js";
-import { checkDownloadUrl } from "../../shared/contract/model-ref.js";
+import { checkDownloadUrl, checkRedirectUrl } from "../../shared/contract/model-ref.js";
 import { freeDiskBytes } from "./disk-space.js";
 
 /** How far a download is. */
@@ -27,6 +27,8 @@ export interface DownloadRequest {
   /** An attempt that receives nothing for this long is abandoned (and resumed). */
   readonly idleTimeoutMs?: number;
   readonly freeBytes?: (dir: string) => Promise<number>;
+  /** The network (default the global fetch): tests stand a test double in for an https origin. */
+  readonly fetch?: typeof fetch;
 }
 
 /** What was written to `dest`. */
@@ -139,8 +141,9 @@ class Download {
     let url = checkDownloadUrl(this.request.url);
     let headers: Record<string, string> = { ...this.request.headers };
     const linked: LinkedMetadata = {};
+    const network = this.request.fetch ?? fetch;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
-      const response = await fetch(url, {
+      const response = await network(url, {
         redirect: "manual",
         signal,
         headers: {
@@ -155,7 +158,8 @@ class Download {
       const location = response.headers.get("location");
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel().catch(() => undefined);
-        const next = checkDownloadUrl(new URL(location, url).href, "redirect");
+        // Checked before anything is asked of the next host: an https download never goes on over http.
+        const next = checkRedirectUrl(url, location);
         if (next.origin !== url.origin) headers = {};
         url = next;
         continue;

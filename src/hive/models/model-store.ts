@@ -19,8 +19,8 @@ export interface ProvisionedModel {
 /** Receives download progress; a model already present reports nothing. */
 export type ProgressListener = (progress: DownloadProgress) => void;
 
-/** Tuning of downloads (tests shorten them). */
-export type DownloadTuning = Pick<DownloadRequest, "retries" | "idleTimeoutMs" | "freeBytes">;
+/** Tuning of downloads (tests shorten them, or stand a test double in for the network). */
+export type DownloadTuning = Pick<DownloadRequest, "retries" | "idleTimeoutMs" | "freeBytes" | "fetch">;
 
 interface InFlight {
   readonly promise: Promise<LocalModel>;

@@ -77,6 +77,36 @@ export function checkDownloadUrl(value: string, what = "URL"): URL {
   throw new RbeeError("INVALID_REQUEST", `${what} '${value}' must be an https URL`);
 }
 
+/** A URL as messages show it: no query or fragment, which may carry a CDN's signature. */
+function shown(url: URL): string {
+  return url.protocol === "http:" || url.protocol === "https:" ? `${url.origin}${url.pathname}` : `a ${url.protocol} URL`;
+}
+
+/**
+ * Checks where a download redirect leads: `location` resolved against `from`, the URL that
+ * answered. A redirect may go to https anywhere; to plain http only from plain http (a loopback
+ * test server, since only those are allowed to start with) and only to loopback. It never
+ * downgrades https to http, never leaves http(s) and never carries credentials. Throws
+ * DOWNLOAD_FAILED: the request was valid, the server's answer is not.
+ */
+export function checkRedirectUrl(from: URL, location: string): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new RbeeError("DOWNLOAD_FAILED", `Refused the redirect from ${shown(from)}: its Location is not a valid URL`);
+  }
+  const refuse = (why: string): RbeeError =>
+    new RbeeError("DOWNLOAD_FAILED", `Refused the redirect from ${shown(from)} to ${shown(next)}: ${why}`);
+  if (next.protocol !== "https:" && next.protocol !== "http:") throw refuse("a download never leaves http(s)");
+  if (next.username || next.password) throw refuse("a redirect must not carry credentials");
+  if (next.protocol === "http:") {
+    if (from.protocol !== "http:") throw refuse("it would downgrade https to plain http");
+    if (!isLoopbackHost(next.hostname)) throw refuse("plain http is allowed only on loopback");
+  }
+  return next;
+}
+
 function parseHf(ref: string, extra: { sizeBytes?: number; sha256?: string }): HubModelRef {
   const segments = ref.slice("hf:".length).split("/");
   if (segments.length < 3) throw invalid(ref, "use hf:<org>/<repo>/<file>.gguf");
