@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import ssh2 from "ssh2";
 import { RbeeError } from "../../shared/contract/index.js";
 import { expandHome } from "../../node-common/home.js";
@@ -124,17 +125,48 @@ export function execCollect(
   });
 }
 
-async function readPrivateKey(keyPath: string, passphrase: string | undefined): Promise<Buffer> {
+/** Private keys are a few KiB (an RSA 16384 one is ~13 KiB): anything larger is not a key. */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+/**
+ * Reads a key file, refusing at once anything but a regular file under MAX_KEY_FILE_BYTES: a FIFO
+ * would block the read forever, /dev/zero would never end. Checked before opening, and again on the
+ * opened file (opened non-blocking, read bounded) in case the path was swapped in between.
+ */
+async function readKeyFile(keyPath: string): Promise<Buffer> {
   const path = expandHome(keyPath);
-  let key: Buffer;
+  const refuse = (reason: string): RbeeError =>
+    new RbeeError("INVALID_REQUEST", `SSH key file ${keyPath} ${reason}`, [{ field: "ssh_key_path", message: `${reason}: ${keyPath}` }]);
+  const check = (stats: { isFile(): boolean; isDirectory(): boolean; size: number }): void => {
+    if (stats.isDirectory()) throw refuse("is a directory, not a key file");
+    if (!stats.isFile()) throw refuse("is not a regular file");
+    if (stats.size > MAX_KEY_FILE_BYTES) throw refuse(`is too large for a key file (over ${MAX_KEY_FILE_BYTES} bytes)`);
+  };
   try {
-    key = await readFile(path);
+    check(await stat(path));
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      check(await file.stat());
+      const key = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+      let length = 0;
+      while (length < key.length) {
+        const { bytesRead } = await file.read(key, length, key.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      if (length > MAX_KEY_FILE_BYTES) throw refuse(`is too large for a key file (over ${MAX_KEY_FILE_BYTES} bytes)`);
+      return key.subarray(0, length);
+    } finally {
+      await file.close();
+    }
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read";
-    throw new RbeeError("INVALID_REQUEST", `SSH key file ${keyPath} ${reason}`, [
-      { field: "ssh_key_path", message: `${reason}: ${keyPath}` },
-    ]);
+    if (error instanceof RbeeError) throw error;
+    throw refuse((error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read");
   }
+}
+
+async function readPrivateKey(keyPath: string, passphrase: string | undefined): Promise<Buffer> {
+  const key = await readKeyFile(keyPath);
   const parsed = ssh2.utils.parseKey(key, passphrase);
   if (parsed instanceof Error) {
     const encrypted = /encrypted|passphrase/i.test(parsed.message);
