@@ -43,8 +43,8 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
   const home = rbeeHome(env);
   const options = {
     home,
-    // Key passphrases: encrypted with the OS keychain, only ever in this process.
-    secrets: new SafeStorageSecrets(join(home, "secrets.json"), safeStorage, log),
+    // Key passphrases: encrypted with the OS keychain (never with basic_text), only ever in this process.
+    secrets: await SafeStorageSecrets.open(join(home, "secrets.json"), safeStorage, log),
     host: env.RBEE_QUEEN_HOST ?? "127.0.0.1",
     token: env.RBEE_TOKEN?.trim() || undefined,
     uiDir: join(outDir, "renderer"),

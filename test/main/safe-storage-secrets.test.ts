@@ -20,7 +20,7 @@ const ASIDE_SUFFIX = ".corrupt-2026-05-04T03-02-01-000Z";
 let dir: string;
 let file: string;
 const logs: string[] = [];
-const open = (cipher = safeStorageDouble()) => new SafeStorageSecrets(file, cipher, (m) => logs.push(m), () => AT);
+const open = (cipher = safeStorageDouble()) => SafeStorageSecrets.open(file, cipher, (m) => logs.push(m), () => AT);
 const stored = (): Record<string, string> => JSON.parse(readFileSync(file, "utf8"));
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "rbee-secrets-"));
@@ -29,33 +29,33 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-test("passphrases are stored encrypted (0600), survive a restart, and can be removed", () => {
-  const secrets = open();
+test("passphrases are stored encrypted (0600), survive a restart, and can be removed", async () => {
+  const secrets = await open();
   secrets.set("mac", "correct horse battery staple");
   const onDisk = readFileSync(file, "utf8");
   expect(onDisk).not.toContain("correct horse");
   expect(statSync(file).mode & 0o777).toBe(0o600);
-  const reopened = open();
+  const reopened = await open();
   expect(reopened.get("mac")).toBe("correct horse battery staple");
   reopened.delete("mac");
-  expect(open().get("mac")).toBeUndefined();
+  expect((await open()).get("mac")).toBeUndefined();
   expect(logs.join("\n")).not.toContain("correct horse");
 });
 
-test("without OS encryption nothing is written: the passphrase lasts for this session only", () => {
-  const secrets = open(safeStorageDouble(false));
+test("without OS encryption nothing is written: the passphrase lasts for this session only", async () => {
+  const secrets = await open(safeStorageDouble(false));
   expect(secrets.persistent).toBe(false);
   secrets.set("mac", "hunter2");
   expect(secrets.get("mac")).toBe("hunter2");
   expect(() => readFileSync(file)).toThrow();
-  expect(open(safeStorageDouble(false)).get("mac")).toBeUndefined();
+  expect((await open(safeStorageDouble(false))).get("mac")).toBeUndefined();
   expect(logs).toEqual(["OS encryption is not available: the key passphrase is kept for this session only"]);
 });
 
-test("a ciphertext that no longer decrypts is dropped with a note, not a crash", () => {
-  open().set("mac", "pw");
+test("a ciphertext that no longer decrypts is dropped with a note, not a crash", async () => {
+  (await open()).set("mac", "pw");
   const broken: Cipher = { ...safeStorageDouble(), decryptString: () => { throw new Error("keychain changed"); } };
-  const secrets = open(broken);
+  const secrets = await open(broken);
   expect(secrets.get("mac")).toBeUndefined();
   expect(logs[0]).toMatch(/cannot be decrypted any more/);
 });
@@ -68,33 +68,33 @@ describe("a corrupt secrets file", () => {
     ["a value that is no ciphertext", '{"mac": 42}'],
   ];
 
-  test.each(corruptions)("(%s) is kept aside, logged, and not overwritten by the next write", (_what, corrupt) => {
+  test.each(corruptions)("(%s) is kept aside, logged, and not overwritten by the next write", async (_what, corrupt) => {
     writeFileSync(file, corrupt, { mode: 0o600 });
-    const secrets = open();
+    const secrets = await open();
     secrets.set("new-node", "pw");
     // The old bytes survive, byte for byte, next to the new file: nothing was silently wiped.
     expect(readdirSync(dir).sort(), "the corrupt file kept aside").toEqual(["secrets.json", `secrets.json${ASIDE_SUFFIX}`]);
     expect(readFileSync(`${file}${ASIDE_SUFFIX}`, "utf8")).toBe(corrupt);
     expect(statSync(`${file}${ASIDE_SUFFIX}`).mode & 0o777).toBe(0o600);
     expect(Object.keys(stored())).toEqual(["new-node"]);
-    expect(open().get("new-node")).toBe("pw");
+    expect((await open()).get("new-node")).toBe("pw");
     expect(logs).toEqual([expect.stringContaining(`it was kept as ${file}${ASIDE_SUFFIX}`)]);
     expect(logs.join("\n")).not.toContain("c2VjcmV0");
   });
 
-  test("is kept aside on a read too: the node's passphrase is asked for again", () => {
+  test("is kept aside on a read too: the node's passphrase is asked for again", async () => {
     writeFileSync(file, "garbage", { mode: 0o600 });
-    expect(open().get("mac")).toBeUndefined();
+    expect((await open()).get("mac")).toBeUndefined();
     expect(readdirSync(dir), "the corrupt file kept aside").toEqual([`secrets.json${ASIDE_SUFFIX}`]);
     expect(readFileSync(`${file}${ASIDE_SUFFIX}`, "utf8")).toBe("garbage");
     expect(logs[0]).toMatch(/is unusable \(it is not JSON\)/);
   });
 
-  test("that cannot be moved aside is left as it is: the write is refused with a coded error", () => {
+  test("that cannot be moved aside is left as it is: the write is refused with a coded error", async () => {
     writeFileSync(file, "garbage", { mode: 0o600 });
     // The aside name is taken by a non-empty directory, so the rename fails.
     mkdirSync(join(`${file}${ASIDE_SUFFIX}`, "occupied"), { recursive: true });
-    const secrets = open();
+    const secrets = await open();
     const error = (() => {
       try {
         secrets.set("new-node", "pw");
@@ -111,7 +111,7 @@ describe("a corrupt secrets file", () => {
 
 test("removing a node through the Queen deletes its passphrase from the store and from the file", async () => {
   const home = join(dir, "home");
-  const secrets = open();
+  const secrets = await open();
   const queen = new Queen({ home, secrets, userKnownHosts: [], sshAgent: "", sshTimeoutMs: 300 });
   try {
     const node = (name: string) =>
@@ -127,8 +127,8 @@ test("removing a node through the Queen deletes its passphrase from the store an
     expect(queen.secrets.get("mac")).toBeUndefined();
     expect(Object.keys(stored())).toEqual(["other"]);
     // A restart (a fresh store on the same file) does not bring it back; the other node keeps its own.
-    expect(open().get("mac")).toBeUndefined();
-    expect(open().get("other")).toBe("other-passphrase");
+    expect((await open()).get("mac")).toBeUndefined();
+    expect((await open()).get("other")).toBe("other-passphrase");
   } finally {
     await queen.close();
   }
