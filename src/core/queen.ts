@@ -130,7 +130,10 @@ export class Queen {
   start(): void {
     this.liveness.start();
     this.health.start();
-    void this.fleet.rediscover();
+    // A queen closed while rediscovery still dials a node must not die of it: the failure is logged.
+    void this.fleet.rediscover().catch((error: unknown) => {
+      this.options.log?.(`rediscovery stopped: ${(error as Error)?.message ?? String(error)}`);
+    });
   }
 
   /** The port the HTTP API listens on: the target of every node's callback tunnel. */
