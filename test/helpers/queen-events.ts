@@ -18,6 +18,11 @@ export interface QueenWatch {
   readonly history: readonly QueenState[];
   /** Resolves with the first state (the current one included) for which `probe` is truthy; rejects after `timeoutMs`. */
   until<T>(probe: (state: QueenState) => T | undefined | false | null, timeoutMs: number, what: string): Promise<T>;
+  /**
+   * Resolves once some state, past or coming, satisfied `probe`: wait for this before waiting for
+   * its undoing, so that the later wait cannot be met by a snapshot taken before the change.
+   */
+  seen(probe: (state: QueenState) => unknown, timeoutMs: number, what: string): Promise<void>;
   close(): void;
 }
 
@@ -63,34 +68,38 @@ export async function watchQueen(baseUrl: string, token: string): Promise<QueenW
   await started;
 
   const current = (): QueenState => history.at(-1)!;
+  const until: QueenWatch["until"] = (probe, timeoutMs, what) =>
+    new Promise((resolve, reject) => {
+      const done = (): void => {
+        listeners.delete(check);
+        clearTimeout(timer);
+      };
+      const check = (): void => {
+        const value = probe(current());
+        if (value) {
+          done();
+          resolve(value);
+        } else if (ended && !abort.signal.aborted) {
+          done();
+          reject(new Error(`waiting for ${what}: ${ended.message}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        const { nodes: lastNodes, workers: lastWorkers } = current();
+        const seen = `nodes ${lastNodes.map((n) => `${n.node_name}=${n.status}`).join(", ")}; workers ${lastWorkers.map((w) => `${w.id}@${w.node_name}`).join(", ") || "none"}`;
+        reject(new Error(`${what}: not seen within ${timeoutMs} ms (last seen: ${seen})`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
   return {
     current,
     history,
-    until(probe, timeoutMs, what) {
-      return new Promise((resolve, reject) => {
-        const done = (): void => {
-          listeners.delete(check);
-          clearTimeout(timer);
-        };
-        const check = (): void => {
-          const value = probe(current());
-          if (value) {
-            done();
-            resolve(value);
-          } else if (ended && !abort.signal.aborted) {
-            done();
-            reject(new Error(`waiting for ${what}: ${ended.message}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          const { nodes: lastNodes, workers: lastWorkers } = current();
-          const seen = `nodes ${lastNodes.map((n) => `${n.node_name}=${n.status}`).join(", ")}; workers ${lastWorkers.map((w) => `${w.id}@${w.node_name}`).join(", ") || "none"}`;
-          reject(new Error(`${what}: not seen within ${timeoutMs} ms (last seen: ${seen})`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
+    until,
+    async seen(probe, timeoutMs, what) {
+      if (history.some((state) => probe(state))) return;
+      await until((state) => Boolean(probe(state)), timeoutMs, what);
     },
     close: () => abort.abort(),
   };

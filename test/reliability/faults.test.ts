@@ -158,6 +158,8 @@ describe("faults", () => {
     expect(Date.now() - killedAt).toBeLessThan(2_000);
     expect(event, `${JSON.stringify(stream.events.filter((e) => e.type !== "token"))}\n${queen.output().slice(-2000)}`).toMatchObject({ type: "error", code: "WORKER_FAILED" });
     expect(stream.events.filter((e) => e.type === "token").length).toBeGreaterThan(0);
+    // Seen listed first, so that an empty snapshot from before its spawn cannot pass for its removal.
+    await events.seen((state) => state.workers.some((w) => w.id === killed), 5_000, "the worker listed");
     await events.until((state) => state.workers.length === 0, EXPIRY_MS, "the killed worker out of the registry");
 
     const fresh = await startInference(4);
@@ -245,6 +247,7 @@ describe("faults", () => {
 
   test("a node whose SSH goes away: unreachable, others unaffected, the API responsive; its silent worker is stopped and stays stopped (409) when the node is back", async () => {
     const events = await watching();
+    await events.until((state) => statusOf(state, "mac") === "ready", 5_000, "mac ready before the cut");
     expect(statusOf(events.current(), "other")).toBe("reachable");
     const [worker] = onMac(events.current().workers);
     expect(worker, "a worker on mac from the test before").toBeDefined();
