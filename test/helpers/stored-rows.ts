@@ -64,15 +64,16 @@ export class StoredRows {
   /** The raw row is a valid Beehive, a valid input, and the one its request asked for. */
   expectAsGiven(nodeName: string, context: string): void {
     const raw = this.row(nodeName);
-    const expected = this.expected.get(nodeName);
-    expect(expected, `${context}: a row nobody's acknowledged request stored: ${JSON.stringify(raw)?.slice(0, 300)}`).toBeDefined();
-    expect(raw, `${context}: acknowledged but not stored`).toBeDefined();
+    expect(raw, `${context}: ${nodeName} acknowledged but not stored`).toBeDefined();
     const row = raw!;
+    const shown = JSON.stringify(row).slice(0, 300);
     const asBeehive = Beehive.strict().safeParse(row);
-    expect(asBeehive.success, `${context}: stored row is not a Beehive: ${asBeehive.error?.message}\n${JSON.stringify(row).slice(0, 300)}`).toBe(true);
-    const asInput = AddNodeRequest.safeParse({ ...Object.fromEntries(INPUT_FIELDS.map((f) => [f, row[f]])) });
-    expect(asInput.success, `${context}: stored row would not pass the request's own validation: ${asInput.error?.message}`).toBe(true);
+    expect(asBeehive.success, `${context}: stored row is not a Beehive: ${asBeehive.error?.message}\n${shown}`).toBe(true);
     const fields = Object.fromEntries(INPUT_FIELDS.map((f) => [f, row[f]]));
+    const asInput = AddNodeRequest.safeParse(fields);
+    expect(asInput.success, `${context}: stored row would not pass the request's own validation: ${asInput.error?.message}\n${shown}`).toBe(true);
+    const expected = this.expected.get(nodeName);
+    expect(expected, `${context}: a row no acknowledged request stored: ${shown}`).toBeDefined();
     expect(fields, `${context}: stored row differs from the request that stored it`).toEqual(rowFieldsOf(expected!.input));
   }
 

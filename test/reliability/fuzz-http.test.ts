@@ -143,8 +143,8 @@ function errorOf(text: string): { code: string; fields: string[] } {
 }
 
 /** A refusal that names the hostile field (an unknown field is the body's fault). */
-function expectRefusalNaming(status: number, text: string, hostile: HostileField, context: string): void {
-  expect(status, `${context}: the contract refuses it, the queen answered ${text.slice(0, 200)}`).toBe(400);
+function expectRefusalNaming(status: number, text: string, hostile: HostileField, context: string, why = "the contract refuses it"): void {
+  expect(status, `${context}: ${why}, the queen answered ${text.slice(0, 200)}`).toBe(400);
   const { code, fields } = errorOf(text);
   expect(code, context).toBe("INVALID_REQUEST");
   const field = hostile.field === EXTRA_FIELD ? "(body)" : hostile.field;
@@ -189,7 +189,7 @@ describe("one hostile field on a valid body", () => {
         }
         if (Object.values(rowFieldsOf(parsed.data)).some((value) => typeof value === "string" && /\p{Cs}/u.test(value))) {
           // Valid for the contract, but not text SQLite can give back as it was given.
-          expectRefusalNaming(status, text, hostile, context);
+          expectRefusalNaming(status, text, hostile, context, "SQLite cannot store it as given (a lone surrogate)");
           expect(rows.count(), `${context}: refused, yet a row was stored`).toBe(before);
           return;
         }
