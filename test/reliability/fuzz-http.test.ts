@@ -1,86 +1,112 @@
-// Property-based fuzzing of every HTTP route with random and hostile bodies, plus a registration
-// load test, against a real in-process queen: never a 500, never a crash, never an invalid row.
-import { mkdtempSync, rmSync } from "node:fs";
+// Property-based fuzzing of the HTTP API against a real in-process queen, a real sshd on loopback
+// and a real hive. Each body starts valid and gets ONE hostile field, so that it gets past
+// validation to SSH probing, the install and hive scripts, spawning and scheduling. The oracle is
+// the contract itself: a body it refuses gets 400 naming the field; one it accepts is served, and a
+// node it stores is read back raw through a second SQLite handle and must be exactly what was asked.
+// Shell payloads in every field that reaches a shell name a per-run marker file that must never appear.
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Beehive, ErrorBody, NODE_NAME_PATTERN } from "../../src/shared/contract/index.js";
+import type { z } from "zod";
+import {
+  API,
+  AddNodeRequest,
+  Beehive,
+  ErrorBody,
+  InferenceRequest,
+  NODE_NAME_PATTERN,
+  RegisterWorkerRequest,
+  SpawnStreamEvent,
+  SpawnWorkerRequest,
+  StreamEvent,
+  UpdateWorkerRequest,
+  HeartbeatRequest,
+  SSE_DONE,
+} from "../../src/shared/contract/index.js";
+import { HTTP_ONLY_ROUTES } from "../../src/core/http/http-only-routes.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
 import { jsonClient } from "../helpers/http-client.js";
+import {
+  EXTRA_FIELD,
+  MISSING,
+  junk,
+  modelRefGenerator,
+  nodeFieldGenerators,
+  oneHostileField,
+  payloadsThatWouldNotRun,
+  shellPayloads,
+  withField,
+  type FuzzScope,
+  type HostileField,
+} from "../helpers/hostile-inputs.js";
+import { freePort, startSshd, type Sshd } from "../helpers/sshd.js";
+import { StoredRows, rowFieldsOf } from "../helpers/stored-rows.js";
 
-let home: string;
+const HIVE_NODE = "hive-node";
+
+let dir: string;
 let server: QueenServer;
+let sshd: Sshd;
+let rows: StoredRows;
+let scope: FuzzScope;
+let closedPort: number;
 let tried = 0;
+let names = 0;
+const nextName = (): string => `fz-${++names}`;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "rbee-fuzz-"));
-  server = await startQueenServer({ home, host: "127.0.0.1", port: 0, sshTimeoutMs: 500, userKnownHosts: [], sshAgent: "", log: () => {} });
-});
+  dir = mkdtempSync(join(tmpdir(), "rbee-fuzz-"));
+  const home = join(dir, "queen");
+  mkdirSync(home);
+  // Nothing listens there: SSH probes of the nodes that point at it fail at once.
+  closedPort = await freePort();
+  sshd = await startSshd();
+  scope = { dir, marker: join(dir, `pwned-${randomUUID()}`), ports: [closedPort, sshd.port] };
+  server = await startQueenServer({
+    home, host: "127.0.0.1", port: 0, sshTimeoutMs: 5_000, userKnownHosts: [], sshAgent: "",
+    nodeHome: join(dir, "node-home"), log: () => {},
+  });
+  rows = new StoredRows(home);
+  // A node where rbee is installed (this checkout's build), so that spawns reach a real hive.
+  mkdirSync(join(dir, "installed"));
+  symlinkSync(resolve("dist"), join(dir, "installed", "dist"));
+  const hiveNode = { ...nodeBody(HIVE_NODE, "sshd"), install_path: join(dir, "installed") };
+  const added = await post("/v2/registry/beehives/add", hiveNode);
+  expect(added.status, added.text).toBe(201);
+  rows.stored(AddNodeRequest.parse(hiveNode), false, "the hive node");
+}, 60_000);
+
 afterAll(async () => {
   console.log(`fuzz: ${tried} HTTP inputs tried`);
-  await server.close();
-  rmSync(home, { recursive: true, force: true });
+  rows?.close();
+  await server?.close();
+  await sshd?.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-const hostileString = fc.oneof(
-  fc.string(),
-  fc.string({ unit: "grapheme", maxLength: 50 }),
-  fc.constantFrom(
-    "'; DROP TABLE beehives; --",
-    "\" OR 1=1 --",
-    "$(touch /tmp/rbee-pwned)",
-    "`touch /tmp/rbee-pwned`",
-    "; rm -rf / #",
-    "../../../../etc/passwd",
-    "..%2F..%2Fetc%2Fpasswd",
-    "\u0000",
-    "\ud800",
-    "-oProxyCommand=touch /tmp/rbee-pwned",
-    "mac\nnext",
-    "x".repeat(70_000),
-    "😀".repeat(100),
-  ),
-);
-
-// Values of every JSON type, biased towards the shapes the routes expect.
-const anyValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small" },
-    hostileString,
-    fc.integer(),
-    fc.double(),
-    fc.boolean(),
-    fc.constant(null),
-    fc.array(tie("value"), { maxLength: 4 }),
-    fc.dictionary(hostileString, tie("value"), { maxKeys: 4 }),
-  ),
-})).value;
-
-const nodeFields = ["node_name", "ssh_host", "ssh_port", "ssh_user", "ssh_key_path", "git_repo_url", "git_branch", "install_path", "expected_host_key_fingerprint"];
-const workerFields = ["worker_id", "url", "model_ref", "backend", "device", "slots_total", "slots_available", "vram_bytes", "node_name", "state"];
-const bodyWith = (fields: readonly string[]) =>
-  fc.oneof(
-    anyValue,
-    fc.record(Object.fromEntries(fields.map((f) => [f, fc.oneof(anyValue, hostileString)])), { requiredKeys: [] }),
-  );
-
-const routes: [string, string, fc.Arbitrary<unknown>][] = [
-  ["POST", "/v2/registry/beehives/add?verify=false", bodyWith(nodeFields)],
-  ["POST", "/v2/registry/beehives/test", bodyWith(nodeFields)],
-  ["POST", "/v2/registry/beehives/remove", bodyWith(["node_name"])],
-  ["POST", "/v2/registry/beehives/install", bodyWith(["node_name"])],
-  ["POST", "/v1/workers/register", bodyWith(workerFields)],
-  ["POST", "/v1/workers/update", bodyWith(["worker_id", "state", "slots_available"])],
-  ["POST", "/v1/workers/heartbeat", bodyWith(["worker_id", "slots_available"])],
-  ["POST", "/v1/workers/spawn", bodyWith(["node_name", "model_ref", "backend", "device", "slots", "ctx"])],
-  ["POST", "/v1/inference", bodyWith(["model", "prompt", "messages", "node", "max_tokens", "temperature", "top_p", "seed", "stop"])],
-];
+/** A valid node; "sshd" reaches the test's sshd (and the install script there), "closed" a closed port. */
+function nodeBody(name: string, target: "sshd" | "closed") {
+  return {
+    node_name: name,
+    ssh_host: "127.0.0.1",
+    ssh_port: target === "sshd" ? sshd.port : closedPort,
+    ssh_user: sshd.user,
+    ssh_key_path: sshd.keyPath,
+    // No such repository: an install gets through every quoted line, then fails at git, quickly.
+    git_repo_url: `file://${dir}/no-such-repo`,
+    git_branch: "main",
+    install_path: join(dir, "inst", name),
+  };
+}
 
 /** Sends raw bytes (not always valid UTF-8 or JSON) and returns status and body text. */
 function rawPost(path: string, body: Buffer, contentType = "application/json"): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
+  tried += 1;
+  return new Promise((resolveAnswer, reject) => {
     const url = new URL(path, server.baseUrl);
     const req = httpRequest(
       url,
@@ -88,7 +114,7 @@ function rawPost(path: string, body: Buffer, contentType = "application/json"): 
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () => resolveAnswer({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
       },
     );
     req.on("error", reject);
@@ -96,32 +122,350 @@ function rawPost(path: string, body: Buffer, contentType = "application/json"): 
   });
 }
 
+const post = (path: string, body: unknown) => rawPost(path, Buffer.from(JSON.stringify(body) ?? "null"));
+
+/** What the queen receives of a body: JSON drops undefined, turns NaN into null, -0 into 0. */
+const overTheWire = (body: unknown): unknown => JSON.parse(JSON.stringify(body) ?? "null");
+
+const show = (value: unknown): string => (value === MISSING ? "(left out)" : (JSON.stringify(value) ?? String(value)).slice(0, 160));
+const contextOf = (route: string, hostile: HostileField) => `${route} ${hostile.field}=${show(hostile.value)}`;
+
 function expectWellFormed(status: number, text: string, context: string): void {
   expect(status, context).not.toBe(500);
   expect(status, context).toBeLessThan(600);
   if (status >= 400) expect(ErrorBody.safeParse(JSON.parse(text)).success, `${context}: ${text.slice(0, 200)}`).toBe(true);
 }
 
-describe("fuzzing", () => {
-  test.each(routes)("%s %s: random and hostile JSON bodies", async (_method, path, body) => {
+/** The answer's error code and the fields its details name. */
+function errorOf(text: string): { code: string; fields: string[] } {
+  const { error } = ErrorBody.parse(JSON.parse(text));
+  return { code: error.code, fields: (error.details ?? []).map((detail) => detail.field) };
+}
+
+/** A refusal that names the hostile field (an unknown field is the body's fault). */
+function expectRefusalNaming(status: number, text: string, hostile: HostileField, context: string, why = "the contract refuses it"): void {
+  expect(status, `${context}: ${why}, the queen answered ${text.slice(0, 200)}`).toBe(400);
+  const { code, fields } = errorOf(text);
+  expect(code, context).toBe("INVALID_REQUEST");
+  const field = hostile.field === EXTRA_FIELD ? "(body)" : hostile.field;
+  expect(fields.some((named) => named === field || named.startsWith(`${field}.`)), `${context}: details name ${fields.join(", ")}`).toBe(true);
+}
+
+/** The `data:` payloads of an SSE answer, each checked against the row's event schema; the stream must end with [DONE]. */
+function streamEvents<S extends z.ZodType>(text: string, schema: S, context: string): z.output<S>[] {
+  const data = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice("data: ".length));
+  expect(data.at(-1), `${context}: the stream did not end with [DONE]: ${text.slice(-300)}`).toBe(SSE_DONE);
+  return data.slice(0, -1).map((payload) => {
+    const parsed = schema.safeParse(JSON.parse(payload));
+    expect(parsed.success, `${context}: event outside the contract: ${payload.slice(0, 300)}`).toBe(true);
+    return parsed.data as z.output<S>;
+  });
+}
+
+function expectNoPayloadRan(context: string): void {
+  expect(existsSync(scope.marker), `${context}: a shell payload ran (${scope.marker} exists)`).toBe(false);
+}
+
+/** Every shell payload at every place where a field that reaches a shell may carry one. */
+function payloadExamples(fields: Record<string, (payload: string) => string>): [HostileField][] {
+  return Object.entries(fields).flatMap(([field, place]) => shellPayloads(scope.marker).map((payload) => [{ field, value: place(payload.value) }] as [HostileField]));
+}
+
+describe("one hostile field on a valid body", () => {
+  test("add?verify=false: stored exactly as given (read raw through a second handle), or refused naming the field", async () => {
+    let fuzzedStored = 0;
     await fc.assert(
-      fc.asyncProperty(body, async (value) => {
-        tried += 1;
-        const { status, text } = await rawPost(path, Buffer.from(JSON.stringify(value) ?? "null"));
-        expectWellFormed(status, text, `${path} ${JSON.stringify(value)?.slice(0, 200)}`);
+      fc.asyncProperty(oneHostileField(nodeFieldGenerators(scope)), async (hostile) => {
+        const context = contextOf("add?verify=false", hostile);
+        const body = overTheWire(withField(nodeBody(nextName(), "closed"), hostile));
+        const before = rows.count();
+        const { status, text } = await post("/v2/registry/beehives/add?verify=false", body);
+        expectWellFormed(status, text, context);
+        const parsed = AddNodeRequest.safeParse(body);
+        if (!parsed.success) {
+          expectRefusalNaming(status, text, hostile, context);
+          expect(rows.count(), `${context}: refused, yet a row was stored`).toBe(before);
+          return;
+        }
+        if (Object.values(rowFieldsOf(parsed.data)).some((value) => typeof value === "string" && /\p{Cs}/u.test(value))) {
+          // Valid for the contract, but not text SQLite can give back as it was given.
+          expectRefusalNaming(status, text, hostile, context, "SQLite cannot store it as given (a lone surrogate)");
+          expect(rows.count(), `${context}: refused, yet a row was stored`).toBe(before);
+          return;
+        }
+        if (rows.expected.has(parsed.data.node_name)) {
+          expect(errorOf(text).code, context).toBe("NODE_EXISTS");
+          return;
+        }
+        expect(status, `${context}: ${text.slice(0, 300)}`).toBe(201);
+        rows.stored(parsed.data, true, context);
+        const answer = API.addNode.answer.parse(JSON.parse(text));
+        expect(answer.node, `${context}: the answer is not the stored row`).toEqual(Beehive.parse(rows.row(parsed.data.node_name)));
+        fuzzedStored += 1;
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        examples: [
+          ...payloadExamples({ install_path: (p) => join(dir, "inst", p), git_repo_url: (p) => `file://${dir}/repo/${p}`, node_name: (p) => p }),
+          // Text SQLite cannot hold as given (it stores UTF-8): a lone surrogate.
+          [{ field: "install_path", value: join(dir, "inst", "a\ud800") }],
+          [{ field: "ssh_key_path", value: join(dir, "keys", "\udfff") }],
+          [{ field: "git_repo_url", value: `file://${dir}/repo/\ud800` }],
+        ],
+      },
     );
+    expect(fuzzedStored, "no fuzzed node was stored: the property checked nothing").toBeGreaterThan(0);
+  }, 60_000);
+
+  test("test and verified add: SSH to a closed loopback port fails fast, nothing stored", async () => {
+    let probed = 0;
+    await fc.assert(
+      fc.asyncProperty(oneHostileField(nodeFieldGenerators(scope)), fc.constantFrom("test", "add"), async (hostile, route) => {
+        const context = contextOf(route, hostile);
+        const body = overTheWire(withField(nodeBody(nextName(), "closed"), hostile));
+        const before = rows.count();
+        const { status, text } = await post(`/v2/registry/beehives/${route}`, body);
+        expectWellFormed(status, text, context);
+        const parsed = AddNodeRequest.safeParse(body);
+        if (!parsed.success) expectRefusalNaming(status, text, hostile, context);
+        else if (status === 200 || status === 201) {
+          // Only a hostile port that happens to be the test's sshd gets through.
+          expect(parsed.data.ssh_port, `${context}: ${text}`).toBe(sshd.port);
+          expect(API[route === "test" ? "testNode" : "addNode"].answer.safeParse(JSON.parse(text)).success, context).toBe(true);
+          if (route === "add") rows.stored(parsed.data, true, context);
+        } else if (errorOf(text).code === "SSH_FAILED") probed += 1;
+        if (route === "test" || status !== 201) expect(rows.count(), `${context}: a row was stored`).toBe(before);
+      }),
+      { numRuns: 100 },
+    );
+    expect(probed, "no request got as far as an SSH probe").toBeGreaterThan(0);
+  }, 60_000);
+
+  test("install on the test sshd: the install script runs with the hostile value and fails; no payload runs", async () => {
+    let ranScript = 0;
+    await fc.assert(
+      fc.asyncProperty(oneHostileField(nodeFieldGenerators(scope)), async (hostile) => {
+        const context = contextOf("install", hostile);
+        const body = overTheWire(withField(nodeBody(nextName(), "sshd"), hostile));
+        const added = await post("/v2/registry/beehives/add?verify=false", body);
+        expectWellFormed(added.status, added.text, context);
+        // A refusal is the add property's business; an accepted node is installed.
+        if (added.status !== 201) return;
+        const input = AddNodeRequest.parse(body);
+        rows.stored(input, true, context);
+        const install = await post("/v2/registry/beehives/install", { node_name: input.node_name });
+        expect(install.status, context).toBe(200);
+        const events = streamEvents(install.text, API.installNode.events, context);
+        const last = events.at(-1);
+        // No repository there: no install can succeed.
+        expect(last?.type, `${context}: ${JSON.stringify(last)}`).toBe("error");
+        if (last?.type === "error" && last.code === "INSTALL_FAILED") ranScript += 1;
+        expectNoPayloadRan(context);
+        const removed = await post("/v2/registry/beehives/remove", { node_name: input.node_name });
+        expect(removed.status, `${context}: ${removed.text}`).toBe(200);
+        rows.removed(input.node_name, context);
+      }),
+      {
+        numRuns: 20,
+        examples: payloadExamples({ install_path: (p) => join(dir, "inst", p), git_repo_url: (p) => `file://${dir}/repo/${p}` }),
+      },
+    );
+    expect(ranScript, "no install script ran").toBeGreaterThan(0);
+  }, 120_000);
+
+  test("spawn on a node with a real hive: the hive refuses the hostile value in words; no payload runs", async () => {
+    const base = { node_name: HIVE_NODE, model_ref: `file:${dir}/models/missing.gguf`, backend: "cpu", device: 0, slots: 1, ctx: 256 };
+    const generators = {
+      node_name: nodeFieldGenerators(scope).node_name!,
+      model_ref: modelRefGenerator(scope),
+      backend: fc.oneof(junk, fc.constantFrom("cpu", "cuda", "metal", "vulkan", "CPU", "cpu ")),
+      device: fc.oneof(junk, fc.integer({ min: -2, max: 4 })),
+      slots: fc.oneof(junk, fc.integer({ min: -1, max: 70 })),
+      ctx: fc.oneof(junk, fc.integer({ min: 0, max: 2_000_000 })),
+    };
+    let reachedHive = 0;
+    await fc.assert(
+      fc.asyncProperty(oneHostileField(generators), async (hostile) => {
+        const context = contextOf("spawn", hostile);
+        const body = overTheWire(withField(base, hostile));
+        const { status, text } = await post("/v1/workers/spawn", body);
+        expectWellFormed(status, text, context);
+        const parsed = SpawnWorkerRequest.safeParse(body);
+        if (!parsed.success) return expectRefusalNaming(status, text, hostile, context);
+        if (!rows.expected.has(parsed.data.node_name)) {
+          expect(errorOf(text).code, context).toBe("NODE_NOT_FOUND");
+          return;
+        }
+        expect(status, context).toBe(200);
+        const events = streamEvents(text, SpawnStreamEvent, context);
+        const last = events.at(-1);
+        // No model file on the hive node, no rbee on the others: no spawn can succeed.
+        expect(last?.type, `${context}: ${JSON.stringify(last)}`).toBe("error");
+        const refusedByHive = last?.type === "error" && ["MODEL_NOT_FOUND", "BACKEND_UNAVAILABLE", "INVALID_REQUEST"].includes(last.code);
+        if (parsed.data.node_name === HIVE_NODE && refusedByHive) reachedHive += 1;
+        expectNoPayloadRan(context);
+      }),
+      { numRuns: 60, examples: payloadExamples({ model_ref: (p) => `file:${dir}/models/${p}.gguf` }) },
+    );
+    expect(reachedHive, "no spawn reached the hive").toBeGreaterThan(0);
+    expect(server.queen.workers.list().filter((w) => w.node_name === HIVE_NODE)).toEqual([]);
+  }, 120_000);
+
+  test("inference: scheduled onto the hive node, the spawn it needs refused in words; no payload runs", async () => {
+    const base = { model: `file:${dir}/models/missing.gguf`, prompt: "hello", node: HIVE_NODE, max_tokens: 4 };
+    const generators = {
+      model: modelRefGenerator(scope),
+      node: nodeFieldGenerators(scope).node_name!,
+      prompt: fc.oneof(junk, fc.string({ maxLength: 200 })),
+      messages: fc.oneof(junk, fc.array(fc.record({ role: fc.constantFrom("user", "system", "tool"), content: fc.string() }), { maxLength: 3 })),
+      max_tokens: fc.oneof(junk, fc.integer({ min: -1, max: 40_000 })),
+      temperature: fc.oneof(junk, fc.double({ min: -1, max: 6 })),
+      top_p: fc.oneof(junk, fc.double({ min: -0.5, max: 1.5 })),
+      seed: fc.oneof(junk, fc.integer()),
+      stop: fc.oneof(junk, fc.array(fc.string({ maxLength: 5 }), { maxLength: 20 })),
+    };
+    let scheduled = 0;
+    await fc.assert(
+      fc.asyncProperty(oneHostileField(generators), async (hostile) => {
+        const context = contextOf("inference", hostile);
+        const body = overTheWire(withField(base, hostile));
+        const { status, text } = await post("/v1/inference", body);
+        expectWellFormed(status, text, context);
+        const parsed = InferenceRequest.safeParse(body);
+        if (!parsed.success) {
+          expect(status, context).toBe(400);
+          expect(errorOf(text).code, context).toBe("INVALID_REQUEST");
+          return;
+        }
+        if (parsed.data.node !== undefined && !rows.expected.has(parsed.data.node)) {
+          expect(errorOf(text).code, context).toBe("NODE_NOT_FOUND");
+          return;
+        }
+        expect(status, context).toBe(200);
+        const events = streamEvents(text, StreamEvent, context);
+        expect(events.at(-1)?.type, `${context}: ${JSON.stringify(events.at(-1))}`).toBe("error");
+        if (events.some((e) => e.type === "progress" && e.stage === "hive")) scheduled += 1;
+        expectNoPayloadRan(context);
+      }),
+      { numRuns: 60, examples: payloadExamples({ model: (p) => `file:${dir}/models/${p}.gguf` }) },
+    );
+    expect(scheduled, "no inference was scheduled onto a node").toBeGreaterThan(0);
+  }, 120_000);
+
+  test("worker callbacks: registered, updated and beaten exactly as the contract allows", async () => {
+    const registration = (id: string) => ({
+      worker_id: id, url: "http://127.0.0.1:1", model_ref: "m", backend: "cpu", device: 0, slots_total: 2, slots_available: 2, node_name: "fz-load",
+    });
+    expect((await post("/v1/workers/register", registration("fz-known"))).status).toBe(201);
+    const routes: [string, z.ZodType, () => Record<string, unknown>, Record<string, fc.Arbitrary<unknown>>, z.ZodType][] = [
+      [
+        "/v1/workers/register", RegisterWorkerRequest, () => registration(`fz-w-${++names}`),
+        {
+          worker_id: fc.oneof(junk, fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,10}$/)),
+          url: fc.oneof(junk, fc.constantFrom("http://127.0.0.1:2", "ftp://x", "http://", "javascript:alert(1)")),
+          model_ref: modelRefGenerator(scope),
+          backend: fc.oneof(junk, fc.constantFrom("cpu", "gpu")),
+          device: fc.oneof(junk, fc.integer({ min: -1, max: 3 })),
+          slots_total: fc.oneof(junk, fc.integer({ min: -1, max: 1_000_001 })),
+          slots_available: fc.oneof(junk, fc.integer({ min: -1, max: 3 })),
+          vram_bytes: fc.oneof(junk, fc.integer({ min: -1 })),
+          node_name: nodeFieldGenerators(scope).node_name!,
+          state: fc.oneof(junk, fc.constantFrom("idle", "busy", "loading", "dead")),
+        },
+        HTTP_ONLY_ROUTES.registerWorker.answer,
+      ],
+      [
+        "/v1/workers/update", UpdateWorkerRequest, () => ({ worker_id: "fz-known", state: "idle", slots_available: 1 }),
+        { worker_id: fc.oneof(junk, fc.constant("fz-known")), state: fc.oneof(junk, fc.constantFrom("idle", "busy", "x")), slots_available: fc.oneof(junk, fc.integer({ min: -1, max: 5 })) },
+        HTTP_ONLY_ROUTES.updateWorker.answer,
+      ],
+      [
+        "/v1/workers/heartbeat", HeartbeatRequest, () => ({ worker_id: "fz-known", slots_available: 1 }),
+        { worker_id: fc.oneof(junk, fc.constant("fz-known")), slots_available: fc.oneof(junk, fc.integer({ min: -1, max: 5 })) },
+        HTTP_ONLY_ROUTES.heartbeat.answer,
+      ],
+    ];
+    let served = 0;
+    for (const [path, schema, base, generators, answer] of routes) {
+      await fc.assert(
+        fc.asyncProperty(oneHostileField(generators), async (hostile) => {
+          const context = contextOf(path, hostile);
+          const body = overTheWire(withField(base(), hostile));
+          const { status, text } = await post(path, body);
+          expectWellFormed(status, text, context);
+          const parsed = schema.safeParse(body);
+          if (!parsed.success) {
+            expect(status, `${context}: ${text.slice(0, 200)}`).toBe(400);
+            return;
+          }
+          if (status >= 400) {
+            // A registration for a known id at another url, or without a node (the queen token names
+            // none), or a report for an unknown worker.
+            const withoutNode = path === "/v1/workers/register" && (parsed.data as { node_name?: string }).node_name === undefined;
+            const refusals = withoutNode ? ["INVALID_REQUEST"] : ["WORKER_CONFLICT", "WORKER_NOT_FOUND"];
+            expect(refusals, `${context}: ${text.slice(0, 200)}`).toContain(errorOf(text).code);
+            return;
+          }
+          expect(answer.safeParse(JSON.parse(text)).success, `${context}: answer outside the contract: ${text.slice(0, 200)}`).toBe(true);
+          served += 1;
+        }),
+        { numRuns: 60 },
+      );
+    }
+    expect(served).toBeGreaterThan(0);
+    for (const worker of server.queen.workers.list()) await jsonClient(server.baseUrl, server.queen.token).delete(`/v1/workers/${worker.id}`);
+  }, 60_000);
+
+  test("remove: a stored node, or a refusal naming node_name", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(nodeFieldGenerators(scope).node_name!, fc.constantFrom(...[...rows.expected.keys()].filter((name) => name !== HIVE_NODE))), async (value) => {
+        const context = `remove node_name=${show(value)}`;
+        const body = overTheWire({ node_name: value });
+        const { status, text } = await post("/v2/registry/beehives/remove", body);
+        expectWellFormed(status, text, context);
+        const parsed = API.removeNode.body.safeParse(body);
+        if (!parsed.success) return expectRefusalNaming(status, text, { field: "node_name", value }, context);
+        const name = parsed.data.node_name;
+        if (name === HIVE_NODE) return;
+        if (!rows.expected.has(name)) {
+          expect(errorOf(text).code, context).toBe("NODE_NOT_FOUND");
+          return;
+        }
+        expect(status, `${context}: ${text}`).toBe(200);
+        expect(API.removeNode.answer.safeParse(JSON.parse(text)).success, context).toBe(true);
+        rows.removed(name, context);
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+});
+
+describe("whole bodies and bytes", () => {
+  const paths = [
+    "/v2/registry/beehives/add?verify=false", "/v2/registry/beehives/test", "/v2/registry/beehives/remove", "/v2/registry/beehives/install",
+    "/v1/workers/register", "/v1/workers/update", "/v1/workers/heartbeat", "/v1/workers/spawn", "/v1/inference",
+  ];
+
+  test("a body of the wrong type altogether: a coded refusal, nothing stored", async () => {
+    const before = rows.count();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(junk, fc.array(junk, { maxLength: 3 })), async (path, value) => {
+        const { status, text } = await post(path, value);
+        expectWellFormed(status, text, `${path} ${show(value)}`);
+        expect(status, `${path} ${show(value)}`).toBeGreaterThanOrEqual(400);
+      }),
+      { numRuns: 200 },
+    );
+    expect(rows.count()).toBe(before);
   }, 60_000);
 
   test("raw bytes: invalid UTF-8, truncated JSON, wrong content types", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...routes.map((r) => r[1])),
+        fc.constantFrom(...paths),
         fc.uint8Array({ maxLength: 300 }),
         fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"),
         async (path, bytes, contentType) => {
-          tried += 1;
           const { status, text } = await rawPost(path, Buffer.from(bytes), contentType);
           expectWellFormed(status, text, `${path} ${contentType} ${Buffer.from(bytes).toString("hex").slice(0, 80)}`);
         },
@@ -134,28 +478,35 @@ describe("fuzzing", () => {
     const api = jsonClient(server.baseUrl, server.queen.token);
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(hostileString.map((id) => encodeURIComponent(id.slice(0, 2000).replace(/[\ud800-\udfff]/g, "?"))), fc.constantFrom("%FF%FE", "%", "%E0%A4%A", "..%2F..")),
-        fc.constantFrom("/v1/workers/", "/v1/inference/"),
+        fc.oneof(
+          fc.oneof(fc.string(), fc.string({ unit: "grapheme", maxLength: 50 })).map((id) => encodeURIComponent(id.replace(/[\ud800-\udfff]/g, "?"))),
+          fc.constantFrom("%FF%FE", "%", "%E0%A4%A", "..%2F..", encodeURIComponent("x".repeat(3000))),
+        ),
+        fc.constantFrom("/v1/workers/", "/v1/inference/", "/v1/streams/"),
         async (id, prefix) => {
-        tried += 1;
-        const answer = await fetch(`${server.baseUrl}${prefix}${id}`, {
-          method: "DELETE",
-          headers: { authorization: `Bearer ${server.queen.token}` },
-        });
-        const text = await answer.text();
-        expectWellFormed(answer.status, text || "{}", `${prefix}${id.slice(0, 80)}`);
+          tried += 1;
+          const answer = await fetch(`${server.baseUrl}${prefix}${id}`, { method: "DELETE", headers: { authorization: `Bearer ${server.queen.token}` } });
+          const text = await answer.text();
+          expectWellFormed(answer.status, text || "{}", `${prefix}${id.slice(0, 80)}`);
         },
       ),
       { numRuns: 200 },
     );
     expect((await api.get("/health")).status).toBe(200);
   }, 60_000);
+});
 
-  test("every stored row is valid", () => {
-    for (const node of server.queen.beehives.list()) {
-      expect(Beehive.safeParse(node).success).toBe(true);
-      expect(node.node_name).toMatch(NODE_NAME_PATTERN);
-    }
+describe("afterwards", () => {
+  test("every stored row, read raw, is valid and exactly what its request asked; some came from fuzzed bodies", () => {
+    const { fuzzed } = rows.expectAllAsGiven("final sweep");
+    expect(fuzzed, "no fuzzed row is left to check").toBeGreaterThan(0);
+    for (const row of rows.rows()) expect(String(row.node_name)).toMatch(NODE_NAME_PATTERN);
+  });
+
+  test("no payload ran anywhere, and the marker check sees one that does", () => {
+    expectNoPayloadRan("after every property");
+    // The control: the same payloads, evaluated the way an unquoted script would, do create their marker.
+    expect(payloadsThatWouldNotRun(join(dir, `control-${randomUUID()}`))).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import type { NodeConnections } from "../ssh/node-connections.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 
 /** How long a health check's command may take before the node counts as down. */
-const HEALTH_COMMAND_TIMEOUT_MS = 5_000;
+export const HEALTH_COMMAND_TIMEOUT_MS = 5_000;
 
 /** What a node check needs. */
 export interface NodeCheckDeps {

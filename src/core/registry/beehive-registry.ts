@@ -7,6 +7,9 @@ import { migrate } from "./migrations/index.js";
 const COLUMNS =
   "node_name, ssh_host, ssh_port, ssh_user, ssh_key_path, git_repo_url, git_branch, install_path, last_connected_unix, status";
 
+// SQLite keeps text as UTF-8, which has no lone surrogates: one would be read back as U+FFFD, not as given.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** The persistent registry of nodes ("beehives"), one SQLite file in WAL mode. */
 export class BeehiveRegistry {
   private readonly db: Database.Database;
@@ -57,6 +60,13 @@ export class BeehiveRegistry {
       last_connected_unix: lastConnectedUnix,
       status,
     };
+    for (const [field, value] of Object.entries(row)) {
+      if (typeof value === "string" && LONE_SURROGATE.test(value)) {
+        throw new RbeeError("INVALID_REQUEST", `Invalid request body (${field}: must be valid Unicode text)`, [
+          { field, message: "must be valid Unicode text (it has a lone surrogate)" },
+        ]);
+      }
+    }
     try {
       this.statements.insert.run(row);
     } catch (error) {

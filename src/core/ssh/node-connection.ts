@@ -51,20 +51,32 @@ export class NodeConnection {
         reject(this.closedError());
         return;
       }
+      // The deadline runs from here, not from the channel's opening: over a half-open link the
+      // server never answers the open, and a health check must still end.
+      let opened: ssh2.ClientChannel | undefined;
+      let timedOut = false;
+      const timer =
+        listener.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              opened?.close();
+              reject(new RbeeError("SSH_FAILED", `SSH command on ${this.nodeName} timed out after ${listener.timeoutMs} ms`));
+            }, listener.timeoutMs);
       this.client.exec(command, (error, stream) => {
         if (error) {
+          clearTimeout(timer);
           reject(new RbeeError("SSH_FAILED", `SSH command on ${this.nodeName} could not start: ${error.message}`));
           return;
         }
+        // Opened after its deadline: nobody waits for it any more.
+        if (timedOut) {
+          stream.close();
+          return;
+        }
+        opened = stream;
         const stdout: string[] = [];
         const stderr: string[] = [];
-        const timer =
-          listener.timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                stream.close();
-                reject(new RbeeError("SSH_FAILED", `SSH command on ${this.nodeName} timed out after ${listener.timeoutMs} ms`));
-              }, listener.timeoutMs);
         stream.setEncoding("utf8");
         stream.stderr.setEncoding("utf8");
         stream.on("data", (text: string) => {
