@@ -29,7 +29,8 @@ export interface FleetOptions {
   readonly heartbeatMs?: number | undefined;
   /** Threads per worker (`--threads`); default: the worker's own choice. */
   readonly workerThreads?: number | undefined;
-  readonly queenPort: () => number;
+  /** The queen's callback listener port on this machine: what each node's callback tunnel leads to. */
+  readonly callbackPort: () => number;
   readonly log: (message: string) => void;
 }
 
@@ -56,7 +57,7 @@ export class Fleet {
     const { beehives, workers, callbackTokens } = state;
     this.hives = new HiveControl(connections, {
       nodeHome: options.nodeHome,
-      queenPort: options.queenPort,
+      callbackPort: options.callbackPort,
       workerHeartbeatMs: options.heartbeatMs,
       nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),
       log: options.log,

@@ -83,7 +83,7 @@ export class Queen {
   readonly inference: InferenceService;
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
-  private httpPort = 0;
+  private callbackPort = 0;
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
@@ -104,7 +104,7 @@ export class Queen {
       nodeHome: options.nodeHome ?? "~/.rbee",
       heartbeatMs,
       workerThreads: options.workerThreads,
-      queenPort: () => this.httpPort,
+      callbackPort: () => this.callbackPort,
       log: options.log ?? (() => {}),
     });
     this.liveness = new WorkerLivenessMonitor(
@@ -133,9 +133,9 @@ export class Queen {
     void this.fleet.rediscover();
   }
 
-  /** The port the HTTP API listens on: the target of every node's callback tunnel. */
-  setHttpPort(port: number): void {
-    this.httpPort = port;
+  /** The callback listener's port: the target of every node's callback tunnel (never the API port). */
+  setCallbackPort(port: number): void {
+    this.callbackPort = port;
   }
 
   /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */

@@ -21,7 +21,11 @@ export interface HttpAppOptions {
 const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only ones. */
+/**
+ * The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only
+ * ones. The worker callbacks are here for the queen token only; a node's workers reach them on the
+ * callback listener (callback-app.ts), through their node's tunnel.
+ */
 export function createHttpApp(service: QueenService, options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
@@ -37,7 +41,7 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
   serveUi(app, options.uiDir);
 
   app.use(apiRoutes(service, user));
-  app.use(callbackRoutes(service, requireAuth(service, { allowWorkers: true })));
+  app.use(callbackRoutes(service, user));
   const openapi = openApiDocument();
   app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {
     res.json(openapi);
