@@ -56,7 +56,7 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   const log = options.log ?? ((message: string) => console.error(message));
   const queen = new Queen({ ...options, log });
   const service = new QueenService(queen, { log });
-  const apiServer = createServer(createHttpApp(service, { uiDir: options.uiDir, log }));
+  const apiServer = createServer(createHttpApp(service, { uiDir: options.uiDir, bindHost: options.host, log }));
   const callbackServer = createCallbackServer(service, log);
   let listening = "";
   try {

@@ -7,13 +7,16 @@ import { apiRoutes } from "./api-routes.js";
 import { requireAuth } from "./auth.js";
 import { callbackRoutes } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
+import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 import { openApiDocument } from "./openapi.js";
-import { openAiRoutes } from "./routes/openai.js";
+import { OPENAI_PATHS, openAiErrorHandler, openAiRoutes } from "./routes/openai.js";
 
 export interface HttpAppOptions {
   /** The built renderer (`out/renderer`), served at `/` and `/assets/`; none when absent. */
   readonly uiDir?: string | undefined;
+  /** The host the API is bound to: a request may name it in `Host` (besides localhost and the address it came in on). */
+  readonly bindHost?: string | undefined;
   readonly log: (message: string) => void;
 }
 
@@ -35,6 +38,10 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
     res.setHeader("Referrer-Policy", "no-referrer");
     next();
   });
+  // Before auth and routing: a page that rebinds its own name to this machine gets nothing, not even /health.
+  app.use(hostCheck(ownAddress(options.bindHost)));
+  // An error handler sees only the errors of the layers before it: here, the Host check's on the OpenAI paths.
+  app.use(OPENAI_PATHS, openAiErrorHandler(options.log));
   const user = requireAuth(service, { allowWorkers: false });
   app.use(openAiRoutes(service, user, options.log));
   app.use(express.json({ limit: "1mb" }));

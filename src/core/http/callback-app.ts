@@ -4,6 +4,7 @@ import type { QueenService } from "../service/queen-service.js";
 import { requireAuth } from "./auth.js";
 import { callbackRoutes } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
+import { anyLoopback, hostCheck } from "./host-check.js";
 
 /**
  * The callback listener's app: what every node's callback tunnel leads to, so what anyone on a node
@@ -14,6 +15,7 @@ export function createCallbackApp(service: QueenService, options: { readonly log
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  app.use(hostCheck(anyLoopback));
   // The token first: a caller without one does not get a megabyte of JSON parsed.
   app.use(callbackRoutes(service, [requireAuth(service, { allowWorkers: true }), express.json({ limit: "1mb" })]));
   app.use((req, _res, next) => {
