@@ -165,8 +165,8 @@ describe("workers", () => {
     expect(registered.status).toBe(201);
     expect(registered.body.worker.node_name).toBe("gpu1");
     expect((await client.post("/v1/workers/heartbeat", { worker_id: "w-own" })).status).toBe(200);
-    expect((await client.post("/v1/workers/register", { ...body, worker_id: "w-other" })).status).toBe(401);
-    expect((await client.post("/v1/workers/update", { worker_id: "w-other" })).status).toBe(401);
+    expect((await client.post("/v1/workers/register", { ...body, worker_id: "w-other" })).body.error.code).toBe("FORBIDDEN");
+    expect((await client.post("/v1/workers/update", { worker_id: "w-other" })).status).toBe(403);
     expect((await jsonClient(server.baseUrl, token).get("/v1/workers/list")).status).toBe(401);
     expect((await jsonClient(server.baseUrl, token).get("/v2/registry/beehives/list")).status).toBe(401);
     expect((await jsonClient(server.baseUrl, token).delete("/v1/workers/w-own")).status).toBe(401);
