@@ -23,14 +23,16 @@ export interface BenchQueen {
   stop(): Promise<void>;
 }
 
-/** Starts `root/dist/bin/queen-rbee.js --port 0` and waits until it prints its UI line. */
+/** Starts `root/dist/bin/queen-rbee.js --port 0` and waits until it names the file with its UI link. */
 export async function startBenchQueen(root: string, env: Record<string, string> = {}): Promise<BenchQueen> {
   const home = mkdtempSync(join(tmpdir(), "rbee-bench-queen-"));
   const child = spawnNodeScript(join(root, "dist/bin/queen-rbee.js"), ["--port", "0"], {
     env: { ...process.env, RBEE_HOME: home, RBEE_TOKEN: "", ...env },
   });
   const [, baseUrl = ""] = await child.waitForLine(/^queen-rbee listening on (\S+)$/, { timeoutMs: 30_000 });
-  const [, uiUrl = ""] = await child.waitForLine(/^Open the UI: (\S+)$/, { timeoutMs: 30_000 });
+  // Not a terminal: the link (with the token) is in the file the line names.
+  const [, uiFile = ""] = await child.waitForLine(/^Open the UI with the link in (\S+) /, { timeoutMs: 30_000 });
+  const uiUrl = readFileSync(uiFile, "utf8").trim();
   return {
     baseUrl,
     uiUrl,

@@ -3,7 +3,7 @@ import { newSecret } from "../node-common/secrets.js";
 
 /** Who a per-spawn token speaks for. */
 export interface CallbackGrant {
-  /** The one worker this token speaks for; null for a hive's token (any worker on its node). */
+  /** The one worker this token speaks for; null for a hive's node token (the workers of its node only). */
   readonly workerId: string | null;
   readonly nodeName: string;
 }
@@ -12,7 +12,8 @@ const digest = (token: string): string => createHash("sha256").update(token).dig
 
 /**
  * Per-spawn tokens: the queen gives each worker it spawns its own token, which may register,
- * update and heartbeat only that worker. A leaked worker token cannot touch the rest of the API.
+ * update and heartbeat only that worker. A node token (each hive's) may do so only for its node's
+ * workers (Queen.registerWorker, assertMayActFor). A leaked token cannot touch the rest of the API.
  * Tokens are looked up by their SHA-256, so a lookup reveals nothing about the secret itself.
  */
 export class CallbackTokens {
@@ -32,6 +33,11 @@ export class CallbackTokens {
   /** The grant a token carries, if any. */
   resolve(token: string): CallbackGrant | undefined {
     return this.byDigest.get(digest(token));
+  }
+
+  /** Whether a per-spawn token speaks for this worker (then only that token may register it). */
+  hasWorkerToken(workerId: string): boolean {
+    return this.digestOf.has(`worker:${workerId}`);
   }
 
   revoke(workerId: string): void {

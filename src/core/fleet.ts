@@ -3,7 +3,7 @@ import type { CallbackTokens } from "./callback-tokens.js";
 import { installNode } from "./fleet/installing.js";
 import { NodeAccess } from "./fleet/node-access.js";
 import type { ProgressSink } from "./fleet/progress-sink.js";
-import { rediscover } from "./fleet/rediscovery.js";
+import { adoptRunningWorkers, rediscover } from "./fleet/rediscovery.js";
 import { spawnWorker, type SpawnRequest } from "./fleet/spawning.js";
 import { WorkerEndpoints, type WorkerEndpoint } from "./fleet/worker-endpoints.js";
 import { WorkerLifecycle, type RetireOptions, type RetireReason } from "./fleet/worker-lifecycle.js";
@@ -29,7 +29,8 @@ export interface FleetOptions {
   readonly heartbeatMs?: number | undefined;
   /** Threads per worker (`--threads`); default: the worker's own choice. */
   readonly workerThreads?: number | undefined;
-  readonly queenPort: () => number;
+  /** The queen's callback listener port on this machine: what each node's callback tunnel leads to. */
+  readonly callbackPort: () => number;
   readonly log: (message: string) => void;
 }
 
@@ -47,6 +48,8 @@ export class Fleet {
   /** The workers' API tokens and the way to their APIs. */
   readonly endpoints: WorkerEndpoints;
   private readonly access: NodeAccess;
+  /** Adoptions under way, one per node at a time (see adoptWorkers). */
+  private readonly adopting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly state: FleetState,
@@ -56,7 +59,7 @@ export class Fleet {
     const { beehives, workers, callbackTokens } = state;
     this.hives = new HiveControl(connections, {
       nodeHome: options.nodeHome,
-      queenPort: options.queenPort,
+      callbackPort: options.callbackPort,
       workerHeartbeatMs: options.heartbeatMs,
       nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),
       log: options.log,
@@ -89,6 +92,22 @@ export class Fleet {
       lifecycle: this.workerLifecycle,
       log: this.options.log,
     });
+  }
+
+  /**
+   * Registers the workers a node's hive runs that this queen does not know yet, from the hive's own
+   * list: what a hive's token asking to register an unknown worker leads to (a worker of an earlier
+   * queen, on a node that was unreachable when this one started). One at a time per node.
+   */
+  adoptWorkers(nodeName: string): void {
+    const node = this.state.beehives.get(nodeName);
+    if (!node || this.adopting.has(nodeName)) return;
+    const deps = { hives: this.hives, endpoints: this.endpoints, lifecycle: this.workerLifecycle, log: this.options.log };
+    const adoption = adoptRunningWorkers(deps, node)
+      .then(() => undefined)
+      .catch((error: unknown) => this.options.log(`${nodeName}: asking its hive for its workers failed: ${(error as Error).message}`))
+      .finally(() => this.adopting.delete(nodeName));
+    this.adopting.set(nodeName, adoption);
   }
 
   /** Installs or updates rbee on a node and starts its hive; the node ends `ready`. */

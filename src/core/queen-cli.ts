@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, closeSync, fchmodSync, openSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -15,9 +15,16 @@ Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
   --allow-remote         allow a non-loopback --host
   --keep-nodes-running   leave hives and workers running when the queen stops
 
-Environment: RBEE_HOME, RBEE_TOKEN, RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the
-nodes, default ~/.rbee), RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers'
-heartbeat, default 5000), RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000).`;
+The UI's link (it carries the token) is printed when stdout is a terminal, else written to
+RBEE_HOME/logs/ui-url.
+
+Environment: RBEE_HOME, RBEE_TOKEN (the API token, 32+ characters; default RBEE_HOME/token),
+RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the nodes, default ~/.rbee),
+RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers' heartbeat, default 5000),
+RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000).`;
+
+/** The shortest RBEE_TOKEN accepted: the token is the key to everything the queen does. */
+export const MIN_TOKEN_LENGTH = 32;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,6 +59,13 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
     console.error(`queen-rbee: --port must be a number from 0 to 65535, not "${portText}"`);
     return 1;
   }
+  const token = env.RBEE_TOKEN?.trim() || undefined;
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    console.error(
+      `queen-rbee: RBEE_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length}); unset it to use the random token in RBEE_HOME/token`,
+    );
+    return 1;
+  }
   const home = rbeeHome(env);
   const logFile = join(queenPaths(home).logs, "queen.log");
   const log = (message: string): void => {
@@ -69,7 +83,7 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       host,
       port,
       allowRemote: flags["allow-remote"],
-      token: env.RBEE_TOKEN?.trim() || undefined,
+      token,
       nodeHome: env.RBEE_NODE_HOME?.trim() || undefined,
       workerThreads: positiveInt(env.RBEE_WORKER_THREADS),
       heartbeatMs: positiveInt(env.RBEE_HEARTBEAT_MS),
@@ -79,7 +93,7 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       log,
     });
     console.log(`queen-rbee listening on ${server.baseUrl}`);
-    console.log(`Open the UI: ${server.uiUrl}`);
+    console.log(announceUi(server.uiUrl, { tty: process.stdout.isTTY === true, logs: queenPaths(home).logs }));
     log(`started on ${server.baseUrl} (RBEE_HOME ${home})`);
     await new Promise<void>((resolveStop) => {
       const stop = (signal: NodeJS.Signals): void => {
@@ -98,6 +112,25 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
     console.error(`queen-rbee: ${message}`);
     return 1;
   }
+}
+
+/**
+ * The line that tells where the UI is. Its link carries the token, so it goes to a terminal only:
+ * when stdout is a pipe or a file (a service manager's log, CI output), the link is written to
+ * `logs/ui-url` (0600, like the token file) and the line names that file instead.
+ */
+export function announceUi(uiUrl: string, options: { readonly tty: boolean; readonly logs: string }): string {
+  if (options.tty) return `Open the UI: ${uiUrl}`;
+  const file = join(options.logs, "ui-url");
+  // Made 0600 before the link is written, even when an older file had another mode.
+  const fd = openSync(file, "w", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, `${uiUrl}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return `Open the UI with the link in ${file} (not printed: stdout is not a terminal, and the link carries the token)`;
 }
 
 function positiveInt(text: string | undefined): number | undefined {

@@ -1,7 +1,8 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RbeeError } from "../shared/contract/index.js";
 import { createHttpApp } from "./http/app.js";
+import { createCallbackApp } from "./http/callback-app.js";
 import { hostPort, isLoopbackHost } from "../shared/net.js";
 import { Queen, type QueenOptions } from "./queen.js";
 import { QueenService } from "./service/queen-service.js";
@@ -24,12 +25,27 @@ export interface QueenServer {
   /** `http://HOST:PORT` */
   readonly baseUrl: string;
   readonly port: number;
+  /** The callback listener's loopback port: where every node's callback tunnel leads (worker callbacks only). */
+  readonly callbackPort: number;
   /** The UI's address with the token in the fragment, which browsers never send to a server. */
   readonly uiUrl: string;
   close(): Promise<void>;
 }
 
-/** Opens the registries and starts the HTTP API. */
+/**
+ * The callback listener's limits. Anyone on a node can reach it through the tunnel: a flood of
+ * connections is capped there, and a connection that sends nothing is cut, so the API port stays free.
+ */
+export const CALLBACK_LISTENER_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  // A connection that sends nothing at all: the header timeouts only start with a request.
+  idleTimeoutMs: 10_000,
+} as const;
+
+/** Opens the registries and starts the HTTP API and the callback listener. */
 export async function startQueenServer(options: QueenServerOptions): Promise<QueenServer> {
   if (!options.allowRemote && !isLoopbackHost(options.host)) {
     throw new RbeeError(
@@ -40,21 +56,24 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   const log = options.log ?? ((message: string) => console.error(message));
   const queen = new Queen({ ...options, log });
   const service = new QueenService(queen, { log });
-  const app = createHttpApp(service, { uiDir: options.uiDir, log });
-  let server: Server;
+  const apiServer = createServer(createHttpApp(service, { uiDir: options.uiDir, bindHost: options.host, log }));
+  const callbackServer = createCallbackServer(service, log);
+  let listening = "";
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      // Express 5 hands a failed bind to this callback (as well as to "error").
-      const listening = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
-    });
+    listening = hostPort(options.host, options.port);
+    await listen(apiServer, options.port, options.host);
+    listening = "127.0.0.1 for the callback listener";
+    await listen(callbackServer, 0, "127.0.0.1");
   } catch (error) {
+    await Promise.all([stopListening(apiServer), stopListening(callbackServer)]);
     await queen.close();
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "EADDRINUSE" ? "the port is in use" : code === "EACCES" ? "permission denied" : String(error);
-    throw new RbeeError("INTERNAL", `Cannot listen on ${hostPort(options.host, options.port)}: ${reason}`);
+    throw new RbeeError("INTERNAL", `Cannot listen on ${listening}: ${reason}`);
   }
-  const port = (server.address() as AddressInfo).port;
-  queen.setHttpPort(port);
+  const port = (apiServer.address() as AddressInfo).port;
+  const callbackPort = (callbackServer.address() as AddressInfo).port;
+  queen.setCallbackPort(callbackPort);
   queen.start();
   const baseUrl = `http://${hostPort(options.host, port)}`;
   let closing: Promise<void> | undefined;
@@ -63,18 +82,47 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
     service,
     baseUrl,
     port,
+    callbackPort,
     uiUrl: `${baseUrl}/#token=${queen.token}`,
     close() {
-      // Nodes first, while the callback tunnels still lead somewhere; then the API.
-      closing ??= queen.close().then(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            // Event streams never end on their own.
-            server.closeAllConnections();
-          }),
-      );
+      // Nodes first, while the callback tunnels still lead somewhere; then both listeners.
+      closing ??= queen.close().then(async () => {
+        await Promise.all([stopListening(apiServer), stopListening(callbackServer)]);
+      });
       return closing;
     },
   };
+}
+
+/** Listens; rejects with the bind failure. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** The worker callbacks' own listener, with the limits above. */
+function createCallbackServer(service: QueenService, log: (message: string) => void): Server {
+  const limits = CALLBACK_LISTENER_LIMITS;
+  const server = createServer(
+    { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
+    createCallbackApp(service, { log }),
+  );
+  server.maxConnections = limits.maxConnections;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.timeout = limits.idleTimeoutMs;
+  return server;
+}
+
+function stopListening(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // Event streams never end on their own.
+    server.closeAllConnections();
+  });
 }

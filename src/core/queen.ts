@@ -83,7 +83,7 @@ export class Queen {
   readonly inference: InferenceService;
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
-  private httpPort = 0;
+  private callbackPort = 0;
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
@@ -104,7 +104,7 @@ export class Queen {
       nodeHome: options.nodeHome ?? "~/.rbee",
       heartbeatMs,
       workerThreads: options.workerThreads,
-      queenPort: () => this.httpPort,
+      callbackPort: () => this.callbackPort,
       log: options.log ?? (() => {}),
     });
     this.liveness = new WorkerLivenessMonitor(
@@ -136,9 +136,9 @@ export class Queen {
     });
   }
 
-  /** The port the HTTP API listens on: the target of every node's callback tunnel. */
-  setHttpPort(port: number): void {
-    this.httpPort = port;
+  /** The callback listener's port: the target of every node's callback tunnel (never the API port). */
+  setCallbackPort(port: number): void {
+    this.callbackPort = port;
   }
 
   /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */
@@ -176,7 +176,7 @@ export class Queen {
 
   /** Registers a worker's ready callback on behalf of `principal`. */
   registerWorker(request: RegisterWorkerRequest, principal: Principal): RegisterOutcome {
-    this.assertMayActFor(principal, request.worker_id);
+    this.assertMayRegister(principal, request);
     const nodeName = principal.kind === "worker" ? principal.nodeName : request.node_name;
     return this.fleet.workerLifecycle.admit(request, nodeName);
   }
@@ -206,11 +206,46 @@ export class Queen {
     return (send, signal) => this.inference.run(request, send, signal);
   }
 
-  /** Rejects a worker token acting for another worker. */
+  /**
+   * Rejects a callback token reporting for a worker it does not speak for (FORBIDDEN): a per-spawn
+   * token for another worker, a node token for a worker of another node. An unknown worker is left
+   * to the registry, whose WORKER_NOT_FOUND tells a hive's relay to register it again.
+   */
   assertMayActFor(principal: Principal, workerId: string): void {
-    if (principal.kind === "worker" && principal.workerId !== null && principal.workerId !== workerId) {
-      throw new RbeeError("UNAUTHORIZED", `This token may only act for worker "${principal.workerId}"`);
+    if (principal.kind === "user") return;
+    if (principal.workerId !== null) {
+      if (principal.workerId !== workerId) throw new RbeeError("FORBIDDEN", `This token may only act for worker "${principal.workerId}"`);
+      return;
     }
+    const worker = this.workers.get(workerId);
+    if (worker && worker.node_name !== principal.nodeName) {
+      throw new RbeeError("FORBIDDEN", `The token of node "${principal.nodeName}" may only act for that node's workers`);
+    }
+  }
+
+  /**
+   * Who may register a worker id. The user: any. A per-spawn token: its own worker. A node token
+   * (anyone on the node may hold one): only an id already registered on its node for which no
+   * per-spawn token is outstanding. So it cannot take over a worker being spawned, nor invent one;
+   * an id it does not know makes the queen ask that node's hive (over SSH) which workers it runs.
+   */
+  private assertMayRegister(principal: Principal, request: RegisterWorkerRequest): void {
+    if (principal.kind === "user" || principal.workerId !== null) {
+      this.assertMayActFor(principal, request.worker_id);
+      return;
+    }
+    const nodeName = principal.nodeName;
+    const id = request.worker_id;
+    const refuse = (why: string): RbeeError =>
+      new RbeeError("FORBIDDEN", `The token of node "${nodeName}" may not register worker "${id}": ${why}`);
+    if (request.node_name !== undefined && request.node_name !== nodeName) throw refuse(`it names node "${request.node_name}"`);
+    if (this.callbackTokens.hasWorkerToken(id)) throw refuse("its own per-spawn token speaks for it");
+    // Admission refuses a worker this queen stopped, and stops it again.
+    if (this.fleet.workerLifecycle.wasStopped(id)) return;
+    const known = this.workers.get(id);
+    if (known?.node_name === nodeName) return;
+    if (!known) this.fleet.adoptWorkers(nodeName);
+    throw refuse(known ? "it is not on that node" : "this queen did not assign it to that node (its hive is asked which workers it runs)");
   }
 
   /** Stops a worker: removes it and its tokens at once, then stops its process on its node (best effort). */

@@ -155,19 +155,22 @@ describe("workers", () => {
     expect(answer.body.error.details).toEqual([{ field: "node_name", message: "required" }]);
   });
 
-  test("a per-spawn token registers only its own worker and reaches nothing else", async () => {
+  test("a per-spawn token registers only its own worker, on the callback listener only, and reaches nothing else", async () => {
     const token = server.queen.callbackTokens.issue("w-own", "gpu1");
-    const client = jsonClient(server.baseUrl, token);
+    const client = jsonClient(`http://127.0.0.1:${server.callbackPort}`, token);
     const { node_name: _, ...body } = worker("w-own");
+    // The API port takes the queen token only: what a node reaches is the callback listener.
+    expect((await jsonClient(server.baseUrl, token).post("/v1/workers/register", body)).status).toBe(401);
     const registered = await client.post("/v1/workers/register", body);
     expect(registered.status).toBe(201);
     expect(registered.body.worker.node_name).toBe("gpu1");
     expect((await client.post("/v1/workers/heartbeat", { worker_id: "w-own" })).status).toBe(200);
-    expect((await client.post("/v1/workers/register", { ...body, worker_id: "w-other" })).status).toBe(401);
-    expect((await client.post("/v1/workers/update", { worker_id: "w-other" })).status).toBe(401);
-    expect((await client.get("/v1/workers/list")).status).toBe(401);
-    expect((await client.get("/v2/registry/beehives/list")).status).toBe(401);
-    expect((await client.delete("/v1/workers/w-own")).status).toBe(401);
+    expect((await client.post("/v1/workers/register", { ...body, worker_id: "w-other" })).body.error.code).toBe("FORBIDDEN");
+    expect((await client.post("/v1/workers/update", { worker_id: "w-other" })).status).toBe(403);
+    expect((await jsonClient(server.baseUrl, token).get("/v1/workers/list")).status).toBe(401);
+    expect((await jsonClient(server.baseUrl, token).get("/v2/registry/beehives/list")).status).toBe(401);
+    expect((await jsonClient(server.baseUrl, token).delete("/v1/workers/w-own")).status).toBe(401);
+    expect((await client.get("/v1/workers/list")).status).toBe(404);
     await api.delete("/v1/workers/w-own");
     expect((await client.post("/v1/workers/heartbeat", { worker_id: "w-own" })).status).toBe(401);
   });

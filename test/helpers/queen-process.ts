@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -29,7 +29,7 @@ export interface StartQueenOptions {
 
 const QUEEN_BIN = resolve("dist/bin/queen-rbee.js");
 
-/** Starts `queen-rbee --port 0` and waits for its ready and UI lines. */
+/** Starts `queen-rbee --port 0` and waits for its ready and UI lines (the UI link read from RBEE_HOME/logs/ui-url). */
 export async function startQueen(options: StartQueenOptions = {}): Promise<QueenProcess> {
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(join(tmpdir(), "rbee-queen-"));
@@ -48,8 +48,13 @@ export async function startQueen(options: StartQueenOptions = {}): Promise<Queen
       output += `${line}\n`;
       const listening = /^queen-rbee listening on (\S+)$/.exec(line);
       if (listening?.[1]) baseUrl = listening[1];
-      const ui = /^Open the UI: (\S+)$/.exec(line);
-      if (ui?.[1] && baseUrl) resolveReady({ baseUrl, uiUrl: ui[1] });
+      // Its stdout is a pipe, not a terminal: the link (with the token) is in the file the line names.
+      const ui = /^Open the UI with the link in (\S+) /.exec(line);
+      if (ui?.[1] && baseUrl) resolveReady({ baseUrl, uiUrl: readFileSync(ui[1], "utf8").trim() });
+      if (line.startsWith("Open the UI: ")) {
+        child.kill("SIGKILL");
+        reject(new Error(`queen-rbee printed its UI link, token included, to a pipe:\n${output}`));
+      }
     });
     child.once("exit", (code) => reject(new Error(`queen-rbee exited (${code}) before it was ready:\n${output}`)));
   });

@@ -1,3 +1,4 @@
+import type { Beehive } from "../../shared/contract/index.js";
 import type { NodeLifecycle } from "../nodes/node-lifecycle.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
@@ -31,13 +32,7 @@ export async function rediscover(deps: RediscoveryDeps): Promise<void> {
       try {
         await deps.connections.get(node.node_name);
         connected = true;
-        const hive = await deps.hives.attach(node);
-        if (!hive) return;
-        for (const worker of await hive.client.listWorkers()) {
-          if (worker.state === "loading") continue;
-          deps.endpoints.remember(worker.id, worker.token);
-          deps.lifecycle.admit(registrationOf(worker), node.node_name);
-        }
+        if (!(await adoptRunningWorkers(deps, node))) return;
         deps.log(`${node.node_name}: rediscovered its hive and ${deps.workers.onNode(node.node_name).length} worker(s)`);
       } catch (error) {
         deps.nodes.send(node.node_name, { type: connected ? "hive-attach-failed" : "connect-failed" });
@@ -45,4 +40,28 @@ export async function rediscover(deps: RediscoveryDeps): Promise<void> {
       }
     }),
   );
+}
+
+/**
+ * Registers the workers a node's hive runs, from the hive's own list (read through this queen's SSH
+ * connection, so it is the node's word, not a caller's), each with its API token for its URL.
+ * False when no hive runs there. A worker that cannot be registered (stopped, or another URL
+ * registered under its id) is logged and left out; the others are registered all the same.
+ */
+export async function adoptRunningWorkers(
+  deps: Pick<RediscoveryDeps, "hives" | "endpoints" | "lifecycle" | "log">,
+  node: Beehive,
+): Promise<boolean> {
+  const hive = await deps.hives.attach(node);
+  if (!hive) return false;
+  for (const worker of await hive.client.listWorkers()) {
+    if (worker.state === "loading") continue;
+    try {
+      deps.lifecycle.admit(registrationOf(worker), node.node_name);
+      deps.endpoints.remember(worker.id, worker.token, worker.url);
+    } catch (error) {
+      deps.log(`${node.node_name}: worker ${worker.id} not registered: ${(error as Error).message}`);
+    }
+  }
+  return true;
 }

@@ -56,6 +56,7 @@ export async function spawnWorker(
   const callbackToken = deps.callbackTokens.issue(workerId, node.node_name);
   try {
     let ready: HiveWorker | undefined;
+    let spawnedToken: string | undefined;
     for await (const event of hive.client.spawn(
       {
         model_ref: request.model_ref,
@@ -74,12 +75,11 @@ export async function spawnWorker(
           progress(event);
           break;
         case "spawned":
-          deps.endpoints.remember(workerId, event.token);
+          spawnedToken = event.token;
           break;
         case "error":
           throw new RbeeError(event.code, event.message);
         case "ready":
-          deps.endpoints.remember(workerId, event.worker.token);
           ready = event.worker;
           progress({ stage: "loading", message: `Worker loaded on ${node.node_name}` });
           break;
@@ -87,7 +87,13 @@ export async function spawnWorker(
     }
     if (ready?.id !== workerId) throw new RbeeError("WORKER_FAILED", `The hive on ${node.node_name} ended the spawn of ${workerId} before it was ready`);
     // The hive's relay sends the same registration, maybe later: whichever comes first registers it.
-    if (!deps.workers.get(workerId)) deps.lifecycle.admit(registrationOf(ready), node.node_name);
+    const registered = deps.workers.get(workerId);
+    if (registered && registered.url !== ready.url) {
+      throw new RbeeError("WORKER_CONFLICT", `Worker ${workerId} was registered at ${registered.url}, but its hive runs it at ${ready.url}`);
+    }
+    if (!registered) deps.lifecycle.admit(registrationOf(ready), node.node_name);
+    // Only now, registered at the URL its hive reported: the worker's API token is kept for that URL.
+    deps.endpoints.remember(workerId, ready.token ?? spawnedToken, ready.url);
     return deps.workers.require(workerId);
   } catch (error) {
     void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: false });

@@ -7,13 +7,16 @@ import { apiRoutes } from "./api-routes.js";
 import { requireAuth } from "./auth.js";
 import { callbackRoutes } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
+import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 import { openApiDocument } from "./openapi.js";
-import { openAiRoutes } from "./routes/openai.js";
+import { OPENAI_PATHS, openAiErrorHandler, openAiRoutes } from "./routes/openai.js";
 
 export interface HttpAppOptions {
   /** The built renderer (`out/renderer`), served at `/` and `/assets/`; none when absent. */
   readonly uiDir?: string | undefined;
+  /** The host the API is bound to: a request may name it in `Host` (besides localhost and the address it came in on). */
+  readonly bindHost?: string | undefined;
   readonly log: (message: string) => void;
 }
 
@@ -21,7 +24,11 @@ export interface HttpAppOptions {
 const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/** The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only ones. */
+/**
+ * The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only
+ * ones. The worker callbacks are here for the queen token only; a node's workers reach them on the
+ * callback listener (callback-app.ts), through their node's tunnel.
+ */
 export function createHttpApp(service: QueenService, options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
@@ -31,13 +38,17 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
     res.setHeader("Referrer-Policy", "no-referrer");
     next();
   });
+  // Before auth and routing: a page that rebinds its own name to this machine gets nothing, not even /health.
+  app.use(hostCheck(ownAddress(options.bindHost)));
+  // An error handler sees only the errors of the layers before it: here, the Host check's on the OpenAI paths.
+  app.use(OPENAI_PATHS, openAiErrorHandler(options.log));
   const user = requireAuth(service, { allowWorkers: false });
   app.use(openAiRoutes(service, user, options.log));
   app.use(express.json({ limit: "1mb" }));
   serveUi(app, options.uiDir);
 
   app.use(apiRoutes(service, user));
-  app.use(callbackRoutes(service, requireAuth(service, { allowWorkers: true })));
+  app.use(callbackRoutes(service, user));
   const openapi = openApiDocument();
   app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {
     res.json(openapi);

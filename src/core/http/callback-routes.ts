@@ -4,18 +4,22 @@ import type { QueenService } from "../service/queen-service.js";
 import { principalOf } from "./auth.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 
-/** The worker callbacks: what a worker (or its hive's relay) may call with its per-spawn token. */
-export function callbackRoutes(service: QueenService, auth: RequestHandler): Router {
+/**
+ * The worker callbacks. `admit` authenticates (and may parse the body after that): the queen token
+ * on the API port; on the callback listener also a worker's per-spawn token or its hive's node token.
+ */
+export function callbackRoutes(service: QueenService, admit: RequestHandler | readonly RequestHandler[]): Router {
   const router = Router();
+  const chain = Array.isArray(admit) ? [...admit] : [admit as RequestHandler];
   const { registerWorker, updateWorker, heartbeat } = HTTP_ONLY_ROUTES;
-  router.post(registerWorker.path, auth, (req, res) => {
+  router.post(registerWorker.path, ...chain, (req, res) => {
     const { created, worker } = service.registerWorker(parseOrThrow(RegisterWorkerRequest, req.body), principalOf(res));
     res.status(created ? 201 : 200).json({ worker });
   });
-  router.post(updateWorker.path, auth, (req, res) => {
+  router.post(updateWorker.path, ...chain, (req, res) => {
     res.json({ worker: service.updateWorker(parseOrThrow(UpdateWorkerRequest, req.body), principalOf(res)) });
   });
-  router.post(heartbeat.path, auth, (req, res) => {
+  router.post(heartbeat.path, ...chain, (req, res) => {
     res.json({ worker: service.heartbeat(parseOrThrow(HeartbeatRequest, req.body), principalOf(res)) });
   });
   return router;

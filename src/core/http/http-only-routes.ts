@@ -9,8 +9,8 @@ import {
 import { ChatCompletionRequest } from "../openai/chat-request.js";
 
 /**
- * A route that exists over HTTP only, outside the API table: the worker callbacks (a worker's own
- * token may call them), the OpenAI-compatible routes (their own shapes and error shape) and the
+ * A route that exists over HTTP only, outside the API table: the worker callbacks (on the callback
+ * listener a worker's own token may call them), the OpenAI-compatible routes (their own shapes and error shape) and the
  * OpenAPI document itself. Listed here so that `/openapi.json` documents every route.
  */
 export interface HttpOnlyRoute {
@@ -21,7 +21,7 @@ export interface HttpOnlyRoute {
   readonly body?: z.ZodType;
   readonly answer: z.ZodType;
   readonly status?: number;
-  /** "worker": the queen token, or the per-spawn token of the worker the body names. */
+  /** "worker": the queen token; on the callback listener also the worker's per-spawn token or its node's token. */
   readonly auth: "user" | "worker";
 }
 

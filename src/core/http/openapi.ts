@@ -68,6 +68,11 @@ function tagOf(path: string): string {
   return "queen";
 }
 
+const WORKER_AUTH =
+  "The queen token. On the callback listener (what each node's callback tunnel leads to; it serves these routes only) " +
+  "also the per-spawn token of the worker the body names, or the node token of that worker's node " +
+  "(403 FORBIDDEN for another node's worker, or for one being spawned).";
+
 function httpOnlyOperation(name: string, route: HttpOnlyRoute): JsonObject {
   const params = [...route.path.matchAll(/\{([a-z_]+)\}/g)].map(([, param]) => ({ name: param, in: "path", required: true, schema: { type: "string" } }));
   return {
@@ -76,7 +81,7 @@ function httpOnlyOperation(name: string, route: HttpOnlyRoute): JsonObject {
     tags: [route.tag],
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(route.body ? { requestBody: jsonBody(route.body) } : {}),
-    ...(route.auth === "worker" ? { security: [{ bearer: [] }], description: "The queen token, or the per-spawn token of the worker the body names." } : {}),
+    ...(route.auth === "worker" ? { security: [{ bearer: [] }], description: WORKER_AUTH } : {}),
     responses: {
       [String(route.status ?? 200)]: { description: "OK", content: { "application/json": { schema: jsonSchema(route.answer, "output") } } },
       default: ERROR_RESPONSE,

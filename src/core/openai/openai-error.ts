@@ -17,6 +17,7 @@ export type OpenAiErrorAnswer = { readonly status: number; readonly body: OpenAi
 /** OpenAI's own codes where one fits; otherwise rbee's code in lower case (`no_capacity`, `worker_failed`, …). */
 const OPENAI_CODE: Partial<Record<ErrorCode, string>> = {
   UNAUTHORIZED: "invalid_api_key",
+  FORBIDDEN: "permission_denied",
   MODEL_NOT_FOUND: "model_not_found",
   ROUTE_NOT_FOUND: "unknown_url",
   PAYLOAD_TOO_LARGE: "request_too_large",

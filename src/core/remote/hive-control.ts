@@ -15,8 +15,8 @@ export interface HiveHandle {
 export interface HiveControlOptions {
   /** The node's RBEE_HOME (default `~/.rbee`). */
   readonly nodeHome: string;
-  /** The queen's own HTTP port on this machine (the target of the callback tunnel). */
-  readonly queenPort: () => number;
+  /** The queen's callback listener port on this machine (the target of the callback tunnel; not the API port). */
+  readonly callbackPort: () => number;
   /** The heartbeat interval of the workers, passed to each hive at start. */
   readonly workerHeartbeatMs?: number | undefined;
   /** The token a node's hive relays worker callbacks with. */
@@ -88,7 +88,7 @@ export class HiveControl {
 
   private async open(node: Beehive, replacing = false, start = true): Promise<HiveHandle> {
     const connection = await this.connections.get(node.node_name);
-    const remotePort = await connection.remotePortFor(this.options.queenPort());
+    const remotePort = await connection.remotePortFor(this.options.callbackPort());
     const callbackUrl = `http://127.0.0.1:${remotePort}`;
     const callbackToken = this.options.nodeToken(node.node_name);
     const result = await connection.exec(

@@ -90,6 +90,8 @@ function titleOf(code: ErrorCode): string {
   switch (code) {
     case "UNAUTHORIZED":
       return "Not authorized";
+    case "FORBIDDEN":
+      return "Not allowed";
     case "INVALID_REQUEST":
       return "Some fields are not valid";
     case "NODE_NOT_FOUND":
@@ -135,6 +137,8 @@ function hintOf(code: ErrorCode): string | null {
   switch (code) {
     case "UNAUTHORIZED":
       return "Open the UI again with the link queen-rbee prints when it starts.";
+    case "FORBIDDEN":
+      return "Open the UI at the queen's own address (http://127.0.0.1:PORT or http://localhost:PORT), not through another host name.";
     case "NODE_EXISTS":
       return "Pick another name, or remove the existing node first.";
     case "NODE_NOT_FOUND":

@@ -3,6 +3,7 @@ import { z } from "zod";
 /** Every error code the HTTP API, IPC and streams can carry (docs/api.md). */
 export const ErrorCode = z.enum([
   "UNAUTHORIZED",
+  "FORBIDDEN",
   "INVALID_REQUEST",
   "NODE_NOT_FOUND",
   "WORKER_NOT_FOUND",
@@ -27,6 +28,8 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 /** HTTP status for each code. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
+  // A valid token (or none needed) but not for this: another node's worker, a foreign Host header.
+  FORBIDDEN: 403,
   INVALID_REQUEST: 400,
   NODE_NOT_FOUND: 404,
   WORKER_NOT_FOUND: 404,

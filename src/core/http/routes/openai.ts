@@ -11,7 +11,8 @@ import type { CoreStream } from "../../service/core-stream.js";
 import type { QueenService } from "../../service/queen-service.js";
 import type { StreamEvent } from "../../../shared/contract/index.js";
 
-const PATHS = ["/v1/models", "/v1/chat/completions"];
+/** Where the OpenAI-compatible routes live: every error under these has OpenAI's shape. */
+export const OPENAI_PATHS = ["/v1/models", "/v1/chat/completions"];
 
 function sendError(res: Response, error: OpenAiErrorAnswer): void {
   res.status(error.status).json(error.body);
@@ -36,7 +37,7 @@ function cancelWhenGone(res: Response, stream: CoreStream<StreamEvent>): () => b
  */
 export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (message: string) => void): Router {
   const router = Router();
-  router.use(PATHS, auth, express.json({ limit: "1mb" }));
+  router.use(OPENAI_PATHS, auth, express.json({ limit: "1mb" }));
 
   router.get("/v1/models", (_req, res) => {
     res.json(listModels(MODEL_ALIASES, service.liveWorkers()));
@@ -72,15 +73,20 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
     throw new RbeeError("ROUTE_NOT_FOUND", `Unknown request URL: ${req.method} ${req.originalUrl.split("?")[0]}`);
   });
 
-  router.use(PATHS, (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  router.use(OPENAI_PATHS, openAiErrorHandler(log));
+  return router;
+}
+
+/** Answers an error in OpenAI's shape; mount it under OPENAI_PATHS after whatever may fail there. */
+export function openAiErrorHandler(log: (message: string) => void) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const rbeeError = reportedError(error, `${req.method} ${req.originalUrl}`, log);
     if (res.headersSent) {
       res.end();
       return;
     }
     sendError(res, toOpenAiError(rbeeError));
-  });
-  return router;
+  };
 }
 
 /**
