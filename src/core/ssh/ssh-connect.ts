@@ -236,7 +236,7 @@ function describeRefusal(offered: HostKeyOffer, target: SshTarget): string {
     case "unrecorded":
       return (
         `host key not recorded: no key is recorded for ${host} and the host presents ${shown}; ` +
-        "a reconnect never trusts a new key: install the node (or add it again) to confirm its key"
+        "a connection rbee opens on its own never trusts a new key: install the node (or add it again) to confirm its key"
       );
     default: {
       const recorded = offered.check.recorded.map((entry) => `${entry.keyType} (in ${entry.file})`);
