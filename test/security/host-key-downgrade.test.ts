@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -22,9 +22,10 @@ let victim: Sshd; // added with ed25519, then taken over by an ECDSA-only impost
 let fresh: Sshd; // never recorded, ECDSA only
 let unverified: Sshd; // added with ?verify=false
 let multi: Sshd; // offers ed25519 and ECDSA; the user's known_hosts records its ECDSA key
+let racing: Sshd; // added with ?verify=false, dialled by the user while a background dial is under way
 
 const knownHostsFile = (): string => join(home, "known_hosts");
-const ownKnownHosts = (): Buffer => readFileSync(knownHostsFile());
+const ownKnownHosts = (): Buffer => (existsSync(knownHostsFile()) ? readFileSync(knownHostsFile()) : Buffer.alloc(0));
 const logs: string[] = [];
 const nodeBody = (name: string, sshd: Sshd, over: Record<string, unknown> = {}) => ({
   node_name: name,
@@ -54,11 +55,12 @@ beforeAll(async () => {
   home = join(dir, "queen");
   userKnownHosts = join(dir, "user_known_hosts");
   writeFileSync(userKnownHosts, "");
-  [victim, fresh, unverified, multi] = await Promise.all([
+  [victim, fresh, unverified, multi, racing] = await Promise.all([
     startSshd({ hostKeys: ["ed25519"] }),
     startSshd({ hostKeys: ["ecdsa"] }),
     startSshd(),
     startSshd({ hostKeys: ["ed25519", "ecdsa"] }),
+    startSshd(),
   ]);
   server = await startQueenServer({
     home,
@@ -75,7 +77,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await Promise.all([victim, fresh, unverified, multi].map((sshd) => sshd?.dispose()));
+  await Promise.all([victim, fresh, unverified, multi, racing].map((sshd) => sshd?.dispose()));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -169,6 +171,17 @@ describe("host keys cannot be downgraded", () => {
     const [, key] = unverified.hostPublicKey("ed25519").split(" ");
     expect(ownKnownHosts().toString()).toBe(`${before.toString()}[127.0.0.1]:${unverified.port} ssh-ed25519 ${key}\n`);
     expect(status("unverified")).toBe("reachable");
+  });
+
+  test("a user's connection that meets a background one under way gets its own try, which may trust on first use", async () => {
+    expect((await api.post("/v2/registry/beehives/add?verify=false", nodeBody("racing", racing))).status).toBe(201);
+    const before = ownKnownHosts().toString();
+    const background = server.queen.fleet.connections.get("racing");
+    const byUser = server.queen.fleet.connections.get("racing", true);
+    await expect(background).rejects.toMatchObject({ message: expect.stringMatching(/host key not recorded/) });
+    expect((await (await byUser).exec("echo ok")).stdout).toBe("ok\n");
+    const [, key] = racing.hostPublicKey("ed25519").split(" ");
+    expect(ownKnownHosts().toString()).toBe(`${before}[127.0.0.1]:${racing.port} ssh-ed25519 ${key}\n`);
   });
 
   test("a queen restarted without the node's recorded key: rediscovery refuses the host and records nothing", async () => {
