@@ -148,8 +148,10 @@ export class Queen {
   }
 
   /**
-   * Adds a node. With `verify` it first proves SSH works (recording a first-seen host key), then
-   * stores the node as `reachable`; without, it stores it as `unknown`.
+   * Adds a node. With `verify` it first proves SSH works (recording a first-seen host key: the pin
+   * every later connection is checked against), then stores the node as `reachable`; without, it
+   * stores it as `unknown` and records no key: the first connection the user starts (install,
+   * spawn) trusts the host on first use, a background one (health check, rediscovery) refuses it.
    */
   async addNode(node: NewNode, verify: boolean): Promise<AddNodeResponse> {
     this.assertNameFree(node.node_name);

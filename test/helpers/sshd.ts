@@ -5,6 +5,14 @@ import { userInfo, tmpdir } from "node:os";
 import { join } from "node:path";
 import { children } from "./listening-sockets.js";
 
+/** The host key types a test sshd can offer. */
+export type HostKeyType = "ed25519" | "ecdsa";
+
+export interface SshdOptions {
+  /** The host keys it offers, and only those (default: ed25519). */
+  readonly hostKeys?: readonly HostKeyType[];
+}
+
 /** A real OpenSSH server on loopback, owned by one test file. */
 export interface Sshd {
   readonly host: "127.0.0.1";
@@ -15,8 +23,16 @@ export interface Sshd {
   /** A client key the server refuses. */
   readonly wrongKeyPath: string;
   readonly dir: string;
-  /** Restarts the server with a freshly generated host key (a "reinstalled" or impersonating host). */
+  /** Restarts the server with freshly generated host keys of the same types (a "reinstalled" or impersonating host). */
   rotateHostKey(): Promise<void>;
+  /**
+   * Restarts the server on the same port offering only host keys of these types (each generated
+   * once, then kept): an impostor that took over the port with another key type. `dropSessions`
+   * also cuts the sessions opened before, once the new server listens (as when the network drops).
+   */
+  useHostKeys(types: readonly HostKeyType[], options?: { readonly dropSessions?: boolean }): Promise<void>;
+  /** The public half of its host key of this type, as in a `.pub` file (`ssh-ed25519 AAAA… comment`). */
+  hostPublicKey(type: HostKeyType): string;
   /** Stops the server; `start()` brings it back on the same port with the same keys. */
   stop(): Promise<void>;
   /** Stops the server and cuts every open session, as when the machine drops off the network. */
@@ -40,50 +56,60 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function keygen(path: string, comment: string): void {
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path]);
+function keygen(path: string, comment: string, type: HostKeyType = "ed25519"): void {
+  execFileSync("ssh-keygen", ["-q", "-t", type, ...(type === "ecdsa" ? ["-b", "256"] : []), "-N", "", "-C", comment, "-f", path]);
 }
 
+/** The SSH algorithm each host key type is offered under (sshd offers only these: no other type can be negotiated). */
+const HOST_KEY_ALGORITHM: Record<HostKeyType, string> = { ed25519: "ssh-ed25519", ecdsa: "ecdsa-sha2-nistp256" };
+
 /** Starts sshd on a free loopback port with its own host key and config; never touches /etc/ssh. */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   if (!existsSync(SSHD)) {
     throw new Error("OpenSSH server missing: install it with `apt-get install -y openssh-server` (npm test does this as root)");
   }
   const dir = mkdtempSync(join(tmpdir(), "rbee-sshd-"));
   const user = userInfo().username;
-  const hostKey = join(dir, "host_ed25519");
+  const hostKeyPath = (type: HostKeyType): string => join(dir, `host_${type}`);
+  let hostKeys: readonly HostKeyType[] = options.hostKeys ?? ["ed25519"];
+  const ensureHostKey = (type: HostKeyType, comment = "rbee-test-host"): void => {
+    if (!existsSync(hostKeyPath(type))) keygen(hostKeyPath(type), comment, type);
+  };
+  for (const type of hostKeys) ensureHostKey(type);
   const keyPath = join(dir, "client_ed25519");
   const wrongKeyPath = join(dir, "wrong_ed25519");
-  keygen(hostKey, "rbee-test-host");
   keygen(keyPath, "rbee-test-client");
   keygen(wrongKeyPath, "rbee-test-wrong");
   writeFileSync(join(dir, "authorized_keys"), readFileSync(`${keyPath}.pub`));
   const port = await freePort();
   const config = join(dir, "sshd_config");
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${hostKey}`,
-      `PidFile ${join(dir, "sshd.pid")}`,
-      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "StrictModes no",
-      "UsePAM no",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PubkeyAuthentication yes",
-      "PermitRootLogin prohibit-password",
-      "AllowTcpForwarding yes",
-      "GatewayPorts no",
-      "PermitUserEnvironment no",
-      "Subsystem sftp internal-sftp",
-      "LogLevel INFO",
-      "MaxStartups 100:30:200",
-      "MaxSessions 100",
-      "",
-    ].join("\n"),
-  );
+  const writeConfig = (): void =>
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        ...hostKeys.map((type) => `HostKey ${hostKeyPath(type)}`),
+        `HostKeyAlgorithms ${hostKeys.map((type) => HOST_KEY_ALGORITHM[type]).join(",")}`,
+        `PidFile ${join(dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+        "StrictModes no",
+        "UsePAM no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PubkeyAuthentication yes",
+        "PermitRootLogin prohibit-password",
+        "AllowTcpForwarding yes",
+        "GatewayPorts no",
+        "PermitUserEnvironment no",
+        "Subsystem sftp internal-sftp",
+        "LogLevel INFO",
+        "MaxStartups 100:30:200",
+        "MaxSessions 100",
+        "",
+      ].join("\n"),
+    );
+  writeConfig();
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 
   let child: ChildProcess | undefined;
@@ -115,19 +141,22 @@ export async function startSshd(): Promise<Sshd> {
     });
   };
   await start();
+  const killAll = (pids: readonly number[]): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
   // Only the per-connection sshd processes die, as when the network drops: the remote shells
   // finish on their own (killing them mid-start would leave their shell startup files' locks behind).
   const cut = async (): Promise<void> => {
     const pid = child?.pid;
     const sessions = pid === undefined ? [] : children(pid);
     await stop();
-    for (const session of sessions) {
-      try {
-        process.kill(session, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    killAll(sessions);
   };
   return {
     cut,
@@ -141,10 +170,25 @@ export async function startSshd(): Promise<Sshd> {
     stop,
     async rotateHostKey() {
       await stop();
-      rmSync(hostKey);
-      rmSync(`${hostKey}.pub`);
-      keygen(hostKey, "rbee-test-host-rotated");
+      for (const type of hostKeys) {
+        rmSync(hostKeyPath(type));
+        rmSync(`${hostKeyPath(type)}.pub`);
+        ensureHostKey(type, "rbee-test-host-rotated");
+      }
       await start();
+    },
+    async useHostKeys(types, { dropSessions = false } = {}) {
+      const pid = child?.pid;
+      const sessions = dropSessions && pid !== undefined ? children(pid) : [];
+      await stop();
+      hostKeys = [...types];
+      for (const type of hostKeys) ensureHostKey(type);
+      writeConfig();
+      await start();
+      killAll(sessions);
+    },
+    hostPublicKey(type) {
+      return readFileSync(`${hostKeyPath(type)}.pub`, "utf8").trim();
     },
     async dispose() {
       await stop();

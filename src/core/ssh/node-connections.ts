@@ -8,7 +8,7 @@ const BACKOFF_MAX_MS = 10_000;
 
 interface Slot {
   connection?: NodeConnection;
-  pending?: Promise<NodeConnection>;
+  pending?: { readonly promise: Promise<NodeConnection>; readonly byUser: boolean };
   failure?: { error: unknown; retryAt: number; backoffMs: number };
 }
 
@@ -16,6 +16,11 @@ interface Slot {
  * One SSH connection per node, opened on first use and reused. After a failure the node is not
  * dialled again until its backoff passes (the last error is answered at once meanwhile), so a dead
  * node costs one timeout, not one per request; nodes never wait on each other.
+ *
+ * Host keys: every connection is checked against the recorded keys (the one pinned when the node
+ * was added). Only a connection the user asked for (install, spawn: `byUser`) may trust a host
+ * none of whose keys is recorded, as for a node added without verification; a background one
+ * (health check, reconnect after a drop, rediscovery) refuses it and records nothing.
  */
 export class NodeConnections {
   private readonly slots = new Map<string, Slot>();
@@ -32,16 +37,27 @@ export class NodeConnections {
   /** Fires when a node's connection drops. */
   readonly onDidDisconnect = (listener: (nodeName: string) => void) => this.disconnected.on(listener);
 
-  /** The node's live connection, opening one if needed. `force` skips the backoff (a user's retry). */
-  get(nodeName: string, force = false): Promise<NodeConnection> {
+  /**
+   * The node's live connection, opening one if needed. `byUser`: the user asked for it (install,
+   * spawn): skips the backoff, and may trust the host's key on first use when none is recorded.
+   */
+  get(nodeName: string, byUser = false): Promise<NodeConnection> {
     const slot = this.slot(nodeName);
     if (slot.connection?.alive) return Promise.resolve(slot.connection);
-    if (slot.pending) return slot.pending;
-    if (!force && slot.failure && Date.now() < slot.failure.retryAt) return Promise.reject(slot.failure.error);
-    slot.pending = this.open(nodeName, slot).finally(() => {
-      slot.pending = undefined;
-    });
-    return slot.pending;
+    if (slot.pending) {
+      // A background attempt under way may refuse what the user's may accept: if it fails, the user's runs.
+      const { promise, byUser: pendingByUser } = slot.pending;
+      return byUser && !pendingByUser ? promise.catch(() => this.get(nodeName, true)) : promise;
+    }
+    if (!byUser && slot.failure && Date.now() < slot.failure.retryAt) return Promise.reject(slot.failure.error);
+    const pending = {
+      byUser,
+      promise: this.open(nodeName, slot, byUser).finally(() => {
+        if (slot.pending === pending) slot.pending = undefined;
+      }),
+    };
+    slot.pending = pending;
+    return pending.promise;
   }
 
   /** The live connection if there is one, without dialling. */
@@ -71,10 +87,9 @@ export class NodeConnections {
     return slot;
   }
 
-  private async open(nodeName: string, slot: Slot): Promise<NodeConnection> {
+  private async open(nodeName: string, slot: Slot, byUser: boolean): Promise<NodeConnection> {
     try {
-      // A node stored without verification meets its key here first: trust on first use, as at add.
-      const session = await connectSsh(this.targetOf(nodeName), { ...this.options, unknownHost: "trust" });
+      const session = await connectSsh(this.targetOf(nodeName), { ...this.options, unknownHost: byUser ? "trust" : "refuse" });
       const connection = new NodeConnection(nodeName, session.client, session.fingerprint);
       slot.connection = connection;
       slot.failure = undefined;

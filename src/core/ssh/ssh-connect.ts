@@ -3,7 +3,14 @@ import { open, stat } from "node:fs/promises";
 import ssh2 from "ssh2";
 import { RbeeError } from "../../shared/contract/index.js";
 import { expandHome } from "../../node-common/home.js";
-import { fingerprintOf, type HostKeyVerdict, type KnownHosts } from "./known-hosts.js";
+import {
+  fingerprintOf,
+  hostKeyAlgorithmsPreferring,
+  hostToken,
+  keyTypeOf,
+  type HostKeyCheck,
+  type KnownHosts,
+} from "./known-hosts.js";
 
 /** Where and as whom to connect. */
 export interface SshTarget {
@@ -14,12 +21,15 @@ export interface SshTarget {
   readonly passphrase?: string | undefined;
 }
 
-/** What to do with a host key never seen before. */
-export type UnknownHostPolicy = "trust" | "accept-once";
+/**
+ * What to do with a host none of whose keys is recorded: `trust` records its key (trust on first
+ * use: only when the user adds or first uses a node), `accept-once` connects without recording (a
+ * test), `refuse` fails (a background reconnect never decides to trust a host).
+ */
+export type UnknownHostPolicy = "trust" | "accept-once" | "refuse";
 
 export interface SshConnectOptions {
   readonly knownHosts: KnownHosts;
-  /** `trust` records a new host key (trust on first use); `accept-once` connects without recording. */
   readonly unknownHost: UnknownHostPolicy;
   readonly timeoutMs?: number;
   /** Refuse any other key than this `SHA256:` fingerprint (the one the user confirmed). */
@@ -46,9 +56,11 @@ export async function connectSsh(target: SshTarget, options: SshConnectOptions):
     throw new RbeeError("SSH_FAILED", `SSH authentication failed: no key file given and no ssh-agent running`);
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_SSH_TIMEOUT_MS;
+  // A recorded key type first: a host with several keys then shows the one we know, so that any
+  // other key it shows can be a mismatch, never a new host.
+  const serverHostKey = hostKeyAlgorithmsPreferring(options.knownHosts.recordedKeyTypes(target.host, target.port));
   const client = new ssh2.Client();
-  let verdict: HostKeyVerdict | "unexpected" | undefined;
-  let fingerprint = "";
+  let offered: HostKeyOffer | undefined;
 
   return new Promise<SshSession>((resolve, reject) => {
     let settled = false;
@@ -66,37 +78,67 @@ export async function connectSsh(target: SshTarget, options: SshConnectOptions):
     );
     client.on("ready", () => {
       if (settled) return;
+      const offer = offered;
+      if (!offer) {
+        fail(sshError(target, "the host presented no host key"));
+        return;
+      }
+      if (offer.check.verdict === "unknown" && options.unknownHost === "trust") {
+        try {
+          options.knownHosts.trust(target.host, target.port, offer.key);
+        } catch (error) {
+          fail(sshError(target, (error as Error).message));
+          return;
+        }
+      }
       settled = true;
       clearTimeout(timer);
       // Tunnelled requests are small: Nagle with delayed ACKs would add ~40 ms to each (measured in bench/).
       client.setNoDelay(true);
-      if (verdict === "unknown" && options.unknownHost === "trust") {
-        options.knownHosts.trust(target.host, target.port, Buffer.from(lastKey));
-      }
-      resolve({ client, fingerprint, known: verdict === "known" });
+      resolve({ client, fingerprint: offer.fingerprint, known: offer.check.verdict === "known" });
     });
     client.on("error", (error: Error & { level?: string; code?: string }) => {
-      fail(sshError(target, describeFailure(error, verdict)));
+      fail(sshError(target, describeFailure(error, target, offered)));
     });
-    let lastKey: Uint8Array = new Uint8Array();
     client.connect({
       host: target.host,
       port: target.port,
       username: target.user,
       ...(privateKey ? { privateKey, ...(target.passphrase ? { passphrase: target.passphrase } : {}) } : {}),
       ...(agent ? { agent } : {}),
+      algorithms: { serverHostKey },
       readyTimeout: timeoutMs,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
-        lastKey = Uint8Array.from(key);
-        fingerprint = fingerprintOf(key);
-        verdict = options.knownHosts.verify(target.host, target.port, key);
-        if (options.expectedFingerprint && options.expectedFingerprint !== fingerprint) verdict = "unexpected";
-        return verdict === "known" || verdict === "unknown";
+        offered = offerOf(Buffer.from(key), target, options);
+        return offered.refusal === undefined;
       },
     });
   });
+}
+
+/** The key a host offered, what the known hosts say of it, and why it is refused (if it is). */
+interface HostKeyOffer {
+  readonly key: Buffer;
+  readonly keyType: string;
+  readonly fingerprint: string;
+  readonly check: HostKeyCheck;
+  readonly refusal: "mismatch" | "revoked" | "unexpected" | "unrecorded" | undefined;
+}
+
+function offerOf(key: Buffer, target: SshTarget, options: SshConnectOptions): HostKeyOffer {
+  const check = options.knownHosts.check(target.host, target.port, key);
+  const fingerprint = fingerprintOf(key);
+  const refusal =
+    check.verdict === "mismatch" || check.verdict === "revoked"
+      ? check.verdict
+      : options.expectedFingerprint && options.expectedFingerprint !== fingerprint
+        ? "unexpected"
+        : check.verdict === "unknown" && options.unknownHost === "refuse"
+          ? "unrecorded"
+          : undefined;
+  return { key, keyType: keyTypeOf(key), fingerprint, check, refusal };
 }
 
 /** Runs one command and collects its output; rejects on a non-zero exit. */
@@ -182,19 +224,36 @@ async function readPrivateKey(keyPath: string, passphrase: string | undefined): 
   return key;
 }
 
+/** Why a host key was refused, naming the key types recorded and offered. */
+function describeRefusal(offered: HostKeyOffer, target: SshTarget): string {
+  const shown = `an ${offered.keyType} key (${offered.fingerprint})`;
+  const host = hostToken(target.host, target.port);
+  switch (offered.refusal) {
+    case "unexpected":
+      return `host key mismatch: the host presents ${shown}, not the key you confirmed`;
+    case "revoked":
+      return `host key mismatch: the host presents a revoked key, ${shown}`;
+    case "unrecorded":
+      return (
+        `host key not recorded: no key is recorded for ${host} and the host presents ${shown}; ` +
+        "a connection rbee opens on its own never trusts a new key: install the node (or add it again) to confirm its key"
+      );
+    default: {
+      const recorded = offered.check.recorded.map((entry) => `${entry.keyType} (in ${entry.file})`);
+      return (
+        `host key mismatch: the host presents ${shown}, but the key recorded for ${host} is ` +
+        `${[...new Set(recorded)].join(", ")} (possible impersonation); remove the old key from known_hosts only if the host was reinstalled`
+      );
+    }
+  }
+}
+
 function sshError(target: SshTarget, reason: string): RbeeError {
   return new RbeeError("SSH_FAILED", `SSH to ${target.user}@${target.host}:${target.port} failed: ${reason}`);
 }
 
-function describeFailure(
-  error: Error & { level?: string; code?: string },
-  verdict: HostKeyVerdict | "unexpected" | undefined,
-): string {
-  if (verdict === "unexpected") return "host key mismatch: the host presents another key than the one you confirmed";
-  if (verdict === "mismatch") {
-    return "host key mismatch: the host presents a different key than the one trusted (possible impersonation); remove the old key from known_hosts only if the host was reinstalled";
-  }
-  if (verdict === "revoked") return "host key mismatch: the host presents a revoked key";
+function describeFailure(error: Error & { level?: string; code?: string }, target: SshTarget, offered: HostKeyOffer | undefined): string {
+  if (offered?.refusal) return describeRefusal(offered, target);
   if (error.level === "client-authentication") return "authentication failed: the server refused the key";
   if (error.level === "client-timeout") return "timed out during the handshake";
   switch (error.code) {
