@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
 import { rbeeHome } from "../node-common/home.js";
 import { queenPaths } from "./paths.js";
+import { MIN_API_TOKEN_LENGTH } from "./queen.js";
 import { startQueenServer } from "./queen-server.js";
 
 const USAGE = `Usage: queen-rbee [--host 127.0.0.1] [--port 8080] [--allow-remote] [--keep-nodes-running]
@@ -22,9 +23,6 @@ Environment: RBEE_HOME, RBEE_TOKEN (the API token, 32+ characters; default RBEE_
 RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the nodes, default ~/.rbee),
 RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers' heartbeat, default 5000),
 RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000).`;
-
-/** The shortest RBEE_TOKEN accepted: the token is the key to everything the queen does. */
-export const MIN_TOKEN_LENGTH = 32;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -60,9 +58,9 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
     return 1;
   }
   const token = env.RBEE_TOKEN?.trim() || undefined;
-  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+  if (token !== undefined && token.length < MIN_API_TOKEN_LENGTH) {
     console.error(
-      `queen-rbee: RBEE_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (it has ${token.length}); unset it to use the random token in RBEE_HOME/token`,
+      `queen-rbee: RBEE_TOKEN must be at least ${MIN_API_TOKEN_LENGTH} characters (it has ${token.length}); unset it to use the random token in RBEE_HOME/token`,
     );
     return 1;
   }

@@ -64,6 +64,9 @@ export interface QueenOptions {
  */
 export type StreamOperation = (send: (event: StreamEvent | WorkerSpawnedEvent) => void, signal: AbortSignal) => Promise<void>;
 
+/** The shortest API token a queen accepts (RBEE_TOKEN): shorter ones are guessable. */
+export const MIN_API_TOKEN_LENGTH = 32;
+
 /** Who made an API call: the user (queen token) or one spawned worker (its per-spawn token). */
 export type Principal = { readonly kind: "user" } | ({ readonly kind: "worker" } & CallbackGrant);
 
@@ -87,6 +90,12 @@ export class Queen {
 
   constructor(private readonly options: QueenOptions) {
     this.paths = queenPaths(options.home);
+    if (options.token !== undefined && options.token.length < MIN_API_TOKEN_LENGTH) {
+      throw new RbeeError(
+        "INVALID_REQUEST",
+        `RBEE_TOKEN must be at least ${MIN_API_TOKEN_LENGTH} characters (it has ${options.token.length}); unset it to use the random token in RBEE_HOME/token`,
+      );
+    }
     this.token = options.token ?? loadOrCreateSecretFile(this.paths.token);
     this.beehives = new BeehiveRegistry(this.paths.database, options.sqliteNativeBinding);
     this.knownHosts = new KnownHosts(

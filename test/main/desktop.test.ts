@@ -122,10 +122,10 @@ describe("startQueen", () => {
     const probe = createServer();
     const port = await listen(probe, 0);
     await new Promise((resolve) => probe.close(resolve));
-    const server = await startQueen({ outDir, env: env({ RBEE_QUEEN_PORT: String(port), RBEE_TOKEN: " secret-token " }), log });
+    const server = await startQueen({ outDir, env: env({ RBEE_QUEEN_PORT: String(port), RBEE_TOKEN: ` ${"secret-token-".repeat(3)} ` }), log });
     started.push(server);
     expect(server.port).toBe(port);
-    expect(server.queen.token).toBe("secret-token");
+    expect(server.queen.token).toBe("secret-token-".repeat(3));
     expect(logs).toEqual([]);
   });
 

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { announceUi, MIN_TOKEN_LENGTH } from "../../src/core/queen-cli.js";
+import { announceUi } from "../../src/core/queen-cli.js";
+import { MIN_API_TOKEN_LENGTH as MIN_TOKEN_LENGTH } from "../../src/core/queen.js";
 import { startQueen } from "../helpers/queen-process.js";
 
 let dir: string;
