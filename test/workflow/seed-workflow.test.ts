@@ -199,7 +199,12 @@ describe("the same through the HTTP API", () => {
     const started = events.find((e) => e.type === "started");
     expect(started).toMatchObject({ node_name: "mac2", model_ref: modelRef, job_id: expect.stringMatching(/^job-/) });
     expect(events.at(-1)).toMatchObject({ type: "end", tokens_out: 6, stop_reason: "max_tokens" });
-    const spawned = (await api.get("/v1/workers/list")).body.workers;
+    // The worker's own report of the job's end may reach the queen just after the stream's end.
+    let spawned: RegisteredWorker[] = [];
+    await waitFor(async () => {
+      spawned = (await api.get("/v1/workers/list")).body.workers;
+      return spawned.length === 1 && spawned[0]!.state === "idle";
+    });
     expect(spawned).toEqual([expect.objectContaining({ node_name: "mac2", state: "idle" })]);
     const stopped = await api.delete(`/v1/workers/${spawned[0].id}`);
     expect(stopped.status).toBe(204);
