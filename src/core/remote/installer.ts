@@ -1,6 +1,6 @@
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import type { NodeConnection } from "../ssh/node-connection.js";
-import { EXIT_NO_BRANCH, EXIT_NO_GIT, installScript } from "./remote-scripts.js";
+import { EXIT_FOREIGN_CHECKOUT, EXIT_NO_BRANCH, EXIT_NO_GIT, installScript } from "./remote-scripts.js";
 
 const PROGRESS_PREFIX = "rbee-progress: ";
 const UP_TO_DATE = "rbee-install: up to date";
@@ -39,6 +39,11 @@ export async function installOnNode(
   switch (result.code) {
     case EXIT_NO_BRANCH:
       throw new RbeeError("INSTALL_FAILED", `Install on ${node.node_name} failed: branch "${node.git_branch}" not found in ${node.git_repo_url}`);
+    case EXIT_FOREIGN_CHECKOUT:
+      throw new RbeeError(
+        "INSTALL_FAILED",
+        `Install on ${node.node_name} failed: ${node.install_path} exists and is not an rbee checkout; choose another install path or remove it`,
+      );
     case EXIT_NO_GIT:
       throw new RbeeError("INSTALL_FAILED", `Install on ${node.node_name} failed: git is not installed there`);
     default:

@@ -26,12 +26,17 @@ export const SH_STDIN_COMMAND = "exec sh -s";
 export const EXIT_NO_BRANCH = 20;
 /** Exit code of the install script when git is missing. */
 export const EXIT_NO_GIT = 21;
+/** Exit code of the install script when the install path holds something that is not an rbee checkout. */
+export const EXIT_FOREIGN_CHECKOUT = 22;
 /** Exit code of the hive start script when the programs are not installed. */
 export const EXIT_NOT_INSTALLED = 30;
 /** Exit code of the hive start script when the hive did not come up. */
 export const EXIT_HIVE_FAILED = 31;
 /** Exit code of the hive script in attach-only mode when no hive runs. */
 export const EXIT_NO_HIVE = 32;
+
+/** Written by scripts/install-node.sh after a successful install: marks an rbee checkout. */
+export const INSTALL_STAMP = ".rbee-install-stamp";
 
 // Non-interactive SSH sessions often miss the user's PATH additions (nvm, Homebrew, ~/.local).
 const PATH_PRELUDE = `PATH="$HOME/.local/bin:/usr/local/bin:/opt/homebrew/bin:$PATH"; export PATH; [ -s "$HOME/.nvm/nvm.sh" ] && . "$HOME/.nvm/nvm.sh" >/dev/null 2>&1; true`;
@@ -41,7 +46,9 @@ const IS_HIVE = `is_hive() { ps -p "$1" -o args= 2>/dev/null | grep -q rbee-hive
 
 /**
  * Clone or update the checkout at `install_path` to `git_branch` of `git_repo_url`, then run the
- * project's own lean node install. Lines starting with `rbee-progress:` report steps.
+ * project's own lean node install. Lines starting with `rbee-progress:` report steps. An existing
+ * directory there is reused only if it is an rbee checkout (the install stamp, or a git checkout
+ * of this repository), or filled if it is empty; anything else is refused, untouched.
  */
 export function installScript(node: Pick<Beehive, "git_repo_url" | "git_branch" | "install_path">): RemoteScript {
   const dest = shellPath(node.install_path);
@@ -54,13 +61,18 @@ export function installScript(node: Pick<Beehive, "git_repo_url" | "git_branch" 
     `command -v git >/dev/null 2>&1 || { echo "git is not installed on this node" >&2; exit ${EXIT_NO_GIT}; }`,
     `dest=${dest}`,
     `url=${url}`,
-    `if [ -d "$dest/.git" ]; then`,
+    // Only git's own .git counts: `git -C` in a plain directory would read an enclosing repository.
+    `if [ -e "$dest/.git" ] && { [ -f "$dest/${INSTALL_STAMP}" ] || [ "$(git -C "$dest" config --get remote.origin.url 2>/dev/null || true)" = "$url" ]; }; then`,
     `  echo "rbee-progress: fetching ${escapeEcho(node.git_branch)}"`,
     `  git -C "$dest" remote set-url origin "$url"`,
     `  git -C "$dest" fetch --quiet origin ${ref} || { echo "branch ${escapeEcho(node.git_branch)} not found in the repository" >&2; exit ${EXIT_NO_BRANCH}; }`,
     `  before=$(git -C "$dest" rev-parse HEAD)`,
     `  after=$(git -C "$dest" rev-parse FETCH_HEAD)`,
     `  if [ "$before" != "$after" ]; then git -C "$dest" checkout --quiet --force -B ${branch} FETCH_HEAD; fi`,
+    // Someone else's files (or a dangling link): refused before anything in it is touched.
+    `elif { [ -e "$dest" ] || [ -L "$dest" ]; } && ! { [ -d "$dest" ] && [ -z "$(ls -A "$dest")" ]; }; then`,
+    `  echo "${escapeEcho(node.install_path)} exists and is not an rbee checkout; choose another install path or remove it" >&2`,
+    `  exit ${EXIT_FOREIGN_CHECKOUT}`,
     `else`,
     `  echo "rbee-progress: cloning the repository"`,
     `  mkdir -p "$(dirname "$dest")"`,
