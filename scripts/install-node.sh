@@ -15,6 +15,8 @@ command -v npm >/dev/null 2>&1 || fail "npm is not installed; rbee needs npm wit
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
   fail "Node.js $(node --version) is too old; rbee needs 20 or newer"
 
+# The stamp also marks this directory as an rbee checkout: the queen's install reuses an existing
+# install path only if it has one (or is a checkout of the node's repository).
 stamp=".rbee-install-stamp"
 want="$(git rev-parse HEAD 2>/dev/null || echo unknown) node-$(node --version) $(uname -sm)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f dist/bin/rbee-hive.js ] && [ -f dist/bin/llm-worker-rbee.js ]; then

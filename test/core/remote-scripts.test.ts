@@ -1,5 +1,6 @@
 // Every value that reaches a remote shell is quoted: the generated scripts run here under a real
-// `sh` with hostile values, and marker files prove that nothing in them ran.
+// `sh` with hostile values, and marker files prove that nothing in them ran. Scripts go on stdin
+// behind one fixed command text, the same in every login shell.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { shellPath, shellQuote } from "../../src/core/ssh/shell.js";
 import {
   EXIT_NOT_INSTALLED,
+  SH_STDIN_COMMAND,
   hiveStartScript,
   hiveStopScript,
   installScript,
+  type RemoteScript,
 } from "../../src/core/remote/remote-scripts.js";
 
 let dir: string;
@@ -25,12 +28,22 @@ const hostile = () => [
   `$HOME/../$(touch ${marker})`,
 ];
 
-const sh = (script: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+type Run = { code: number; stdout: string; stderr: string };
+
+/** A command line here under `sh -c`, fed `stdin`. */
+const shell = (command: string, stdin?: string): Promise<Run> =>
   new Promise((resolve) => {
-    execFile("sh", ["-c", script], { cwd: dir, timeout: 20_000 }, (error, stdout, stderr) => {
+    const child = execFile("sh", ["-c", command], { cwd: dir, timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
+    // A script that exits before reading all of its stdin is fine (EPIPE here).
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(stdin);
   });
+
+/** A remote script the way sshd runs it for an sh user: its command text under `sh -c`, the script on stdin. */
+const sh = (script: RemoteScript | string): Promise<Run> =>
+  typeof script === "string" ? shell(script) : shell(script.command, script.stdin);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rbee-quote-"));
@@ -51,6 +64,32 @@ describe("shell quoting", () => {
     expect((await sh(`printf %s ${shellPath("~/a b/$(x)")}`)).stdout).toBe(`${process.env.HOME}/a b/$(x)`);
     expect((await sh(`printf %s ${shellPath("~")}`)).stdout).toBe(process.env.HOME);
     expect((await sh(`printf %s ${shellPath("/abs/~/x")}`)).stdout).toBe("/abs/~/x");
+  });
+});
+
+describe("what goes on the command line", () => {
+  const scripts = (token: string): RemoteScript[] => [
+    installScript({ install_path: "~/rbee", git_branch: "main", git_repo_url: "https://example.invalid/rbee.git" }),
+    hiveStartScript({ installPath: "~/rbee", nodeHome: "~/.rbee", nodeName: "mac", callbackUrl: "http://127.0.0.1:1", callbackToken: token }),
+    hiveStartScript({ installPath: "~/rbee", nodeHome: "~/.rbee", nodeName: "mac", callbackUrl: "http://127.0.0.1:1", callbackToken: token, start: false }),
+    hiveStopScript("~/.rbee"),
+  ];
+
+  test("every script has the same command text: plain words, the same in sh, bash, zsh, fish and csh", () => {
+    for (const script of scripts("a".repeat(64))) {
+      expect(script.command).toBe(SH_STDIN_COMMAND);
+      // No quotes, backslashes, $, newlines or globs: nothing any shell would read differently.
+      expect(script.command).toMatch(/^[a-z -]+$/);
+    }
+  });
+
+  test("the callback token is in the script on stdin, not in the command text", () => {
+    const token = "f00d".repeat(16);
+    const [, start, attach] = scripts(token);
+    for (const script of [start!, attach!]) {
+      expect(script.command).not.toContain(token);
+      expect(script.stdin).toContain(token);
+    }
   });
 });
 

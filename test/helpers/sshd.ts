@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { userInfo, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,12 @@ export type HostKeyType = "ed25519" | "ecdsa";
 export interface SshdOptions {
   /** The host keys it offers, and only those (default: ed25519). */
   readonly hostKeys?: readonly HostKeyType[];
+  /**
+   * Run every session as if the user's login shell were this program (e.g. /usr/bin/fish): sshd
+   * runs a command text as `<login shell> -c '<text>'`, so the sessions do exactly that, through
+   * a ForceCommand wrapper (the real user's shell only starts the wrapper). Command texts are recorded.
+   */
+  readonly loginShell?: string;
 }
 
 /** A real OpenSSH server on loopback, owned by one test file. */
@@ -23,6 +29,8 @@ export interface Sshd {
   /** A client key the server refuses. */
   readonly wrongKeyPath: string;
   readonly dir: string;
+  /** With `loginShell`: every command text a client sent, in order. */
+  commands(): string[];
   /** Restarts the server with freshly generated host keys of the same types (a "reinstalled" or impersonating host). */
   rotateHostKey(): Promise<void>;
   /**
@@ -82,6 +90,25 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   keygen(wrongKeyPath, "rbee-test-wrong");
   writeFileSync(join(dir, "authorized_keys"), readFileSync(`${keyPath}.pub`));
   const port = await freePort();
+  const commandsFile = join(dir, "commands");
+  const forceCommand: string[] = [];
+  if (options.loginShell !== undefined) {
+    const wrapper = join(dir, "login-shell");
+    // The shell's own files (fish: ~/.config/fish) live here, as for a fresh user, not in the real home.
+    writeFileSync(
+      wrapper,
+      [
+        "#!/bin/sh",
+        `XDG_CONFIG_HOME='${join(dir, "shell-config")}' XDG_DATA_HOME='${join(dir, "shell-data")}'; export XDG_CONFIG_HOME XDG_DATA_HOME`,
+        `[ -n "\${SSH_ORIGINAL_COMMAND+x}" ] || exec '${options.loginShell}' -l`,
+        `printf '%s\\0' "$SSH_ORIGINAL_COMMAND" >>'${commandsFile}'`,
+        `exec '${options.loginShell}' -c "$SSH_ORIGINAL_COMMAND"`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(wrapper, 0o755);
+    forceCommand.push(`ForceCommand ${wrapper}`);
+  }
   const config = join(dir, "sshd_config");
   const writeConfig = (): void =>
     writeFileSync(
@@ -106,6 +133,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "LogLevel INFO",
         "MaxStartups 100:30:200",
         "MaxSessions 100",
+        ...forceCommand,
         "",
       ].join("\n"),
     );
@@ -166,6 +194,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     keyPath,
     wrongKeyPath,
     dir,
+    commands: () => (existsSync(commandsFile) ? readFileSync(commandsFile, "utf8").split("\0").slice(0, -1) : []),
     start,
     stop,
     async rotateHostKey() {

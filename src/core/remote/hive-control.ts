@@ -2,7 +2,14 @@ import { HiveStateFile, RBEE_VERSION, RbeeError, type Beehive } from "../../shar
 import type { NodeConnection } from "../ssh/node-connection.js";
 import type { NodeConnections } from "../ssh/node-connections.js";
 import { HiveClient } from "./hive-client.js";
-import { EXIT_HIVE_FAILED, EXIT_NOT_INSTALLED, EXIT_NO_HIVE, hiveStartScript, hiveStopScript } from "./remote-scripts.js";
+import {
+  EXIT_HIVE_FAILED,
+  EXIT_NOT_INSTALLED,
+  EXIT_NO_HIVE,
+  hiveStartScript,
+  hiveStopScript,
+  type RemoteScript,
+} from "./remote-scripts.js";
 
 /** A node's running hive as the queen reaches it. */
 export interface HiveHandle {
@@ -65,7 +72,7 @@ export class HiveControl {
     this.handles.delete(node.node_name);
     this.owned.delete(node.node_name);
     const connection = await this.connections.get(node.node_name);
-    await connection.exec(hiveStopScript(this.options.nodeHome));
+    await run(connection, hiveStopScript(this.options.nodeHome));
   }
 
   /** Forgets a node's handle (e.g. after a reinstall). */
@@ -91,7 +98,8 @@ export class HiveControl {
     const remotePort = await connection.remotePortFor(this.options.callbackPort());
     const callbackUrl = `http://127.0.0.1:${remotePort}`;
     const callbackToken = this.options.nodeToken(node.node_name);
-    const result = await connection.exec(
+    const result = await run(
+      connection,
       hiveStartScript({
         installPath: node.install_path,
         nodeHome: this.options.nodeHome,
@@ -121,7 +129,7 @@ export class HiveControl {
     }
     if (state.data.version !== RBEE_VERSION && !replacing) {
       this.options.log(`${node.node_name}: replacing rbee-hive ${state.data.version} with ${RBEE_VERSION}`);
-      await connection.exec(hiveStopScript(this.options.nodeHome));
+      await run(connection, hiveStopScript(this.options.nodeHome));
       return this.open(node, true);
     }
     const localPort = await connection.localPortFor(state.data.port);
@@ -131,6 +139,11 @@ export class HiveControl {
     this.owned.add(node.node_name);
     return { client, connection, pid: state.data.pid, port: state.data.port };
   }
+}
+
+/** Runs a script on the node: its text (and the callback token in it) on stdin, never on a command line. */
+function run(connection: NodeConnection, script: RemoteScript) {
+  return connection.exec(script.command, { stdin: script.stdin });
 }
 
 function safeJson(text: string): unknown {

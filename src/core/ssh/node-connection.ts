@@ -15,6 +15,11 @@ export interface ExecListener {
   readonly onStdout?: (text: string) => void;
   readonly onStderr?: (text: string) => void;
   readonly timeoutMs?: number;
+  /**
+   * Written to the command's stdin, which is then closed. Where scripts and secrets go: a command
+   * text is on the node's process list (`/proc/PID/cmdline`) for every user there, stdin is not.
+   */
+  readonly stdin?: string;
 }
 
 /**
@@ -91,6 +96,7 @@ export class NodeConnection {
           clearTimeout(timer);
           resolve({ stdout: stdout.join(""), stderr: stderr.join(""), code: code ?? -1 });
         });
+        if (listener.stdin !== undefined) stream.end(listener.stdin);
       });
     });
   }
