@@ -206,7 +206,7 @@ describe("the same through the HTTP API", () => {
       return spawned.length === 1 && spawned[0]!.state === "idle";
     });
     expect(spawned).toEqual([expect.objectContaining({ node_name: "mac2", state: "idle" })]);
-    const stopped = await api.delete(`/v1/workers/${spawned[0].id}`);
+    const stopped = await api.delete(`/v1/workers/${spawned[0]!.id}`);
     expect(stopped.status).toBe(204);
     const workerPids = pidsMatching(join(installPath(), "dist", "bin", "llm-worker-rbee.js"));
     await waitFor(async () => workerPids.every((pid) => !alive(pid)));
