@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { Router, type RequestHandler, type Response } from "express";
 import { beginEventStream } from "../../../node-common/sse-response.js";
 import { RbeeError } from "../../../shared/contract/index.js";
 import { MODEL_ALIASES } from "../../../shared/contract/model-catalog.js";
@@ -6,7 +6,7 @@ import { parseChatCompletionRequest, toInferenceRequest } from "../../openai/cha
 import { ChatCompletionCollector, ChatStreamTranslator } from "../../openai/chat-response.js";
 import { listModels, assertKnownModel } from "../../openai/models.js";
 import { toOpenAiError, type OpenAiErrorAnswer } from "../../openai/openai-error.js";
-import { reportedError } from "../../errors.js";
+import { errorHandler } from "../errors.js";
 import type { CoreStream } from "../../service/core-stream.js";
 import type { QueenService } from "../../service/queen-service.js";
 import type { StreamEvent } from "../../../shared/contract/index.js";
@@ -79,14 +79,7 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
 
 /** Answers an error in OpenAI's shape; mount it under OPENAI_PATHS after whatever may fail there. */
 export function openAiErrorHandler(log: (message: string) => void) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const rbeeError = reportedError(error, `${req.method} ${req.originalUrl}`, log);
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    sendError(res, toOpenAiError(rbeeError));
-  };
+  return errorHandler(log, (res, error) => sendError(res, toOpenAiError(error)));
 }
 
 /**
