@@ -2,6 +2,7 @@ import { access, constants } from "node:fs/promises";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGpuType, LlamaModel } from "node-llama-cpp";
 import { RbeeError, type Backend } from "../shared/contract/index.js";
 import { chatTemplate, type ChatTemplate } from "./chat-template.js";
+import { defaultCpuThreads } from "./cpu-threads.js";
 import { SlotPool } from "./slot-pool.js";
 import type { WorkerLog } from "./worker-log.js";
 
@@ -26,6 +27,8 @@ export type InferenceEngine = {
   readonly chat: ChatTemplate;
   /** VRAM this worker took on its GPU; undefined on cpu. */
   readonly vramBytes: number | undefined;
+  /** The threads llama.cpp evaluates with: `--threads`, or the worker's own choice. */
+  readonly threads: number;
   dispose(): Promise<void>;
 };
 
@@ -134,6 +137,11 @@ export async function assertModelReadable(modelPath: string): Promise<void> {
 export async function loadInferenceEngine(options: EngineOptions): Promise<InferenceEngine> {
   await assertModelReadable(options.modelPath);
   const llama = await startLlama(options.backend, options.device, options.threads, options.log);
+  // node-llama-cpp's own default oversubscribes a small machine's cores (a 2-core box then runs a
+  // tiny model at a few tokens/s): a CPU worker picks its count itself. GPU workers keep the default.
+  const threads = options.threads ?? (options.backend === "cpu" ? defaultCpuThreads(llama.cpuMathCores) : llama.maxThreads);
+  if (options.threads === undefined && options.backend === "cpu") llama.maxThreads = threads;
+  options.log(`threads: ${threads}${options.threads === undefined ? ` (chosen: ${llama.cpuMathCores} math cores)` : ""}`);
   const vramBefore = await usedVram(llama, options.backend);
   let model: LlamaModel | undefined;
   let context: LlamaContext | undefined;
@@ -144,7 +152,7 @@ export async function loadInferenceEngine(options: EngineOptions): Promise<Infer
     const loadedContext = await loadedModel.createContext({
       contextSize,
       sequences: options.slots,
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.threads !== undefined || options.backend === "cpu" ? { threads } : {}),
     });
     context = loadedContext;
     const sequences = Array.from({ length: options.slots }, () => loadedContext.getSequence());
@@ -160,6 +168,7 @@ export async function loadInferenceEngine(options: EngineOptions): Promise<Infer
       contextSize: loadedContext.contextSize,
       chat,
       vramBytes,
+      threads,
       dispose: async () => {
         await loadedContext.dispose();
         await loadedModel.dispose();

@@ -45,7 +45,7 @@ Loads one GGUF model and serves it over HTTP on loopback.
   --node-name NAME      node name to report in streams and the registration
   --slots N             parallel jobs (default: 1)
   --ctx N               context size per slot, in tokens (default: min(4096, model's))
-  --threads N           CPU threads (default: node-llama-cpp's choice)
+  --threads N           CPU threads (default on cpu: the physical cores less one, at least 1)
   --heartbeat-ms N      heartbeat interval (default: 5000)
 `;
 

@@ -73,6 +73,7 @@ export class WorkerRuntime {
       slots_total: this.slotsTotal,
       slots_available: this.slotsAvailable,
       model_ref: this.options.modelRef,
+      ...(this.engine ? { threads: this.engine.threads } : {}),
     };
   }
 

@@ -42,7 +42,8 @@ const hiveWorker = (id: string): HiveWorker => ({
 });
 
 /** A spawn against a hive that reports `spawned` then `ready`; `beforeReady` runs in between. */
-function setUp(beforeReady: (workerId: string) => void = () => {}) {
+function setUp(beforeReady: (workerId: string) => void = () => {}, workerThreads?: number) {
+  const asked: HiveSpawnRequest[] = [];
   const workers = new WorkerRegistry();
   const callbackTokens = new CallbackTokens();
   const endpoints = new WorkerEndpoints({ beehives, workers, hives: { ensure: () => Promise.reject(new Error("unused")) }, connections: { get: () => Promise.reject(new Error("unused")) } });
@@ -50,6 +51,7 @@ function setUp(beforeReady: (workerId: string) => void = () => {}) {
   const hive = {
     client: {
       async *spawn(request: HiveSpawnRequest) {
+        asked.push(request);
         const id = request.worker_id!;
         yield { type: "spawned" as const, worker_id: id, url: "http://127.0.0.1:9301", pid: 42, state: "loading" as const, token: "worker-api-token" };
         yield { type: "progress" as const, stage: "loading", message: "loading" };
@@ -66,9 +68,10 @@ function setUp(beforeReady: (workerId: string) => void = () => {}) {
     lifecycle,
     access: { connect: async () => ({}), startHive: async () => hive },
     install: async () => {},
+    workerThreads,
   } as unknown as SpawnDeps;
-  const spawn = () => spawnWorker(deps, { node_name: "mac", model_ref: "tiny", backend: "cpu", device: 0 }, () => {});
-  return { workers, endpoints, lifecycle, spawn };
+  const spawn = (threads?: number) => spawnWorker(deps, { node_name: "mac", model_ref: "tiny", backend: "cpu", device: 0, threads }, () => {});
+  return { workers, endpoints, lifecycle, spawn, asked };
 }
 
 test("the worker in the hive's ready event is registered and returned, without waiting for its callback", async () => {
@@ -95,4 +98,16 @@ test("a relayed registration that arrived first is kept as it is", async () => {
   const worker = await spawn();
   expect(worker.vram_bytes).toBe(1024);
   expect(workers.count()).toBe(1);
+});
+
+test("threads: the request's, else the queen's RBEE_WORKER_THREADS, else none (the worker picks)", async () => {
+  const fromRequest = setUp(() => {}, 3);
+  await fromRequest.spawn(2);
+  expect(fromRequest.asked[0]?.threads).toBe(2);
+  const fromQueen = setUp(() => {}, 3);
+  await fromQueen.spawn();
+  expect(fromQueen.asked[0]?.threads).toBe(3);
+  const fromWorker = setUp();
+  await fromWorker.spawn();
+  expect(fromWorker.asked[0]).not.toHaveProperty("threads");
 });

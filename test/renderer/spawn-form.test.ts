@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { changeSpawnForm, validateSpawnForm, type SpawnFormValues } from "../../src/renderer/lib/spawn-form.js";
 
-const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1" };
+const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1", threads: "" };
 
 describe("the spawn form", () => {
   it("asks for the spawn it describes; one slot is the default and is left out", () => {
@@ -19,6 +19,13 @@ describe("the spawn form", () => {
     expect(validateSpawnForm({ ...FORM, device: "65" })).toMatchObject({ ok: false });
     expect(validateSpawnForm({ ...FORM, slots: "0" })).toEqual({ ok: false, message: "Slots is a number from 1 to 64." });
     expect(validateSpawnForm({ ...FORM, slots: "1.5" })).toMatchObject({ ok: false });
+    expect(validateSpawnForm({ ...FORM, threads: "0" })).toEqual({ ok: false, message: "Threads is a number from 1 to 1024, or empty to let the worker pick." });
+  });
+
+  it("sends threads only when typed: empty lets the worker pick", () => {
+    expect(validateSpawnForm({ ...FORM, threads: "2" })).toMatchObject({ ok: true, request: { threads: 2 } });
+    expect(validateSpawnForm(FORM)).toMatchObject({ ok: true, request: expect.not.objectContaining({ threads: expect.anything() }) });
+    expect(changeSpawnForm(FORM, "threads", " 4 ").threads).toBe("4");
   });
 
   it("drops spaces typed in the number fields, not in the model", () => {

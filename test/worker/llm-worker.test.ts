@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { getLlamaGpuTypes } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,10 +110,26 @@ describe("llm-worker-rbee", () => {
       node_name: "test-node",
     });
     const ready = WorkerReadyResponse.parse(await (await call(workerUrl, "/v1/ready")).json());
-    expect(ready).toEqual({ ready: true, state: "idle", slots_total: 2, slots_available: 2, model_ref: "tiny-test" });
+    expect(ready).toEqual({ ready: true, state: "idle", slots_total: 2, slots_available: 2, model_ref: "tiny-test", threads: 1 });
     const health = await call(workerUrl, "/health", { token: null });
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok", state: "idle" });
+  });
+
+  it("without --threads a cpu worker picks its threads: never above the physical math cores, one left free", async () => {
+    const args = workerArgs("w-threads").filter((arg, i, all) => arg !== "--threads" && all[i - 1] !== "--threads");
+    const chooser = spawnNodeScript(BIN, args);
+    try {
+      const [, url = ""] = await chooser.waitForLine(LISTENING);
+      const [, chosen = "", cores = ""] = await chooser.waitForLine(/threads: (\d+) \(chosen: (\d+) math cores\)/, { stream: "stderr" });
+      expect(Number(cores)).toBeLessThanOrEqual(availableParallelism());
+      expect(Number(chosen)).toBe(Math.max(1, Number(cores) - 1));
+      await chooser.waitForLine(/loaded tiny-test on cpu/, { stream: "stderr" });
+      const ready = WorkerReadyResponse.parse(await (await call(url, "/v1/ready")).json());
+      expect(ready).toMatchObject({ ready: true, threads: Number(chosen) });
+    } finally {
+      await chooser.stop();
+    }
   });
 
   it("sends heartbeats, and registers again when a heartbeat gets 404", async () => {

@@ -23,6 +23,8 @@ export interface SpawnRequest {
   readonly device: number;
   readonly slots?: number | undefined;
   readonly ctx?: number | undefined;
+  /** CPU threads of the worker; default RBEE_WORKER_THREADS, else the worker's own choice. */
+  readonly threads?: number | undefined;
 }
 
 /** What a spawn needs. */
@@ -66,7 +68,7 @@ export async function spawnWorker(
         callback_token: callbackToken,
         ...(request.slots ? { slots: request.slots } : {}),
         ...(request.ctx ? { ctx: request.ctx } : {}),
-        ...(deps.workerThreads ? { threads: deps.workerThreads } : {}),
+        ...((request.threads ?? deps.workerThreads) ? { threads: request.threads ?? deps.workerThreads } : {}),
       },
       signal,
     )) {

@@ -1,12 +1,14 @@
 import type { Backend } from "../../shared/contract/workers.js";
 
-/** What the user chose in the "Spawn worker" form; device and slots as typed. */
+/** What the user chose in the "Spawn worker" form; device, slots and threads as typed. */
 export interface SpawnFormValues {
   readonly node: string;
   readonly model: string;
   readonly backend: Backend;
   readonly device: string;
   readonly slots: string;
+  /** Empty: the worker picks (on cpu, the physical cores less one). */
+  readonly threads: string;
 }
 
 /** The spawn the form asks for; one slot (the default) is left out. */
@@ -16,6 +18,7 @@ export interface SpawnFormRequest {
   readonly backend: Backend;
   readonly device: number;
   readonly slots?: number;
+  readonly threads?: number;
 }
 
 const LIMIT = 64;
@@ -31,10 +34,26 @@ export function validateSpawnForm(
   if (model === "") return { ok: false, message: "Choose or type a model." };
   if (!/^\d+$/.test(values.device) || device > LIMIT) return { ok: false, message: "The device is a GPU index: 0, 1, …" };
   if (!/^\d+$/.test(values.slots) || slots < 1 || slots > LIMIT) return { ok: false, message: "Slots is a number from 1 to 64." };
-  return { ok: true, request: { node_name: values.node, model_ref: model, backend: values.backend, device, ...(slots > 1 ? { slots } : {}) } };
+  const threads = Number(values.threads);
+  if (values.threads !== "" && (!/^\d+$/.test(values.threads) || threads < 1 || threads > 1024)) {
+    return { ok: false, message: "Threads is a number from 1 to 1024, or empty to let the worker pick." };
+  }
+  return {
+    ok: true,
+    request: {
+      node_name: values.node,
+      model_ref: model,
+      backend: values.backend,
+      device,
+      ...(slots > 1 ? { slots } : {}),
+      ...(values.threads !== "" ? { threads } : {}),
+    },
+  };
 }
 
-/** The form after one change. Device and slots are numbers: spaces are dropped as they are typed. */
+const NUMBERS: readonly (keyof SpawnFormValues)[] = ["device", "slots", "threads"];
+
+/** The form after one change. Device, slots and threads are numbers: spaces are dropped as they are typed. */
 export function changeSpawnForm<K extends keyof SpawnFormValues>(values: SpawnFormValues, name: K, value: SpawnFormValues[K]): SpawnFormValues {
-  return { ...values, [name]: typeof value === "string" && (name === "device" || name === "slots") ? value.trim() : value };
+  return { ...values, [name]: typeof value === "string" && NUMBERS.includes(name) ? value.trim() : value };
 }

@@ -99,6 +99,8 @@ export const SpawnWorkerRequest = z.strictObject({
   slots: optionalField(z.number().int().min(1).max(64)),
   /** Context length per slot; default the worker's choice. */
   ctx: optionalField(z.number().int().min(16).max(1_048_576)),
+  /** CPU threads; default the queen's RBEE_WORKER_THREADS, else the worker's choice (physical cores less one). */
+  threads: optionalField(z.number().int().min(1).max(1024)),
 });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
 
@@ -113,6 +115,8 @@ export const WorkerReadyResponse = z.object({
   slots_total: Count,
   slots_available: Count,
   model_ref: ModelRef,
+  /** The threads llama.cpp evaluates with, once loaded: `--threads`, or the worker's own choice. */
+  threads: z.number().int().min(1).optional(),
 });
 export type WorkerReadyResponse = z.infer<typeof WorkerReadyResponse>;
 

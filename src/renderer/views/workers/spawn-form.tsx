@@ -47,10 +47,12 @@ export function SpawnForm({ titleId, onClose }: { readonly titleId: string; read
             onChange={(value) => backend.onChange(Backend.parse(value))}
           />
         </LabelledField>
-        <TextField label="Device" className="col-span-2" inputClassName="tabular-nums" inputMode="numeric" {...field("device")} />
-        <TextField label="Slots" className="col-span-2" inputClassName="tabular-nums" inputMode="numeric" {...field("slots")} />
+        <TextField label="Device" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" {...field("device")} />
+        <TextField label="Slots" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" {...field("slots")} />
+        <TextField label="Threads" className="col-span-2" inputClassName="tabular-nums" inputMode="numeric" placeholder="auto" {...field("threads")} />
         <p className="col-span-6 -mt-1 text-xs text-zinc-500 dark:text-zinc-400">
-          A GPU backend never falls back to cpu: the spawn fails if the node lacks it. Slots are requests served at once.
+          A GPU backend never falls back to cpu: the spawn fails if the node lacks it. Slots are requests served at once; threads
+          left empty are the node's physical cores less one.
         </p>
       </fieldset>
       <div className="space-y-3 px-5 pb-4 empty:hidden">
