@@ -1,53 +1,26 @@
 // A spawn resolves with the worker the hive's `ready` event carries, registered at once; the same
 // registration relayed by the hive, before or after, is a repeat of it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { CallbackTokens } from "../../src/core/callback-tokens.js";
 import { registrationOf } from "../../src/core/fleet/hive-worker-registration.js";
 import { spawnWorker, type SpawnDeps } from "../../src/core/fleet/spawning.js";
 import { WorkerEndpoints } from "../../src/core/fleet/worker-endpoints.js";
 import { WorkerLifecycle } from "../../src/core/fleet/worker-lifecycle.js";
-import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
 import { WorkerRegistry } from "../../src/core/registry/worker-registry.js";
+import { hiveWorker as listedWorker, useMacRegistry } from "../helpers/mac-registry.js";
 import type { HiveSpawnRequest, HiveWorker } from "../../src/shared/contract/index.js";
 
-let dir: string;
-let beehives: BeehiveRegistry;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "rbee-spawn-"));
-  beehives = new BeehiveRegistry(join(dir, "beehives.db"));
-  beehives.add(
-    { node_name: "mac", ssh_host: "h.invalid", ssh_port: 22, ssh_user: "u", git_repo_url: "file:///r.git", git_branch: "main", install_path: "/x" },
-    "ready",
-  );
-});
-afterEach(() => {
-  beehives.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const registry = useMacRegistry("rbee-spawn-");
 
-const hiveWorker = (id: string): HiveWorker => ({
-  id,
-  pid: 42,
-  url: "http://127.0.0.1:9301",
-  model_ref: "tiny",
-  backend: "cpu",
-  device: 0,
-  state: "idle",
-  slots_total: 2,
-  slots_available: 2,
-  token: "worker-api-token",
-});
+const hiveWorker = (id: string): HiveWorker => listedWorker(id);
 
 /** A spawn against a hive that reports `spawned` then `ready`; `beforeReady` runs in between. */
 function setUp(beforeReady: (workerId: string) => void = () => {}, workerThreads?: number) {
   const asked: HiveSpawnRequest[] = [];
   const workers = new WorkerRegistry();
   const callbackTokens = new CallbackTokens();
-  const endpoints = new WorkerEndpoints({ beehives, workers, hives: { ensure: () => Promise.reject(new Error("unused")) }, connections: { get: () => Promise.reject(new Error("unused")) } });
-  const lifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints, hives: { attach: async () => undefined }, log: () => {} });
+  const endpoints = new WorkerEndpoints({ beehives: registry(), workers, hives: { ensure: () => Promise.reject(new Error("unused")) }, connections: { get: () => Promise.reject(new Error("unused")) } });
+  const lifecycle = new WorkerLifecycle({ beehives: registry(), workers, callbackTokens, endpoints, hives: { attach: async () => undefined }, log: () => {} });
   const hive = {
     client: {
       async *spawn(request: HiveSpawnRequest) {
@@ -61,7 +34,7 @@ function setUp(beforeReady: (workerId: string) => void = () => {}, workerThreads
     },
   };
   const deps = {
-    beehives,
+    beehives: registry(),
     workers,
     callbackTokens,
     endpoints,

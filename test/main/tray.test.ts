@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RbeeError, type Beehive, type NodeStatus, type QueenEvent, type RegisteredWorker, type WorkerState } from "../../src/shared/contract/index.js";
+import { RbeeError, type Beehive, type QueenEvent, type RegisteredWorker } from "../../src/shared/contract/index.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
 import { until } from "../helpers/until.js";
+import { node, worker } from "../helpers/fleet-rows.js";
 
 vi.mock("electron", async () => (await import("../helpers/electron-double.js")).electronDouble);
 const { FakeNotification, FakeTray, resetElectronDouble } = await import("../helpers/electron-double.js");
@@ -15,32 +16,6 @@ const { TRAY_PROBE, installTray } = await import("../../src/main/tray.js");
 
 type Tray = InstanceType<typeof FakeTray>;
 
-const node = (node_name: string, status: NodeStatus): Beehive => ({
-  node_name,
-  ssh_host: `${node_name}.home.arpa`,
-  ssh_port: 22,
-  ssh_user: "vince",
-  ssh_key_path: null,
-  git_repo_url: "https://example.invalid/rbee.git",
-  git_branch: "main",
-  install_path: "~/rbee",
-  last_connected_unix: null,
-  status,
-});
-
-const worker = (id: string, state: WorkerState): RegisteredWorker => ({
-  id,
-  url: "http://127.0.0.1:9300",
-  model_ref: "tinyllama",
-  backend: "cpu",
-  device: 0,
-  state,
-  slots_total: 1,
-  slots_available: state === "idle" ? 1 : 0,
-  vram_bytes: null,
-  node_name: "mac",
-  last_heartbeat_unix: 0,
-});
 
 /** A state feed as the service's: both snapshots at once on subscribe, then what the test pushes. */
 function fakeService(initial: { nodes?: Beehive[]; workers?: RegisteredWorker[] } = {}) {

@@ -1,10 +1,7 @@
 // A worker's own API token goes with every job the queen sends it. It is kept, and used, only for
 // the URL the worker's hive reported (over the queen's own SSH connection): a registration at
 // another URL (anyone on a node can open a port) gets neither the token nor a job.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { CallbackTokens } from "../../src/core/callback-tokens.js";
 import { registrationOf } from "../../src/core/fleet/hive-worker-registration.js";
 import { adoptRunningWorkers } from "../../src/core/fleet/rediscovery.js";
@@ -12,40 +9,16 @@ import { spawnWorker, type SpawnDeps } from "../../src/core/fleet/spawning.js";
 import { WorkerEndpoints } from "../../src/core/fleet/worker-endpoints.js";
 import { WorkerLifecycle } from "../../src/core/fleet/worker-lifecycle.js";
 import type { HiveHandle } from "../../src/core/remote/hive-control.js";
-import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
 import { WorkerRegistry } from "../../src/core/registry/worker-registry.js";
+import { hiveWorker as listedWorker, useMacRegistry } from "../helpers/mac-registry.js";
 import type { HiveSpawnRequest, HiveWorker } from "../../src/shared/contract/index.js";
 
 const HIVE_URL = "http://127.0.0.1:9301";
 const OTHER_URL = "http://127.0.0.1:6666";
 
-let dir: string;
-let beehives: BeehiveRegistry;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "rbee-api-token-"));
-  beehives = new BeehiveRegistry(join(dir, "beehives.db"));
-  beehives.add(
-    { node_name: "mac", ssh_host: "h.invalid", ssh_port: 22, ssh_user: "u", git_repo_url: "file:///r.git", git_branch: "main", install_path: "/x" },
-    "ready",
-  );
-});
-afterEach(() => {
-  beehives.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const registry = useMacRegistry("rbee-api-token-");
 
-const hiveWorker = (id: string): HiveWorker => ({
-  id,
-  pid: 42,
-  url: HIVE_URL,
-  model_ref: "tiny",
-  backend: "cpu",
-  device: 0,
-  state: "idle",
-  slots_total: 1,
-  slots_available: 1,
-  token: "worker-api-token",
-});
+const hiveWorker = (id: string): HiveWorker => listedWorker(id, { url: HIVE_URL, slots: 1 });
 
 function setUp(running: () => HiveWorker[] = () => []) {
   const workers = new WorkerRegistry();
@@ -63,10 +36,10 @@ function setUp(running: () => HiveWorker[] = () => []) {
   };
   let beforeReady = (_id: string): void => {};
   const connection = { localPortFor: async (port: number) => port + 10_000 };
-  const endpoints = new WorkerEndpoints({ beehives, workers, hives: { ensure: async () => hive as unknown as HiveHandle }, connections: { get: async () => connection as never } });
-  const lifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints, hives: { attach: async () => undefined }, log: () => {} });
+  const endpoints = new WorkerEndpoints({ beehives: registry(), workers, hives: { ensure: async () => hive as unknown as HiveHandle }, connections: { get: async () => connection as never } });
+  const lifecycle = new WorkerLifecycle({ beehives: registry(), workers, callbackTokens, endpoints, hives: { attach: async () => undefined }, log: () => {} });
   const deps = {
-    beehives,
+    beehives: registry(),
     workers,
     callbackTokens,
     endpoints,
@@ -78,7 +51,7 @@ function setUp(running: () => HiveWorker[] = () => []) {
     beforeReady = between;
     return spawnWorker(deps, { node_name: "mac", model_ref: "tiny", backend: "cpu", device: 0 }, () => {});
   };
-  const adopt = () => adoptRunningWorkers({ hives: { attach: async () => hive } as never, endpoints, lifecycle, log: () => {} }, beehives.require("mac"));
+  const adopt = () => adoptRunningWorkers({ hives: { attach: async () => hive } as never, endpoints, lifecycle, log: () => {} }, registry().require("mac"));
   return { workers, endpoints, lifecycle, spawn, adopt };
 }
 
