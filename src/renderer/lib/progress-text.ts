@@ -25,6 +25,10 @@ export function stageStep(stage: ProgressStage): string {
       return "Starting the hive";
     case "download":
       return "Downloading";
+    case "copy":
+      return "Copying from another node";
+    case "queue":
+      return "Waiting in line";
     case "spawn":
       return "Spawning";
     case "loading":

@@ -27,6 +27,11 @@ const Sampling = {
   top_p: optionalField(z.number().gt(0).max(1)),
   seed: optionalField(z.number().int().min(0).max(2 ** 32 - 1)),
   stop: optionalField(Stop),
+  /**
+   * Reuse what a slot already evaluated of the prompt's beginning (default true). False evaluates
+   * the whole prompt again: the output is the same, only slower; it exists to measure the cache.
+   */
+  cache_prompt: optionalField(z.boolean()),
 };
 
 function onePromptForm(request: { prompt?: string | undefined; messages?: unknown[] | undefined }): boolean {
@@ -41,6 +46,8 @@ export const JobId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "use letters, d
 export const InferenceRequest = z.strictObject({
   model: ModelRef,
   node: optionalField(NodeName),
+  /** A conversation's id: its turns go to the worker that holds the conversation while it has a free slot. */
+  session: optionalField(z.string().min(1).max(128)),
   ...Sampling,
   max_tokens: fieldWithDefault(MaxTokens, 256),
   temperature: fieldWithDefault(Temperature, 0.7),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ErrorCode } from "./errors.js";
 import { RegisteredWorker } from "./workers.js";
 
-export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "spawn", "loading"]);
+export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "copy", "queue", "spawn", "loading"]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
 export const StopReason = z.enum(["max_tokens", "eos", "stop", "cancelled"]);
@@ -14,6 +14,8 @@ export const ProgressEvent = z.object({
   message: z.string(),
   bytes: z.number().optional(),
   bytes_total: z.number().optional(),
+  /** Stage `queue`: the request's place while it waits for a free slot (1 = next). */
+  position: z.number().int().min(1).optional(),
 });
 export const StartedEvent = z.object({
   type: z.literal("started"),
@@ -27,6 +29,8 @@ export const EndEvent = z.object({
   type: z.literal("end"),
   /** Tokens of the prompt or rendered conversation the model read (what OpenAI calls prompt_tokens). */
   tokens_in: z.number().int().optional(),
+  /** Of `tokens_in`, those taken from the slot's cache instead of being evaluated again. */
+  tokens_cached: z.number().int().optional(),
   tokens_out: z.number().int(),
   decode_ms: z.number(),
   ttft_ms: z.number(),
