@@ -16,6 +16,7 @@ import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
 import { Fleet } from "./fleet.js";
 import type { ProgressSink } from "./fleet/progress-sink.js";
 import { InferenceService } from "./inference/inference-service.js";
+import type { RequestOrigin } from "./scheduling/wait-line.js";
 import { NodeConnections } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";
 import { WorkerLivenessMonitor } from "./monitors/worker-liveness.js";
@@ -212,9 +213,9 @@ export class Queen {
   }
 
   /** Runs a prompt or conversation on the fleet, streaming the API's inference events. */
-  inferOperation(request: z.output<typeof InferenceRequest>): StreamOperation {
+  inferOperation(request: z.output<typeof InferenceRequest>, origin: RequestOrigin = "interactive"): StreamOperation {
     if (request.node !== undefined) this.beehives.require(request.node);
-    return (send, signal) => this.inference.run(request, send, signal);
+    return (send, signal) => this.inference.run(request, send, signal, origin);
   }
 
   /**

@@ -38,9 +38,9 @@ describe("chat request → /v1/inference request", () => {
     expect(mapped({ max_tokens: 5, max_completion_tokens: 9 }).max_tokens).toBe(9);
   });
 
-  it("ignores nulls, `user` and fields rbee does not use, rather than refusing them", () => {
+  it("ignores nulls and fields rbee does not use, rather than refusing them", () => {
     const request = mapped({
-      user: "someone",
+      user: null,
       temperature: null,
       max_tokens: null,
       stop: null,
@@ -52,6 +52,12 @@ describe("chat request → /v1/inference request", () => {
       stream_options: null,
     });
     expect(request).toEqual({ model: "tinyllama", messages: [{ role: "user", content: "hi" }], max_tokens: 256, temperature: 0.7 });
+  });
+
+  it("takes `user` as the conversation's session, cut to the session's 128 characters", () => {
+    expect(mapped({ user: "someone" })).toMatchObject({ session: "someone" });
+    expect(mapped({ user: "u".repeat(300) }).session).toBe("u".repeat(128));
+    expect(mapped({ user: "" })).not.toHaveProperty("session");
   });
 
   it("maps roles (developer is system), joins text parts and drops empty stop strings", () => {

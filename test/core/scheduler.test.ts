@@ -43,6 +43,18 @@ describe("schedule", () => {
     expect(schedule({ model: "tinyllama" }, [node("a")], [busy, loading])).toMatchObject({ worker: { id: "busy" } });
   });
 
+  test("prefers the worker with the strongest affinity among those with a free slot, busy or not", () => {
+    const idle = worker("a-idle");
+    const holder = worker("b-holder", { state: "busy", slots_available: 1 });
+    const full = worker("c-full", { state: "busy", slots_available: 0 });
+    const place = (affinity: Map<string, number>) => schedule({ model: "tinyllama", affinity }, [node("a")], [idle, holder, full]);
+    expect(place(new Map())).toMatchObject({ worker: { id: "a-idle" } });
+    expect(place(new Map([["b-holder", 10]]))).toMatchObject({ worker: { id: "b-holder" } });
+    expect(place(new Map([["b-holder", 10], ["a-idle", Number.POSITIVE_INFINITY]]))).toMatchObject({ worker: { id: "a-idle" } });
+    // The worker holding the conversation has no free slot: the usual choice.
+    expect(place(new Map([["c-full", Number.POSITIVE_INFINITY]]))).toMatchObject({ worker: { id: "a-idle" } });
+  });
+
   test("waits instead of spawning again while workers with the model are full or loading, or one is being spawned", () => {
     const full = worker("full", { state: "busy", slots_available: 0 });
     const loading = worker("loading", { state: "loading" });

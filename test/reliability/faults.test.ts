@@ -54,11 +54,12 @@ async function watching(): Promise<QueenWatch> {
 const onMac = (workers: readonly RegisteredWorker[]) => workers.filter((w) => w.node_name === "mac");
 
 /** Starts an inference and returns its events as they come, plus a way to wait for one. */
-async function startInference(maxTokens: number) {
+/** Starts an inference; `prompt` differs per test where no worker may hold it (the scheduler prefers one that does). */
+async function startInference(maxTokens: number, prompt = "hello") {
   const response = await fetch(`${queen.baseUrl}/v1/inference`, {
     method: "POST",
     headers: { authorization: `Bearer ${queen.token}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: modelRef, prompt: "hello", max_tokens: maxTokens, node: "mac" }),
+    body: JSON.stringify({ model: modelRef, prompt, max_tokens: maxTokens, node: "mac" }),
   });
   const events: StreamEvent[] = [];
   const messages = sseMessages(response.body!);
@@ -173,7 +174,8 @@ describe("faults", () => {
   test("a job placed on a worker its node no longer runs (WORKER_NOT_FOUND) is placed again, on a live worker, and succeeds", async () => {
     const events = await watching();
     const live = await answeringWorker();
-    // Listed with the most free slots, so that the scheduler picks it first; its hive never heard of it.
+    // Listed with the most free slots and a prompt no worker ran, so that the scheduler picks it
+    // first; its hive never heard of it.
     const ghost = {
       worker_id: "mac-ghost", url: "http://127.0.0.1:9", model_ref: modelRef, backend: "cpu", device: 0,
       slots_total: 64, slots_available: 64, node_name: "mac",
@@ -181,7 +183,7 @@ describe("faults", () => {
     expect((await api().post("/v1/workers/register", ghost)).status).toBe(201);
     await events.until((state) => state.workers.some((w) => w.id === ghost.worker_id), 5_000, "the ghost listed");
 
-    const stream = await startInference(3);
+    const stream = await startInference(3, "a prompt no worker has seen");
     while ((await stream.next()) !== undefined);
     const outcome = JSON.stringify(stream.events.filter((e) => e.type !== "token"));
     expect(stream.events.find((e) => e.type === "started"), `the job was not placed again: ${outcome}`).toMatchObject({ worker_id: live });

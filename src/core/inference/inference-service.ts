@@ -11,8 +11,10 @@ import type { Fleet } from "../fleet.js";
 import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
-import { schedule, spawnKey } from "../scheduling/scheduler.js";
-import { Emitter } from "../../shared/emitter.js";
+import { AffinityIndex } from "../scheduling/affinity.js";
+import { prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
+import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
+import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 
 type ParsedInference = z.output<typeof InferenceRequest>;
 
@@ -39,29 +41,69 @@ interface RunningJob {
   endpoint?: WorkerEndpoint;
 }
 
+/** One request's part in placement: what it asks for and its place in line, kept across retries. */
+interface Ticket {
+  readonly request: ParsedInference;
+  readonly place: number;
+  readonly marks: readonly PrefixMark[];
+}
+
+/** What a request waiting in line is told when its turn comes. */
+type Turn =
+  | { readonly kind: "worker"; readonly worker: RegisteredWorker }
+  | { readonly kind: "spawn"; readonly nodeName: string }
+  | { readonly kind: "error"; readonly error: RbeeError };
+
+/** A request in line: its ticket, how to tell it its position and its turn. */
+interface Waiter {
+  readonly ticket: Ticket;
+  readonly place: number;
+  readonly send: (event: StreamEvent) => void;
+  readonly signal: AbortSignal;
+  /** The position it was last told (1 = next), and why it waits. */
+  told: { position: number; reason: string } | undefined;
+  readonly settle: (turn: Turn) => void;
+}
+
 /**
- * Runs inference for the queen: places the request (an idle worker with the model, or a spawn
- * with its progress streamed), relays the worker's token stream unchanged but for the node name,
+ * Runs inference for the queen: places the request (a worker with the model and a free slot, the
+ * one holding the conversation first; or a spawn with its progress streamed), keeps it in a visible
+ * line while every slot is busy, relays the worker's token stream unchanged but for the node name,
  * and cancels on request or when the client goes away.
  */
 export class InferenceService {
   private readonly jobs = new Map<string, RunningJob>();
   private readonly spawning = new Set<string>();
-  private readonly spawnsChanged = new Emitter<void>();
+  private readonly line = new WaitLine<Waiter>();
+  private readonly affinity = new AffinityIndex();
+  private draining = false;
+  private drainAgain = false;
 
-  constructor(private readonly deps: InferenceDeps) {}
+  constructor(private readonly deps: InferenceDeps) {
+    deps.workers.onDidChange(() => this.drain());
+  }
 
-  /** Streams one request's events to `send`; never throws once streaming (errors become `error` events). */
-  async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
+  /** Requests waiting in line for a slot. */
+  get waiting(): number {
+    return this.line.size;
+  }
+
+  /**
+   * Streams one request's events to `send`; never throws once streaming (errors become `error`
+   * events). Interactive requests (the chat pane, the CLI) go ahead of API requests that have
+   * waited less than 30 s.
+   */
+  async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin = "interactive"): Promise<void> {
+    const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks: prefixMarks(request) };
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
       try {
-        worker = await this.acquire(request, send, signal);
+        worker = await this.acquire(ticket, send, signal);
       } catch (error) {
         if (!signal.aborted) send(errorEvent(error));
         return;
       }
-      const outcome = await this.runOn(worker, request, send, signal, attempt < MAX_BUSY_RETRIES);
+      const outcome = await this.runOn(worker, ticket, send, signal, attempt < MAX_BUSY_RETRIES);
       if (outcome !== "busy") return;
     }
   }
@@ -69,7 +111,7 @@ export class InferenceService {
   /** Runs the job on one worker; "busy" when the worker turned it away before it started. */
   private async runOn(
     worker: RegisteredWorker,
-    request: ParsedInference,
+    ticket: Ticket,
     send: (event: StreamEvent) => void,
     signal: AbortSignal,
     mayRetry: boolean,
@@ -79,7 +121,10 @@ export class InferenceService {
     this.jobs.set(jobId, job);
     try {
       job.endpoint = await this.deps.fleet.endpoint(worker);
-      await this.relay(job.endpoint, jobId, worker, request, send, signal);
+      await this.relay(job.endpoint, jobId, worker, ticket.request, (event) => {
+        if (event.type === "started") this.affinity.record(worker.id, ticket.request.session, ticket.marks);
+        send(event);
+      }, signal);
       return "done";
     } catch (error) {
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
@@ -113,42 +158,126 @@ export class InferenceService {
 
   /**
    * Finds or makes a worker for the request and books one of its slots. While every worker with
-   * the model is busy, loading or being spawned, the request queues (up to QUEUE_TIMEOUT_MS) instead
-   * of spawning more: one spawn per model and node at a time.
+   * the model is busy, loading or being spawned, the request waits in line (up to QUEUE_TIMEOUT_MS)
+   * instead of spawning more, told its position as it moves: one spawn per model and node at a time.
    */
-  private async acquire(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<RegisteredWorker> {
+  private async acquire(ticket: Ticket, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<RegisteredWorker> {
     const deadline = Date.now() + QUEUE_TIMEOUT_MS;
-    let told = false;
     for (;;) {
-      if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
-      const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
-      const decision = schedule({ model: request.model, node: request.node }, this.deps.beehives.list(), workers, this.spawning);
-      switch (decision.kind) {
-        case "reuse": {
-          // Booked in the same tick as the decision, so no other request can take the same slot.
-          const booked = this.deps.workers.book(decision.worker.id);
-          if (booked) return booked;
-          break;
-        }
-        case "none":
-          throw new RbeeError(request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY", decision.reason);
+      const turn = await this.waitForTurn(ticket, send, signal, deadline);
+      switch (turn.kind) {
+        case "worker":
+          return turn.worker;
+        case "error":
+          throw turn.error;
         case "spawn":
-          await this.spawnFor(decision.node.node_name, request.model, send, signal);
-          break;
-        case "wait":
-          if (!told) {
-            send({ type: "progress", stage: "loading", message: `${decision.reason}: waiting for a free slot` });
-            told = true;
-          }
-          await this.nextChange(signal, deadline, decision.reason);
+          await this.spawnFor(turn.nodeName, ticket.request.model, send, signal);
           break;
       }
     }
   }
 
+  /** Puts the request in line and resolves when its turn comes: a booked worker, a node to spawn on, or why not. */
+  private waitForTurn(ticket: Ticket, send: (event: StreamEvent) => void, signal: AbortSignal, deadline: number): Promise<Turn> {
+    return new Promise((resolve) => {
+      const leave = (turn: Turn): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        this.line.remove(waiter);
+        resolve(turn);
+      };
+      const waiter: Waiter = { ticket, place: ticket.place, send, signal, told: undefined, settle: leave };
+      const onAbort = (): void => {
+        leave({ kind: "error", error: new RbeeError("WORKER_FAILED", "Cancelled") });
+        this.drain();
+      };
+      const timer = setTimeout(() => {
+        const reason = waiter.told?.reason ?? `Every worker with ${ticket.request.model} is busy`;
+        leave({
+          kind: "error",
+          error: new RbeeError("NO_CAPACITY", `${reason} for ${Math.round(QUEUE_TIMEOUT_MS / 1000)} s; try again later or spawn another worker`),
+        });
+        this.drain();
+      }, Math.max(0, deadline - Date.now()));
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener("abort", onAbort);
+      this.line.add(waiter);
+      this.drain();
+    });
+  }
+
+  /**
+   * Gives free slots to the line in order: each waiter, first in line first, gets a booked worker, a
+   * spawn or its error; those that must wait are told their position among the waiters for the
+   * same model whenever it changes. Runs on every change of workers, spawns and the line.
+   */
+  private drain(): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        this.drainOnce();
+      } while (this.drainAgain);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainOnce(): void {
+    const waitingPerModel = new Map<string, number>();
+    for (const waiter of this.line.inOrder()) {
+      const { request } = waiter.ticket;
+      const decision = this.decide(waiter.ticket);
+      const turn = this.turnOf(decision, request);
+      if (turn) {
+        waiter.settle(turn);
+        continue;
+      }
+      if (decision.kind !== "wait") continue;
+      const position = (waitingPerModel.get(request.model) ?? 0) + 1;
+      waitingPerModel.set(request.model, position);
+      if (waiter.told?.position === position) continue;
+      waiter.told = { position, reason: decision.reason };
+      waiter.send({ type: "progress", stage: "queue", position, message: `${decision.reason}: waiting for a free slot (position ${position} in line)` });
+    }
+  }
+
+  private decide(ticket: Ticket): Decision {
+    const { request } = ticket;
+    const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
+    const affinity = this.affinity.scores(request.session, ticket.marks);
+    return schedule({ model: request.model, node: request.node, affinity }, this.deps.beehives.list(), workers, this.spawning);
+  }
+
+  /** What a decision means for a waiter now; undefined while it must keep waiting. */
+  private turnOf(decision: Decision, request: ParsedInference): Turn | undefined {
+    switch (decision.kind) {
+      case "reuse": {
+        // Booked in the same pass as the decision, so no other request can take the same slot.
+        const booked = this.deps.workers.book(decision.worker.id);
+        return booked ? { kind: "worker", worker: booked } : undefined;
+      }
+      case "none": {
+        const code = request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY";
+        return { kind: "error", error: new RbeeError(code, decision.reason) };
+      }
+      case "spawn":
+        // Marked as spawning before the next waiter decides, so it waits for this spawn instead of starting another.
+        this.spawning.add(spawnKey(decision.node.node_name, request.model));
+        return { kind: "spawn", nodeName: decision.node.node_name };
+      case "wait":
+        return undefined;
+    }
+  }
+
   private async spawnFor(nodeName: string, model: string, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
-    const key = spawnKey(nodeName, model);
-    this.spawning.add(key);
     try {
       await this.deps.fleet.spawnWorker(
         { node_name: nodeName, model_ref: model, backend: "cpu", device: 0 },
@@ -156,32 +285,9 @@ export class InferenceService {
         signal,
       );
     } finally {
-      this.spawning.delete(key);
-      this.spawnsChanged.fire();
+      this.spawning.delete(spawnKey(nodeName, model));
+      this.drain();
     }
-  }
-
-  /** Resolves at the next change of workers or spawns; NO_CAPACITY past the deadline. */
-  private nextChange(signal: AbortSignal, deadline: number, reason: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const cleanUp = (): void => {
-        disposeWorkers();
-        disposeSpawns();
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-      };
-      const done = (): void => {
-        cleanUp();
-        resolve();
-      };
-      const disposeWorkers = this.deps.workers.onDidChange(done);
-      const disposeSpawns = this.spawnsChanged.on(done);
-      signal.addEventListener("abort", done);
-      const timer = setTimeout(() => {
-        cleanUp();
-        reject(new RbeeError("NO_CAPACITY", `${reason} for ${Math.round(QUEUE_TIMEOUT_MS / 1000)} s; try again later or spawn another worker`));
-      }, Math.max(0, deadline - Date.now()));
-    });
   }
 
   private async relay(
@@ -208,6 +314,7 @@ export class InferenceService {
         ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
         ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.stop !== undefined ? { stop: request.stop } : {}),
+        ...(request.cache_prompt !== undefined ? { cache_prompt: request.cache_prompt } : {}),
       }),
       signal,
     });

@@ -12,7 +12,7 @@ const OpenAiMessage = z.looseObject({
 type OpenAiMessage = z.infer<typeof OpenAiMessage>;
 
 /**
- * `POST /v1/chat/completions`: the fields rbee maps. Others (`user`, `frequency_penalty`,
+ * `POST /v1/chat/completions`: the fields rbee maps. Others (`frequency_penalty`,
  * `logit_bias`, …) are accepted and ignored, as are nulls, so that OpenAI clients work unchanged.
  */
 export const ChatCompletionRequest = z.looseObject({
@@ -27,6 +27,8 @@ export const ChatCompletionRequest = z.looseObject({
   seed: z.number().int().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
   n: z.number().int().min(1).max(1, "rbee answers with one choice: use n = 1").nullish(),
+  /** The end user's id: rbee uses it as the conversation's session, so its turns stay on one worker. */
+  user: z.string().nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
@@ -105,6 +107,7 @@ export function toInferenceRequest(request: ChatCompletionRequest): ParsedInfere
     ...(request.top_p !== null && request.top_p !== undefined ? { top_p: request.top_p } : {}),
     ...(request.seed !== null && request.seed !== undefined ? { seed: workerSeed(request.seed) } : {}),
     ...(stops.length > 0 ? { stop: stops } : {}),
+    ...(request.user ? { session: request.user.slice(0, 128) } : {}),
   };
   const parsed = InferenceRequest.safeParse(candidate);
   if (parsed.success) return parsed.data;

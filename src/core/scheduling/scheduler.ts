@@ -4,6 +4,8 @@ import type { Beehive, NodeStatus, RegisteredWorker } from "../../shared/contrac
 export interface Placement {
   readonly model: string;
   readonly node?: string | undefined;
+  /** Workers likely to hold the request's beginning in a cache, and how strongly (higher first). */
+  readonly affinity?: ReadonlyMap<string, number> | undefined;
 }
 
 /** The scheduler's answer: reuse a worker, wait for one, spawn on a node, or why none is possible. */
@@ -21,9 +23,10 @@ export function spawnKey(nodeName: string, model: string): string {
 const SPAWNABLE: readonly NodeStatus[] = ["ready", "reachable"];
 
 /**
- * Where a request runs, as a pure function of the registries' snapshot: an idle worker with the
- * model (on the requested node if any) with the most free slots; else a busy one that still has a
- * free slot. When workers with the model exist but are all full or loading, or one is being spawned,
+ * Where a request runs, as a pure function of the registries' snapshot: among the workers with the
+ * model (on the requested node if any) that have a free slot, the one with the strongest affinity
+ * (it served the conversation, or holds the longest shared beginning); then an idle one with the
+ * most free slots; else a busy one that still has a free slot. When workers with the model exist but are all full or loading, or one is being spawned,
  * the request waits for a slot rather than starting a spawn storm. Otherwise it spawns on the
  * requested node, or on the best node (ready before reachable, then the fewest busy slots, then the
  * fewest workers, then by name for a stable answer).
@@ -38,8 +41,13 @@ export function schedule(
     (w) => w.model_ref === placement.model && (placement.node === undefined || w.node_name === placement.node),
   );
   const candidates = withModel.filter((w) => w.state !== "loading" && w.slots_available > 0);
+  const affinity = (worker: RegisteredWorker): number => placement.affinity?.get(worker.id) ?? 0;
   const best = [...candidates].sort(
-    (a, b) => stateRank(a) - stateRank(b) || b.slots_available - a.slots_available || a.id.localeCompare(b.id),
+    (a, b) =>
+      affinity(b) - affinity(a) ||
+      stateRank(a) - stateRank(b) ||
+      b.slots_available - a.slots_available ||
+      a.id.localeCompare(b.id),
   )[0];
   if (best) return { kind: "reuse", worker: best };
   const pending = [...spawning].some((key) => {

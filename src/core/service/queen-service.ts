@@ -17,6 +17,7 @@ import type { Disposable } from "../../shared/emitter.js";
 import { secretsEqual } from "../../node-common/secrets.js";
 import type { Principal, Queen, StreamOperation } from "../queen.js";
 import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
+import type { RequestOrigin } from "../scheduling/wait-line.js";
 import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
 import { subscribeToState } from "./state-feed.js";
 
@@ -102,8 +103,9 @@ export class QueenService implements ApiService, StreamOpener {
     return undefined;
   };
 
-  readonly infer = async (input: ParsedInputOf<"infer">): Promise<CoreStream<EventOf<"infer">>> =>
-    inferenceStream(narrow<EventOf<"infer">>(this.queen.inferOperation(input)), {
+  /** Runs inference; `origin` "api" for the client APIs, whose requests yield to a person's (see the wait line). */
+  readonly infer = async (input: ParsedInputOf<"infer">, origin: RequestOrigin = "interactive"): Promise<CoreStream<EventOf<"infer">>> =>
+    inferenceStream(narrow<EventOf<"infer">>(this.queen.inferOperation(input, origin)), {
       cancelJob: (jobId) => this.queen.inference.cancel(jobId),
       track: (jobId, stream) => {
         this.jobs.set(jobId, stream);

@@ -55,7 +55,7 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
     const request = parseChatCompletionRequest(req.body);
     const inference = toInferenceRequest(request);
     assertKnownModel(inference.model, service.liveWorkers());
-    const stream = await service.infer(inference);
+    const stream = await service.infer(inference, "api");
     const gone = cancelWhenGone(res, stream);
     if (request.stream === true) {
       await streamChatCompletion(stream, res, new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true), gone);
