@@ -42,7 +42,10 @@ describe("AffinityIndex", () => {
     index.record("w-system", undefined, prefixMarks({ messages: [system] }));
     index.record("w-turn1", undefined, prefixMarks({ messages: turn1 }));
     const scores = index.scores(undefined, prefixMarks({ messages: turn2 }));
-    expect(scores.get("w-turn1")).toBeGreaterThan(scores.get("w-system")!);
+    expect(scores.get("w-turn1")).toBeGreaterThan(0);
+    // The system prompt alone is too small a share of the request to count: new conversations spread.
+    expect(scores.has("w-system")).toBe(false);
+    expect(index.scores(undefined, prefixMarks({ messages: [system, { role: "user", content: "x" }] })).get("w-system")).toBeGreaterThan(0);
     expect(index.scores(undefined, prefixMarks({ messages: [{ role: "user", content: "unrelated" }] })).size).toBe(0);
 
     index.record("w-session", "conv", prefixMarks({ messages: [{ role: "user", content: "other" }] }));

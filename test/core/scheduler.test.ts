@@ -55,6 +55,14 @@ describe("schedule", () => {
     expect(place(new Map([["c-full", Number.POSITIVE_INFINITY]]))).toMatchObject({ worker: { id: "a-idle" } });
   });
 
+  test("among equal workers, the one given a job longest ago goes first, so new conversations spread", () => {
+    const workers = [worker("w1"), worker("w2")];
+    const place = (lastAssigned: Map<string, number>) => schedule({ model: "tinyllama", lastAssigned }, [node("a")], workers);
+    expect(place(new Map())).toMatchObject({ worker: { id: "w1" } });
+    expect(place(new Map([["w1", 5]]))).toMatchObject({ worker: { id: "w2" } });
+    expect(place(new Map([["w1", 5], ["w2", 6]]))).toMatchObject({ worker: { id: "w1" } });
+  });
+
   test("waits instead of spawning again while workers with the model are full or loading, or one is being spawned", () => {
     const full = worker("full", { state: "busy", slots_available: 0 });
     const loading = worker("loading", { state: "loading" });

@@ -169,8 +169,9 @@ describe("the wait line", () => {
     }).then(async (response) => {
       expect(response.status).toBe(200);
       const decoder = new TextDecoder();
-      for await (const chunk of response.body!) {
-        apiText += decoder.decode(chunk as Uint8Array, { stream: true });
+      const reader = response.body!.getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        apiText += decoder.decode(chunk.value, { stream: true });
         if (apiText.includes('"role":"assistant"') && !order.includes("api started")) order.push("api started");
       }
     });

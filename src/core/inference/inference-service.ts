@@ -76,6 +76,9 @@ export class InferenceService {
   private readonly spawning = new Set<string>();
   private readonly line = new WaitLine<Waiter>();
   private readonly affinity = new AffinityIndex();
+  /** When each worker was last given a job (for spreading new conversations); bounded like the affinity. */
+  private readonly lastAssigned = new Map<string, number>();
+  private assignments = 0;
   private draining = false;
   private drainAgain = false;
 
@@ -253,7 +256,12 @@ export class InferenceService {
     const { request } = ticket;
     const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
     const affinity = this.affinity.scores(request.session, ticket.marks);
-    return schedule({ model: request.model, node: request.node, affinity }, this.deps.beehives.list(), workers, this.spawning);
+    return schedule(
+      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned },
+      this.deps.beehives.list(),
+      workers,
+      this.spawning,
+    );
   }
 
   /** What a decision means for a waiter now; undefined while it must keep waiting. */
@@ -262,7 +270,9 @@ export class InferenceService {
       case "reuse": {
         // Booked in the same pass as the decision, so no other request can take the same slot.
         const booked = this.deps.workers.book(decision.worker.id);
-        return booked ? { kind: "worker", worker: booked } : undefined;
+        if (!booked) return undefined;
+        this.noteAssigned(booked.id);
+        return { kind: "worker", worker: booked };
       }
       case "none": {
         const code = request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY";
@@ -275,6 +285,13 @@ export class InferenceService {
       case "wait":
         return undefined;
     }
+  }
+
+  private noteAssigned(workerId: string): void {
+    this.assignments += 1;
+    this.lastAssigned.delete(workerId);
+    this.lastAssigned.set(workerId, this.assignments);
+    if (this.lastAssigned.size > 4_096) this.lastAssigned.delete(this.lastAssigned.keys().next().value!);
   }
 
   private async spawnFor(nodeName: string, model: string, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {

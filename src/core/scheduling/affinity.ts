@@ -9,6 +9,12 @@ const MAX_WORKERS = 1_024;
 
 /** A worker's claim on a request: a session it served wins over any shared beginning. */
 export const SESSION_SCORE = Number.POSITIVE_INFINITY;
+/**
+ * A shared beginning counts only when it is at least this share of the request: a new conversation
+ * that shares just a system prompt with one on a worker goes where the usual choice puts it (and so
+ * spreads) instead of piling onto that worker and pushing the other conversation out of its cache.
+ */
+export const MIN_SHARED_FRACTION = 0.5;
 
 /**
  * Where each conversation and each prompt beginning was last run, so that the next turn goes where
@@ -19,13 +25,17 @@ export class AffinityIndex {
   private readonly sessions = new Map<string, string>();
   private readonly marksByWorker = new Map<string, Map<string, number>>();
 
-  /** Each worker's claim on a request: SESSION_SCORE for its session's worker, else the characters of the longest shared beginning. */
+  /**
+   * Each worker's claim on a request: SESSION_SCORE for its session's worker, else the characters of
+   * the longest shared beginning when it is at least MIN_SHARED_FRACTION of the request.
+   */
   scores(session: string | undefined, marks: readonly PrefixMark[]): Map<string, number> {
     const scores = new Map<string, number>();
+    const enough = (marks.at(-1)?.chars ?? 0) * MIN_SHARED_FRACTION;
     for (const [workerId, known] of this.marksByWorker) {
       let best = 0;
       for (const mark of marks) if (known.has(mark.hash)) best = mark.chars;
-      if (best > 0) scores.set(workerId, best);
+      if (best > 0 && best >= enough) scores.set(workerId, best);
     }
     const owner = session === undefined ? undefined : this.sessions.get(session);
     if (owner !== undefined) scores.set(owner, SESSION_SCORE);

@@ -6,6 +6,8 @@ export interface Placement {
   readonly node?: string | undefined;
   /** Workers likely to hold the request's beginning in a cache, and how strongly (higher first). */
   readonly affinity?: ReadonlyMap<string, number> | undefined;
+  /** When each worker was last given a job: among equals, the longest unused goes first, so new conversations spread. */
+  readonly lastAssigned?: ReadonlyMap<string, number> | undefined;
 }
 
 /** The scheduler's answer: reuse a worker, wait for one, spawn on a node, or why none is possible. */
@@ -26,7 +28,8 @@ const SPAWNABLE: readonly NodeStatus[] = ["ready", "reachable"];
  * Where a request runs, as a pure function of the registries' snapshot: among the workers with the
  * model (on the requested node if any) that have a free slot, the one with the strongest affinity
  * (it served the conversation, or holds the longest shared beginning); then an idle one with the
- * most free slots; else a busy one that still has a free slot. When workers with the model exist but are all full or loading, or one is being spawned,
+ * most free slots; else a busy one that still has a free slot; among equals the one given a job
+ * longest ago. When workers with the model exist but are all full or loading, or one is being spawned,
  * the request waits for a slot rather than starting a spawn storm. Otherwise it spawns on the
  * requested node, or on the best node (ready before reachable, then the fewest busy slots, then the
  * fewest workers, then by name for a stable answer).
@@ -42,11 +45,13 @@ export function schedule(
   );
   const candidates = withModel.filter((w) => w.state !== "loading" && w.slots_available > 0);
   const affinity = (worker: RegisteredWorker): number => placement.affinity?.get(worker.id) ?? 0;
+  const lastAssigned = (worker: RegisteredWorker): number => placement.lastAssigned?.get(worker.id) ?? 0;
   const best = [...candidates].sort(
     (a, b) =>
       affinity(b) - affinity(a) ||
       stateRank(a) - stateRank(b) ||
       b.slots_available - a.slots_available ||
+      lastAssigned(a) - lastAssigned(b) ||
       a.id.localeCompare(b.id),
   )[0];
   if (best) return { kind: "reuse", worker: best };
