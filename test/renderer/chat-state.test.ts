@@ -129,13 +129,13 @@ describe("conversations", () => {
 });
 
 describe("runChatTurn", () => {
-  const turn = { model: "tinyllama", node: "gpu", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
+  const turn = { model: "tinyllama", node: "gpu", session: "conv-1", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
 
   it("sends the conversation once, as messages; a refusal is passed on as the error it is", async () => {
     const { infer, calls } = fakeInfer();
     const events: StreamEvent[] = [];
     const handle = runChatTurn({ infer }, turn, (e) => events.push(e));
-    expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", max_tokens: 100, messages: turn.messages });
+    expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", session: "conv-1", max_tokens: 100, messages: turn.messages });
     calls[0]!.emit({ type: "progress", stage: "spawn", message: "spawning" });
     calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "messages: not supported" });
     calls[0]!.finish();
@@ -210,6 +210,31 @@ describe("createChatStore", () => {
     // The next turn carries the conversation.
     expect(store.send("more")).toBe(true);
     expect(calls[1]?.request.messages?.map((m) => m.content)).toEqual(["hello", "Hello!", "more"]);
+  });
+
+  it("every turn names its conversation as the session, so the queen sends it to the worker that holds it", async () => {
+    const { store, calls } = setup();
+    const first = store.newConversation();
+    store.configure(first, { model: "m" });
+    store.send("one");
+    calls[0]!.emit(end());
+    calls[0]!.finish();
+    await calls[0]!.settled();
+    store.send("two");
+    calls[1]!.emit(end());
+    calls[1]!.finish();
+    await calls[1]!.settled();
+
+    // Another conversation is another session; going back to the first resumes its own.
+    const second = store.newConversation();
+    expect(second).not.toBe(first);
+    store.send("elsewhere");
+    calls[2]!.emit(end());
+    calls[2]!.finish();
+    await calls[2]!.settled();
+    store.select(first);
+    store.send("three");
+    expect(calls.map((call) => call.request.session)).toEqual([first, first, second, first]);
   });
 
   it("stop cancels, and an answer cut without an end event is marked stopped", async () => {
