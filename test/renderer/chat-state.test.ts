@@ -89,6 +89,20 @@ describe("conversations", () => {
     expect(settleAnswer(state, "c", "x", { stopped: false })).toBe(state);
   });
 
+  it("a queued answer keeps its place in line as it moves, until it starts", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
+    state = addExchange(state, "c", { userId: "u", answerId: "x", text: "hi", now: 1 });
+    const places: (number | undefined)[] = [];
+    for (const position of [3, 2, 1]) {
+      state = applyAnswerEvent(state, "c", "x", { type: "progress", stage: "queue", message: `busy: ${position}`, position });
+      places.push(state.conversations[0]?.turns[1]?.progress?.position);
+    }
+    expect(places).toEqual([3, 2, 1]);
+    expect(state.conversations[0]?.turns[1]).toMatchObject({ status: "pending", progress: { stage: "queue", message: "busy: 1" } });
+    state = applyAnswerEvent(state, "c", "x", { type: "started", job_id: "j", worker_id: "w", node_name: "n", model_ref: "m" });
+    expect(state.conversations[0]?.turns[1]?.progress).toBeUndefined();
+  });
+
   it("builds the history for the model without failed or empty answers", () => {
     let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
     state = addExchange(state, "c", { userId: "u1", answerId: "a1", text: "first", now: 1 });

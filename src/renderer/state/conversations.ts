@@ -25,13 +25,15 @@ export const ChatTurn = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Where it ran, from the `started` event. */
   worker: z.object({ worker_id: z.string(), node_name: z.string(), model_ref: z.string() }).optional(),
-  /** The latest cold-start step while no token has arrived; not kept across restarts. */
+  /** The latest cold-start step (or place in the queue) while no token has arrived; not kept across restarts. */
   progress: z
     .object({
       stage: z.string(),
       message: z.string(),
       bytes: z.number().optional(),
       bytes_total: z.number().optional(),
+      /** Stage `queue`: the answer's place in line (1 = next). */
+      position: z.number().optional(),
     })
     .optional(),
 });
@@ -213,6 +215,7 @@ function progressOf(event: ProgressEvent): NonNullable<ChatTurn["progress"]> {
     message: event.message,
     ...(event.bytes !== undefined ? { bytes: event.bytes } : {}),
     ...(event.bytes_total !== undefined ? { bytes_total: event.bytes_total } : {}),
+    ...(event.position !== undefined ? { position: event.position } : {}),
   };
 }
 
