@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StreamHandle } from "../../src/shared/contract/api.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { InferenceRequest } from "../../src/shared/contract/inference.js";
-import type { StreamEvent } from "../../src/shared/contract/streams.js";
+import type { EndEvent, StreamEvent } from "../../src/shared/contract/streams.js";
 import { createChatStore } from "../../src/renderer/state/chat-store.js";
 import { inferenceRequest, runChatTurn } from "../../src/renderer/state/chat-turn.js";
 import {
@@ -19,7 +19,7 @@ import {
   titleOf,
 } from "../../src/renderer/state/conversations.js";
 
-const end = (stop_reason: "eos" | "cancelled" = "eos"): StreamEvent => ({
+const end = (stop_reason: "eos" | "cancelled" = "eos"): EndEvent => ({
   type: "end",
   tokens_out: 3,
   decode_ms: 30,
@@ -89,7 +89,7 @@ describe("conversations", () => {
     expect(settleAnswer(state, "c", "x", { stopped: false })).toBe(state);
   });
 
-  it("a queued answer keeps its place in line as it moves, until it starts", () => {
+  it("a queued answer keeps its place in line as it moves, until it starts; the end keeps the cached tokens", () => {
     let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
     state = addExchange(state, "c", { userId: "u", answerId: "x", text: "hi", now: 1 });
     const places: (number | undefined)[] = [];
@@ -101,6 +101,17 @@ describe("conversations", () => {
     expect(state.conversations[0]?.turns[1]).toMatchObject({ status: "pending", progress: { stage: "queue", message: "busy: 1" } });
     state = applyAnswerEvent(state, "c", "x", { type: "started", job_id: "j", worker_id: "w", node_name: "n", model_ref: "m" });
     expect(state.conversations[0]?.turns[1]?.progress).toBeUndefined();
+    state = applyAnswerEvent(state, "c", "x", { type: "token", t: "Hi", i: 0 });
+    state = applyAnswerEvent(state, "c", "x", { ...end(), tokens_in: 500, tokens_cached: 412 });
+    expect(state.conversations[0]?.turns[1]?.stats).toEqual({
+      tokens_in: 500,
+      tokens_cached: 412,
+      tokens_out: 3,
+      decode_ms: 30,
+      ttft_ms: 10,
+      stop_reason: "eos",
+    });
+    expect(deserializeChat(serializeChat(state)).conversations[0]?.turns[1]?.stats).toMatchObject({ tokens_cached: 412 });
   });
 
   it("builds the history for the model without failed or empty answers", () => {

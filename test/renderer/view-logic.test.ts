@@ -3,7 +3,7 @@ import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import { devicesSummary, devicesTitle } from "../../src/renderer/lib/devices.js";
 import { describeCodedError } from "../../src/renderer/lib/error-text.js";
-import { formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
+import { cachedTokens, formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
 import { modelChoices, shortModelName } from "../../src/renderer/lib/model-choices.js";
 import { EMPTY_NODE_FORM, formFromSshHost, nodeNameFromAlias, validateNodeForm } from "../../src/renderer/lib/node-form.js";
 import { pendingView } from "../../src/renderer/lib/pending-view.js";
@@ -60,6 +60,15 @@ describe("answer statistics", () => {
     expect(formatDuration(2_400)).toBe("2.4 s");
   });
 
+  it("names the prompt tokens taken from the cache, only when there are some", () => {
+    expect(cachedTokens({ tokens_in: 500, tokens_cached: 412 })).toEqual({
+      label: "412 cached",
+      title: "412 of 500 prompt tokens came from the worker's cache instead of being evaluated again",
+    });
+    expect(cachedTokens({ tokens_cached: 7 })?.title).toBe("7 prompt tokens came from the worker's cache instead of being evaluated again");
+    expect(cachedTokens({ tokens_in: 500, tokens_cached: 0 })).toBeNull();
+    expect(cachedTokens({ tokens_in: 500 })).toBeNull();
+  });
 });
 
 describe("keyboard shortcuts", () => {

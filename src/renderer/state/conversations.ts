@@ -7,6 +7,9 @@ export const AnswerStatus = z.enum(["pending", "streaming", "done", "stopped", "
 export type AnswerStatus = z.infer<typeof AnswerStatus>;
 
 const EndStats = z.object({
+  /** Prompt tokens the model read, and of those the ones its worker had cached (absent from older answers). */
+  tokens_in: z.number().optional(),
+  tokens_cached: z.number().optional(),
   tokens_out: z.number(),
   decode_ms: z.number(),
   ttft_ms: z.number(),
@@ -220,7 +223,14 @@ function progressOf(event: ProgressEvent): NonNullable<ChatTurn["progress"]> {
 }
 
 function statsOf(event: EndEvent): NonNullable<ChatTurn["stats"]> {
-  return { tokens_out: event.tokens_out, decode_ms: event.decode_ms, ttft_ms: event.ttft_ms, stop_reason: event.stop_reason };
+  return {
+    ...(event.tokens_in !== undefined ? { tokens_in: event.tokens_in } : {}),
+    ...(event.tokens_cached !== undefined ? { tokens_cached: event.tokens_cached } : {}),
+    tokens_out: event.tokens_out,
+    decode_ms: event.decode_ms,
+    ttft_ms: event.ttft_ms,
+    stop_reason: event.stop_reason,
+  };
 }
 
 function updateConversation(state: ChatState, id: string, change: (c: Conversation) => Conversation): ChatState {
