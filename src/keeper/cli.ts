@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { RbeeError, type StreamEvent } from "../shared/contract/index.js";
+import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
+import { endLine, progressLine } from "./stream-lines.js";
 
 const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
 
@@ -12,7 +13,7 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   setup install --node NAME
   workers list [--json]
   workers stop ID
-  infer --model MODEL --prompt TEXT [--node NAME] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
+  infer --model MODEL --prompt TEXT [--node NAME] [--session ID] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
 
 The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
 
@@ -207,6 +208,7 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
     node: { type: "string" },
     model: { type: "string" },
     prompt: { type: "string" },
+    session: { type: "string" },
     "max-tokens": { type: "string" },
     temperature: { type: "string" },
     "top-p": { type: "string" },
@@ -216,6 +218,7 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
     model: required(values.model, "--model"),
     prompt: required(values.prompt, "--prompt"),
     node: values.node,
+    session: values.session,
     max_tokens: number(values["max-tokens"], "--max-tokens"),
     temperature: number(values.temperature, "--temperature"),
     top_p: number(values["top-p"], "--top-p"),
@@ -229,12 +232,17 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
     abort.abort();
   });
   let wroteText = false;
+  // The queen says a place in line again when it moves; a repeat of the same place is not printed.
+  let place: number | undefined;
   try {
     for await (const event of client.stream("infer", body, abort.signal)) {
       switch (event.type) {
-        case "progress":
-          io.err(`${progressLine(event)}\n`);
+        case "progress": {
+          const queued = event.stage === "queue" ? event.position : undefined;
+          if (queued === undefined || queued !== place) io.err(`${progressLine(event)}\n`);
+          place = queued;
           break;
+        }
         case "started":
           break;
         case "token":
@@ -243,7 +251,7 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
           break;
         case "end":
           if (wroteText) io.out("\n");
-          io.err(`[${event.tokens_out} tokens, ${tokensPerSecond(event)}, ttft ${Math.round(event.ttft_ms)} ms, ${event.stop_reason}]\n`);
+          io.err(`${endLine(event)}\n`);
           if (!interrupted) return EXIT_OK;
           io.err("Cancelled\n");
           return EXIT_INTERRUPTED;
@@ -261,17 +269,4 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
   }
   if (interrupted) return EXIT_INTERRUPTED;
   throw new RbeeError("INTERNAL", "The stream ended without an end event");
-}
-
-function progressLine(event: Extract<StreamEvent, { type: "progress" }>): string {
-  const share =
-    event.bytes !== undefined && event.bytes_total
-      ? ` ${Math.floor((event.bytes / event.bytes_total) * 100)}% (${bytes(event.bytes)} of ${bytes(event.bytes_total)})`
-      : "";
-  return `[${event.stage}] ${event.message}${share}`;
-}
-
-function tokensPerSecond(event: Extract<StreamEvent, { type: "end" }>): string {
-  if (event.decode_ms <= 0) return "— tok/s";
-  return `${((event.tokens_out / event.decode_ms) * 1000).toFixed(1)} tok/s`;
 }

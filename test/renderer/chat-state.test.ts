@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StreamHandle } from "../../src/shared/contract/api.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { InferenceRequest } from "../../src/shared/contract/inference.js";
-import type { StreamEvent } from "../../src/shared/contract/streams.js";
+import type { EndEvent, StreamEvent } from "../../src/shared/contract/streams.js";
 import { createChatStore } from "../../src/renderer/state/chat-store.js";
 import { inferenceRequest, runChatTurn } from "../../src/renderer/state/chat-turn.js";
 import {
@@ -19,7 +19,7 @@ import {
   titleOf,
 } from "../../src/renderer/state/conversations.js";
 
-const end = (stop_reason: "eos" | "cancelled" = "eos"): StreamEvent => ({
+const end = (stop_reason: "eos" | "cancelled" = "eos"): EndEvent => ({
   type: "end",
   tokens_out: 3,
   decode_ms: 30,
@@ -89,6 +89,31 @@ describe("conversations", () => {
     expect(settleAnswer(state, "c", "x", { stopped: false })).toBe(state);
   });
 
+  it("a queued answer keeps its place in line as it moves, until it starts; the end keeps the cached tokens", () => {
+    let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
+    state = addExchange(state, "c", { userId: "u", answerId: "x", text: "hi", now: 1 });
+    const places: (number | undefined)[] = [];
+    for (const position of [3, 2, 1]) {
+      state = applyAnswerEvent(state, "c", "x", { type: "progress", stage: "queue", message: `busy: ${position}`, position });
+      places.push(state.conversations[0]?.turns[1]?.progress?.position);
+    }
+    expect(places).toEqual([3, 2, 1]);
+    expect(state.conversations[0]?.turns[1]).toMatchObject({ status: "pending", progress: { stage: "queue", message: "busy: 1" } });
+    state = applyAnswerEvent(state, "c", "x", { type: "started", job_id: "j", worker_id: "w", node_name: "n", model_ref: "m" });
+    expect(state.conversations[0]?.turns[1]?.progress).toBeUndefined();
+    state = applyAnswerEvent(state, "c", "x", { type: "token", t: "Hi", i: 0 });
+    state = applyAnswerEvent(state, "c", "x", { ...end(), tokens_in: 500, tokens_cached: 412 });
+    expect(state.conversations[0]?.turns[1]?.stats).toEqual({
+      tokens_in: 500,
+      tokens_cached: 412,
+      tokens_out: 3,
+      decode_ms: 30,
+      ttft_ms: 10,
+      stop_reason: "eos",
+    });
+    expect(deserializeChat(serializeChat(state)).conversations[0]?.turns[1]?.stats).toMatchObject({ tokens_cached: 412 });
+  });
+
   it("builds the history for the model without failed or empty answers", () => {
     let state = newConversation(EMPTY_CHAT, { id: "c", now: 1, model: "m", node: null });
     state = addExchange(state, "c", { userId: "u1", answerId: "a1", text: "first", now: 1 });
@@ -129,13 +154,13 @@ describe("conversations", () => {
 });
 
 describe("runChatTurn", () => {
-  const turn = { model: "tinyllama", node: "gpu", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
+  const turn = { model: "tinyllama", node: "gpu", session: "conv-1", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 100 };
 
   it("sends the conversation once, as messages; a refusal is passed on as the error it is", async () => {
     const { infer, calls } = fakeInfer();
     const events: StreamEvent[] = [];
     const handle = runChatTurn({ infer }, turn, (e) => events.push(e));
-    expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", max_tokens: 100, messages: turn.messages });
+    expect(calls[0]?.request).toEqual({ model: "tinyllama", node: "gpu", session: "conv-1", max_tokens: 100, messages: turn.messages });
     calls[0]!.emit({ type: "progress", stage: "spawn", message: "spawning" });
     calls[0]!.emit({ type: "error", code: "INVALID_REQUEST", message: "messages: not supported" });
     calls[0]!.finish();
@@ -210,6 +235,31 @@ describe("createChatStore", () => {
     // The next turn carries the conversation.
     expect(store.send("more")).toBe(true);
     expect(calls[1]?.request.messages?.map((m) => m.content)).toEqual(["hello", "Hello!", "more"]);
+  });
+
+  it("every turn names its conversation as the session, so the queen sends it to the worker that holds it", async () => {
+    const { store, calls } = setup();
+    const first = store.newConversation();
+    store.configure(first, { model: "m" });
+    store.send("one");
+    calls[0]!.emit(end());
+    calls[0]!.finish();
+    await calls[0]!.settled();
+    store.send("two");
+    calls[1]!.emit(end());
+    calls[1]!.finish();
+    await calls[1]!.settled();
+
+    // Another conversation is another session; going back to the first resumes its own.
+    const second = store.newConversation();
+    expect(second).not.toBe(first);
+    store.send("elsewhere");
+    calls[2]!.emit(end());
+    calls[2]!.finish();
+    await calls[2]!.settled();
+    store.select(first);
+    store.send("three");
+    expect(calls.map((call) => call.request.session)).toEqual([first, first, second, first]);
   });
 
   it("stop cancels, and an answer cut without an end event is marked stopped", async () => {

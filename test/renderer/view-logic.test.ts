@@ -3,9 +3,10 @@ import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { RbeeError } from "../../src/shared/contract/errors.js";
 import { devicesSummary, devicesTitle } from "../../src/renderer/lib/devices.js";
 import { describeCodedError } from "../../src/renderer/lib/error-text.js";
-import { formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
+import { cachedTokens, formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
 import { modelChoices, shortModelName } from "../../src/renderer/lib/model-choices.js";
 import { EMPTY_NODE_FORM, formFromSshHost, nodeNameFromAlias, validateNodeForm } from "../../src/renderer/lib/node-form.js";
+import { pendingView } from "../../src/renderer/lib/pending-view.js";
 import { describeProgress } from "../../src/renderer/lib/progress-text.js";
 import { composerAction, globalShortcut, modifierLabel } from "../../src/renderer/lib/shortcuts.js";
 
@@ -26,6 +27,27 @@ describe("progress text", () => {
   });
 });
 
+describe("pending answer", () => {
+  it("a queued answer shows its place in line, without a cold start", () => {
+    const busy = "Every slot of tinyllama is busy: 2nd in line";
+    expect(pendingView({ stage: "queue", message: busy, position: 2 })).toEqual({ kind: "queue", place: "2nd in line", message: busy });
+    expect(pendingView({ stage: "queue", message: "busy", position: 1 })).toMatchObject({ place: "Next in line" });
+    expect(pendingView({ stage: "queue", message: "busy", position: 22 })).toMatchObject({ place: "22nd in line" });
+    expect(pendingView({ stage: "queue", message: "busy" })).toMatchObject({ kind: "queue", place: "Waiting in line" });
+  });
+
+  it("cold-start stages are steps of a cold start, a copy among them; no progress or a stage unknown here is still finding a worker", () => {
+    expect(pendingView({ stage: "copy", message: "tiny.gguf from gpu", bytes: 1, bytes_total: 4 })).toMatchObject({
+      kind: "cold-start",
+      stage: "copy",
+      progress: { step: "Copying from another node", fraction: 0.25 },
+    });
+    expect(pendingView({ stage: "spawn", message: "spawning" })).toMatchObject({ kind: "cold-start", stage: "spawn" });
+    expect(pendingView(undefined)).toEqual({ kind: "finding" });
+    expect(pendingView({ stage: "teleport", message: "from a newer queen" })).toEqual({ kind: "finding" });
+  });
+});
+
 describe("answer statistics", () => {
   it("measures speed after the first token", () => {
     // 101 tokens: the first at 100 ms, the other 100 in the next 500 ms.
@@ -36,6 +58,16 @@ describe("answer statistics", () => {
     expect(formatRate(12.34)).toBe("12.3 tok/s");
     expect(formatDuration(84.2)).toBe("84 ms");
     expect(formatDuration(2_400)).toBe("2.4 s");
+  });
+
+  it("names the prompt tokens taken from the cache, only when there are some", () => {
+    expect(cachedTokens({ tokens_in: 500, tokens_cached: 412 })).toEqual({
+      label: "412 cached",
+      title: "412 of 500 prompt tokens came from the worker's cache instead of being evaluated again",
+    });
+    expect(cachedTokens({ tokens_cached: 7 })?.title).toBe("7 prompt tokens came from the worker's cache instead of being evaluated again");
+    expect(cachedTokens({ tokens_in: 500, tokens_cached: 0 })).toBeNull();
+    expect(cachedTokens({ tokens_in: 500 })).toBeNull();
   });
 });
 

@@ -65,3 +65,14 @@ export function formatRate(perSecond: number | null): string {
   if (perSecond === null || !Number.isFinite(perSecond)) return "—";
   return `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(1)} tok/s`;
 }
+
+/** An answer's prompt tokens taken from the worker's cache: "412 cached" and what it means, or null for none. */
+export function cachedTokens(end: { readonly tokens_cached?: number | undefined; readonly tokens_in?: number | undefined }): {
+  readonly label: string;
+  readonly title: string;
+} | null {
+  const cached = end.tokens_cached;
+  if (cached === undefined || cached <= 0) return null;
+  const of = end.tokens_in !== undefined && end.tokens_in >= cached ? ` of ${end.tokens_in}` : "";
+  return { label: `${cached} cached`, title: `${cached}${of} prompt tokens came from the worker's cache instead of being evaluated again` };
+}

@@ -155,7 +155,13 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
 
       const handle = runChatTurn(
         options.api,
-        { model: updated.model.trim(), node: updated.node, messages: historyFor(updated, answerId), max_tokens: updated.max_tokens },
+        {
+          model: updated.model.trim(),
+          node: updated.node,
+          session: conversationId,
+          messages: historyFor(updated, answerId),
+          max_tokens: updated.max_tokens,
+        },
         (event) => onEvent(conversationId, answerId, event),
       );
       const run: Running = { answerId, handle, stopped: false };

@@ -6,6 +6,8 @@ import type { StreamEvent } from "../../shared/contract/streams.js";
 export interface ChatTurnRequest {
   readonly model: string;
   readonly node: string | null;
+  /** The conversation's id: the queen sends its turns to the worker that holds the conversation. */
+  readonly session: string;
   readonly messages: readonly ChatMessage[];
   readonly max_tokens: number;
 }
@@ -23,6 +25,7 @@ export function inferenceRequest(request: ChatTurnRequest): InferenceRequest {
   return {
     model: request.model,
     ...(request.node ? { node: request.node } : {}),
+    session: request.session,
     max_tokens: request.max_tokens,
     messages: [...request.messages],
   };

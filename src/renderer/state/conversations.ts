@@ -7,6 +7,9 @@ export const AnswerStatus = z.enum(["pending", "streaming", "done", "stopped", "
 export type AnswerStatus = z.infer<typeof AnswerStatus>;
 
 const EndStats = z.object({
+  /** Prompt tokens the model read, and of those the ones its worker had cached (absent from older answers). */
+  tokens_in: z.number().optional(),
+  tokens_cached: z.number().optional(),
   tokens_out: z.number(),
   decode_ms: z.number(),
   ttft_ms: z.number(),
@@ -25,13 +28,15 @@ export const ChatTurn = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Where it ran, from the `started` event. */
   worker: z.object({ worker_id: z.string(), node_name: z.string(), model_ref: z.string() }).optional(),
-  /** The latest cold-start step while no token has arrived; not kept across restarts. */
+  /** The latest cold-start step (or place in the queue) while no token has arrived; not kept across restarts. */
   progress: z
     .object({
       stage: z.string(),
       message: z.string(),
       bytes: z.number().optional(),
       bytes_total: z.number().optional(),
+      /** Stage `queue`: the answer's place in line (1 = next). */
+      position: z.number().optional(),
     })
     .optional(),
 });
@@ -213,11 +218,19 @@ function progressOf(event: ProgressEvent): NonNullable<ChatTurn["progress"]> {
     message: event.message,
     ...(event.bytes !== undefined ? { bytes: event.bytes } : {}),
     ...(event.bytes_total !== undefined ? { bytes_total: event.bytes_total } : {}),
+    ...(event.position !== undefined ? { position: event.position } : {}),
   };
 }
 
 function statsOf(event: EndEvent): NonNullable<ChatTurn["stats"]> {
-  return { tokens_out: event.tokens_out, decode_ms: event.decode_ms, ttft_ms: event.ttft_ms, stop_reason: event.stop_reason };
+  return {
+    ...(event.tokens_in !== undefined ? { tokens_in: event.tokens_in } : {}),
+    ...(event.tokens_cached !== undefined ? { tokens_cached: event.tokens_cached } : {}),
+    tokens_out: event.tokens_out,
+    decode_ms: event.decode_ms,
+    ttft_ms: event.ttft_ms,
+    stop_reason: event.stop_reason,
+  };
 }
 
 function updateConversation(state: ChatState, id: string, change: (c: Conversation) => Conversation): ChatState {

@@ -1,10 +1,11 @@
-import { formatDuration, formatRate, tokensPerSecond } from "../../lib/format.js";
+import { cachedTokens, formatDuration, formatRate, tokensPerSecond } from "../../lib/format.js";
 import type { ChatTurn } from "../../state/conversations.js";
 
-/** Under a finished answer: stopped or cut, time to first token, speed, length, and the node it ran on. */
+/** Under a finished answer: stopped or cut, time to first token, speed, length, prompt tokens cached, and the node it ran on. */
 export function AnswerStats({ turn }: { readonly turn: ChatTurn }) {
   const stats = turn.stats;
   const stopped = turn.status === "stopped";
+  const cached = stats ? cachedTokens(stats) : null;
   return (
     <p data-testid="answer-stats" className="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-zinc-500 dark:text-zinc-400">
       {stopped ? (
@@ -29,6 +30,11 @@ export function AnswerStats({ turn }: { readonly turn: ChatTurn }) {
             <span className="tabular-nums text-zinc-700 dark:text-zinc-300">{formatRate(tokensPerSecond(stats))}</span>
           </span>
           <span className="tabular-nums">{stats.tokens_out} tokens</span>
+          {cached ? (
+            <span data-testid="answer-cached" className="tabular-nums" title={cached.title}>
+              {cached.label}
+            </span>
+          ) : null}
         </>
       ) : null}
       {turn.worker ? (

@@ -5,9 +5,12 @@ import { MarkdownText } from "../../components/markdown.js";
 import { describeCodedError } from "../../lib/error-text.js";
 import type { ChatTurn } from "../../state/conversations.js";
 import { AnswerStats } from "./answer-stats.js";
-import { ColdStart } from "./cold-start.js";
+import { PendingAnswer } from "./pending-answer.js";
 
-/** An answer: the cold start while no worker runs it, the markdown as it streams, then its stats or its error. */
+/**
+ * An answer: its place in line or the cold start while no worker runs it, the markdown as it
+ * streams, then its stats or its error.
+ */
 export const AssistantMessage = memo(function AssistantMessage({ turn }: { readonly turn: ChatTurn }) {
   const status = turn.status ?? "done";
   const streaming = status === "streaming" || status === "pending";
@@ -20,7 +23,7 @@ export const AssistantMessage = memo(function AssistantMessage({ turn }: { reado
         <SparkIcon className="size-4" />
       </div>
       <div className="min-w-0 flex-1 pt-0.5">
-        {status === "pending" ? <ColdStart progress={turn.progress} /> : null}
+        {status === "pending" ? <PendingAnswer progress={turn.progress} /> : null}
         {turn.content !== "" ? (
           <div data-testid="answer-text">
             <MarkdownText text={turn.content} streaming={status === "streaming"} />

@@ -1,21 +1,10 @@
-import { SpinnerIcon } from "../../components/icons.js";
 import { ProgressBar } from "../../components/progress-bar.js";
-import { describeProgress } from "../../lib/progress-text.js";
-import type { ChatTurn } from "../../state/conversations.js";
-import { knownStage, StageTrail } from "./stage-trail.js";
+import type { ColdStartStage } from "../../lib/pending-view.js";
+import type { ProgressView } from "../../lib/progress-text.js";
+import { StageTrail } from "./stage-trail.js";
 
-/** What the queen does before the first token: finding a worker, or starting one step by step. */
-export function ColdStart({ progress }: { readonly progress: ChatTurn["progress"] }) {
-  const stage = knownStage(progress?.stage);
-  if (!progress || !stage) {
-    return (
-      <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="cold-start">
-        <SpinnerIcon className="size-4" />
-        Finding a worker…
-      </p>
-    );
-  }
-  const view = describeProgress({ ...progress, stage });
+/** A worker starting for the answer: the current step, its bar, and the steps in a row. */
+export function ColdStart({ stage, progress }: { readonly stage: ColdStartStage; readonly progress: ProgressView }) {
   return (
     <div
       data-testid="cold-start"
@@ -23,14 +12,14 @@ export function ColdStart({ progress }: { readonly progress: ChatTurn["progress"
     >
       <div className="flex items-baseline justify-between gap-3">
         <p className="font-medium">
-          Starting a worker: <span data-testid="cold-start-step">{view.step}</span>
+          Starting a worker: <span data-testid="cold-start-step">{progress.step}</span>
         </p>
-        {view.amount ? <span className="shrink-0 text-xs tabular-nums text-zinc-500 dark:text-zinc-400">{view.amount}</span> : null}
+        {progress.amount ? <span className="shrink-0 text-xs tabular-nums text-zinc-500 dark:text-zinc-400">{progress.amount}</span> : null}
       </div>
-      <p className="mt-0.5 truncate text-xs text-zinc-500 dark:text-zinc-400" title={view.message}>
-        {view.message}
+      <p className="mt-0.5 truncate text-xs text-zinc-500 dark:text-zinc-400" title={progress.message}>
+        {progress.message}
       </p>
-      <ProgressBar className="mt-2.5" fraction={view.fraction} label={`Cold start: ${view.step}`} />
+      <ProgressBar className="mt-2.5" fraction={progress.fraction} label={`Cold start: ${progress.step}`} />
       <StageTrail current={stage} />
     </div>
   );

@@ -1,23 +1,19 @@
 import type { ProgressStage } from "../../../shared/contract/streams.js";
+import type { ColdStartStage } from "../../lib/pending-view.js";
 
-const STAGES: readonly ProgressStage[] = ["ssh", "install", "hive", "download", "spawn", "loading"];
-
-// The cold start's steps as the user counts them: installing rbee and starting its hive are one.
+// The cold start's steps as the user counts them: installing rbee and starting its hive are one;
+// a model copied from another node takes the download's place. `queue` is no step of a cold start
+// (waiting for a slot has a view of its own).
 const TRAIL: readonly { readonly stages: readonly ProgressStage[]; readonly label: string }[] = [
   { stages: ["ssh"], label: "Connect" },
   { stages: ["install", "hive"], label: "Install" },
-  { stages: ["download"], label: "Download" },
+  { stages: ["download", "copy"], label: "Download" },
   { stages: ["spawn"], label: "Spawn" },
   { stages: ["loading"], label: "Load" },
 ];
 
-/** The stage a stored progress names, if it is one this renderer knows. */
-export function knownStage(stage: string | undefined): ProgressStage | undefined {
-  return STAGES.find((s) => s === stage);
-}
-
 /** The cold start's steps in a row: done ones darker, the current one in the accent colour. */
-export function StageTrail({ current }: { readonly current: ProgressStage }) {
+export function StageTrail({ current }: { readonly current: ColdStartStage }) {
   const index = TRAIL.findIndex((step) => step.stages.includes(current));
   return (
     <ol className="mt-2 flex gap-3 text-[11px] text-zinc-400 dark:text-zinc-500" aria-hidden="true">
@@ -26,7 +22,7 @@ export function StageTrail({ current }: { readonly current: ProgressStage }) {
           key={step.label}
           className={i === index ? "font-semibold text-amber-700 dark:text-amber-300" : i < index ? "text-zinc-600 dark:text-zinc-400" : ""}
         >
-          {step.label}
+          {current === "copy" && step.stages.includes("copy") ? "Copy" : step.label}
         </li>
       ))}
     </ol>
