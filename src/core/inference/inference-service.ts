@@ -248,7 +248,7 @@ export class InferenceService {
       waitingPerModel.set(request.model, position);
       if (waiter.told?.position === position) continue;
       waiter.told = { position, reason: decision.reason };
-      waiter.send({ type: "progress", stage: "queue", position, message: `${decision.reason}: waiting for a free slot (position ${position} in line)` });
+      waiter.send({ type: "progress", stage: "queue", position, message: `${decision.reason} (position ${position} in line)` });
     }
   }
 
