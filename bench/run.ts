@@ -14,6 +14,7 @@ import { FULL, SMOKE, type BenchContext } from "./lib/context.js";
 import { startFleet, type BenchFleet } from "./lib/fleet.js";
 import { machineInfo } from "./lib/machine.js";
 import { markdownTables, SECTION_IDS, type BenchReport, type SectionId, type SectionResult } from "./lib/report.js";
+import { runChat } from "./sections/chat.js";
 import { runCold } from "./sections/cold.js";
 import { runRegistry } from "./sections/registry.js";
 import { runRelay } from "./sections/relay.js";
@@ -26,6 +27,7 @@ const TITLES: Record<SectionId, string> = {
   cold: "3. Cold path",
   registry: "4. Registry",
   ui: "5. UI",
+  chat: "6. Chat",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -33,8 +35,9 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   cold: runCold,
   registry: runRegistry,
   ui: runUi,
+  chat: runChat,
 };
-const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold"];
+const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];
 
 const { values: flags } = parseArgs({

@@ -22,6 +22,11 @@ export interface BenchSettings {
   /** Isolated snapshot updates, then seconds of 100 updates/s. */
   readonly uiIsolatedUpdates: number;
   readonly uiUpdateSeconds: number;
+  /** Follow-up rounds per history length; generations per thread count and their length; turns per conversation. */
+  readonly chatRuns: number;
+  readonly chatThreadRuns: number;
+  readonly chatThreadTokens: number;
+  readonly chatAffinityTurns: number;
 }
 
 /** A few iterations of everything: for CI, well under two minutes. */
@@ -38,6 +43,10 @@ export const SMOKE: BenchSettings = {
   uiWarmUp: false,
   uiIsolatedUpdates: 4,
   uiUpdateSeconds: 1,
+  chatRuns: 1,
+  chatThreadRuns: 1,
+  chatThreadTokens: 64,
+  chatAffinityTurns: 2,
 };
 
 /** The full run: a few minutes on two cores. */
@@ -54,6 +63,10 @@ export const FULL: BenchSettings = {
   uiWarmUp: true,
   uiIsolatedUpdates: 30,
   uiUpdateSeconds: 5,
+  chatRuns: 10,
+  chatThreadRuns: 5,
+  chatThreadTokens: 400,
+  chatAffinityTurns: 5,
 };
 
 /** What every section gets. */

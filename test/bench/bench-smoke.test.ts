@@ -20,7 +20,7 @@ test("the benchmark's smoke run measures every section and cleans up after itsel
   const out = join(dir, "smoke.json");
   // --no-build: the test setup has just built dist/ (and scripts/test.sh the renderer).
   const run = spawnNodeScript(TSX, ["bench/run.ts", "--smoke", "--no-build", "--out", out]);
-  const exit = await run.waitForExit(150_000).catch(async (error: unknown) => {
+  const exit = await run.waitForExit(230_000).catch(async (error: unknown) => {
     await run.stop(10_000);
     throw error;
   });
@@ -52,4 +52,4 @@ test("the benchmark's smoke run measures every section and cleans up after itsel
   const scratch = /scratch (\S+)/.exec(run.stderr())?.[1];
   expect(scratch).toBeDefined();
   expect(pidsMatching(scratch!)).toEqual([]);
-}, 170_000);
+}, 250_000);

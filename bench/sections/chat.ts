@@ -1,0 +1,270 @@
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { ChatMessage } from "../../src/shared/contract/index.js";
+import { runGeneration } from "../../src/worker/generation.js";
+import { loadInferenceEngine } from "../../src/worker/inference-engine.js";
+import { writeTinyGguf } from "../../test/helpers/tiny-gguf.js";
+import type { BenchContext } from "../lib/context.js";
+import { NODE, type BenchFleet } from "../lib/fleet.js";
+import { figure, type Figure, type SectionResult } from "../lib/report.js";
+import { summarize, summarizeRate } from "../lib/stats.js";
+import { assertStreamOk, rbeeEvents, timedPost, type TimedEvent } from "../lib/timed-stream.js";
+
+const TITLE = "6. Chat";
+const HISTORIES = [100, 500, 1_500] as const;
+const CHATML =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+const SYSTEM: ChatMessage = { role: "system", content: "You are a tiny benchmark model." };
+
+/** One streamed inference through the queen: its events, time to first token and end event. */
+interface Turn {
+  readonly events: readonly TimedEvent[];
+  readonly ttftMs: number;
+  readonly text: string;
+  readonly workerId: string;
+  readonly tokensIn: number;
+  readonly tokensCached: number;
+}
+
+async function infer(fleet: BenchFleet, body: Record<string, unknown>, what: string): Promise<Turn> {
+  const answer = await timedPost(`${fleet.queen.baseUrl}/v1/inference`, fleet.queen.token, { node: NODE, temperature: 0, seed: 1, ...body });
+  assertStreamOk(answer, what);
+  const events = rbeeEvents(answer);
+  const failed = events.find((e) => e.type === "error");
+  if (failed) throw new Error(`${what}: ${JSON.stringify(failed.event)}`);
+  const first = events.find((e) => e.type === "token");
+  const end = events.find((e) => e.type === "end")?.event;
+  const started = events.find((e) => e.type === "started")?.event;
+  if (!first || !end || !started) throw new Error(`${what}: no token, started or end event`);
+  return {
+    events,
+    ttftMs: first.t,
+    text: events.map((e) => (e.type === "token" ? String(e.event.t) : "")).join(""),
+    workerId: String(started.worker_id),
+    tokensIn: Number(end.tokens_in ?? 0),
+    tokensCached: Number(end.tokens_cached ?? 0),
+  };
+}
+
+async function spawn(fleet: BenchFleet, modelRef: string, slots: number): Promise<string> {
+  const answer = await timedPost(`${fleet.queen.baseUrl}/v1/workers/spawn`, fleet.queen.token, {
+    node_name: NODE,
+    model_ref: modelRef,
+    slots,
+    ctx: 4_096,
+  });
+  assertStreamOk(answer, "spawning a chat worker");
+  const last = rbeeEvents(answer).at(-1)?.event as { type?: string; worker?: { id: string } } | undefined;
+  if (last?.type !== "worker" || !last.worker) throw new Error(`the spawn ended with ${JSON.stringify(last)}`);
+  return last.worker.id;
+}
+
+/** One exchange of filler words, `chars` characters in all. */
+function history(chars: number): ChatMessage[] {
+  const words = Array.from({ length: Math.ceil(chars / 4) + 1 }, (_, i) => `w${(i * 7919) % 1000}`).join(" ").slice(0, chars);
+  const half = Math.floor(words.length / 2);
+  return [{ role: "user", content: words.slice(0, half) }, { role: "assistant", content: words.slice(half) }];
+}
+
+/**
+ * Follow-up turns through the queen on one worker: the first turn primes the slot, the follow-up
+ * (history + answer + a new question) is timed with the cache and then again without it
+ * (`cache_prompt: false`), at each history length. Then the CPU thread default against each
+ * explicit count, and the affinity of interleaved conversations over two workers.
+ */
+export async function runChat(ctx: BenchContext): Promise<SectionResult> {
+  const fleet = ctx.fleet;
+  if (!fleet) return { id: "chat", title: TITLE, status: "skipped", reason: ctx.fleetError ?? "no fleet", seconds: 0, figures: [], notes: [] };
+  const modelPath = join(ctx.dir, "chat.gguf");
+  await writeTinyGguf(modelPath, { seed: 11, chatTemplate: CHATML, contextLength: 8_192 });
+  const modelRef = `file:${modelPath}`;
+  const spawned: string[] = [];
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  try {
+    spawned.push(await spawn(fleet, modelRef, 1));
+    ctx.log("chat: one worker of one slot; calibrating characters per token");
+    // Prompt tokens grow linearly with the filler's length: two probes give the slope and the fixed part.
+    const tokensOf = async (chars: number): Promise<number> =>
+      (await infer(fleet, { model: modelRef, messages: [...history(chars), { role: "user", content: "Question 0?" }], max_tokens: 1, cache_prompt: false }, "calibration")).tokensIn;
+    const [small, large] = [await tokensOf(200), await tokensOf(1_000)];
+    const tokensPerChar = (large - small) / 800;
+    const fixedTokens = small - 200 * tokensPerChar;
+    const charsFor = (tokens: number): number => Math.max(20, Math.round((tokens - fixedTokens) / tokensPerChar));
+
+    const reuse = new Map<number, number[]>();
+    const fresh = new Map<number, number[]>();
+    const measured = new Map<number, number>();
+    const cached: number[] = [];
+    for (const target of HISTORIES) {
+      const base = history(charsFor(target));
+      for (let run = 0; run < ctx.settings.chatRuns + 1; run++) {
+        const ask: ChatMessage = { role: "user", content: `Question ${run}?` };
+        const first = await infer(fleet, { model: modelRef, messages: [...base, ask], max_tokens: 4 }, "first turn");
+        const followUp = [...base, ask, { role: "assistant" as const, content: first.text }, { role: "user" as const, content: `And then ${run}?` }];
+        const on = await infer(fleet, { model: modelRef, messages: followUp, max_tokens: 1 }, "follow-up with the cache");
+        const off = await infer(fleet, { model: modelRef, messages: followUp, max_tokens: 1, cache_prompt: false }, "follow-up without");
+        if (run === 0) continue; // the first round warms the worker's buffers for this length
+        reuse.set(target, [...(reuse.get(target) ?? []), on.ttftMs]);
+        fresh.set(target, [...(fresh.get(target) ?? []), off.ttftMs]);
+        measured.set(target, on.tokensIn);
+        if (target === 1_500) cached.push(on.tokensIn === 0 ? 0 : on.tokensCached / on.tokensIn);
+      }
+    }
+    const short = summarize(reuse.get(100) ?? []);
+    for (const target of HISTORIES) {
+      const label = `follow-up TTFT, ~${target.toLocaleString("en-US")}-token conversation (${measured.get(target)} prompt tokens)`;
+      const withCache = summarize(reuse.get(target) ?? []);
+      const without = summarize(fresh.get(target) ?? []);
+      figures.push(
+        figure({
+          id: `chat.ttft.reuse_${target}_ms`,
+          label: `${label}: cache on`,
+          unit: "ms",
+          summary: withCache,
+          baseline: { label: "100-token history, cache on", summary: short },
+          ...(target === 1_500 ? { target: "≤ 1.3× the 100-token one", check: ({ ratio }: { ratio: number | null }) => ratio !== null && ratio <= 1.3 } : {}),
+        }),
+        figure({
+          id: `chat.ttft.fresh_${target}_ms`,
+          label: `${label}: cache off`,
+          unit: "ms",
+          summary: without,
+          baseline: { label: "cache on", summary: withCache },
+          ...(target === 1_500 ? { target: "≥ 5× the cache-on TTFT", check: ({ ratio }: { ratio: number | null }) => ratio !== null && ratio >= 5 } : {}),
+        }),
+      );
+    }
+    figures.push(
+      figure({
+        id: "chat.cached_share_1500",
+        label: "share of the 1,500-token follow-up's prompt taken from the cache",
+        unit: "%",
+        summary: summarizeRate(cached.map((share) => share * 100)),
+      }),
+    );
+
+    ctx.log("chat: tokens/s with the thread default against each explicit count");
+    figures.push(...(await threadFigures(ctx, modelPath)));
+
+    ctx.log("chat: affinity of four interleaved conversations over two workers");
+    await stopWorker(fleet, spawned.shift()!);
+    spawned.push(await spawn(fleet, modelRef, 2), await spawn(fleet, modelRef, 2));
+    figures.push(...(await affinityFigures(ctx, fleet, modelRef)));
+    notes.push(
+      `Follow-ups: ${ctx.settings.chatRuns} rounds per history length after one warm-up round, on one worker of one slot (ctx 4,096), max_tokens 1, temperature 0; TTFT is request sent → first token event through the queen. "Cache off" is the same follow-up with cache_prompt: false, right after the cache-on one.`,
+      "Threads: the same model loaded in the benchmark process (the worker's own engine code), one slot, the same prompt; tokens/s of a generation of a fixed length, median of the runs.",
+      "Affinity: two workers of two slots each; four conversations of the same system prompt, turns interleaved A1 B1 C1 D1 A2 …, one at a time (slots free). A hit is a turn served by the worker of the conversation's previous turn; a cache hit is one whose tokens_cached covers at least the previous turn's prompt.",
+    );
+    return { id: "chat", title: TITLE, status: "ok", seconds: 0, figures, notes };
+  } finally {
+    for (const id of spawned) await stopWorker(fleet, id).catch(() => undefined);
+  }
+}
+
+async function stopWorker(fleet: BenchFleet, id: string): Promise<void> {
+  await fleet.api.delete(`/v1/workers/${encodeURIComponent(id)}`);
+}
+
+async function threadFigures(ctx: BenchContext, modelPath: string): Promise<Figure[]> {
+  const rate = async (threads: number | undefined): Promise<{ rate: number[]; chosen: number }> => {
+    const engine = await loadInferenceEngine({ modelPath, backend: "cpu", device: 0, slots: 1, ctx: 1_024, threads, log: () => undefined });
+    try {
+      const rates: number[] = [];
+      for (let run = 0; run < ctx.settings.chatThreadRuns + 1; run++) {
+        const sequence = engine.slots.acquire()!;
+        try {
+          const start = performance.now();
+          const end = await runGeneration(
+            {
+              sequence,
+              detokenizer: engine.model,
+              promptTokens: [...engine.model.tokenize("hello there")],
+              sampling: { maxTokens: ctx.settings.chatThreadTokens, temperature: 0, topP: undefined, seed: 1, stop: [] },
+              signal: new AbortController().signal,
+              startedAt: start,
+            },
+            () => undefined,
+          );
+          if (run > 0) rates.push((end.tokens_out / (performance.now() - start)) * 1000);
+        } finally {
+          engine.slots.release(sequence);
+        }
+      }
+      return { rate: rates, chosen: engine.threads };
+    } finally {
+      await engine.dispose();
+    }
+  };
+  const unset = await rate(undefined);
+  const cores = Math.max(1, (await import("node:os")).availableParallelism());
+  let best: { threads: number; rate: number[] } | undefined;
+  const figures: Figure[] = [];
+  for (let threads = 1; threads <= cores; threads++) {
+    const measuredRate = (await rate(threads)).rate;
+    figures.push(figure({ id: `chat.threads.${threads}_tps`, label: `tokens/s with --threads ${threads}`, unit: "tok/s", summary: summarizeRate(measuredRate) }));
+    if (!best || summarizeRate(measuredRate).median > summarizeRate(best.rate).median) best = { threads, rate: measuredRate };
+  }
+  figures.unshift(
+    figure({
+      id: "chat.threads.unset_tps",
+      label: `tokens/s with --threads unset (chose ${unset.chosen})`,
+      unit: "tok/s",
+      summary: summarizeRate(unset.rate),
+      baseline: { label: `best: --threads ${best!.threads}`, summary: summarizeRate(best!.rate) },
+      target: "≥ 0.9× the best",
+      check: ({ ratio }) => ratio !== null && ratio >= 0.9,
+    }),
+  );
+  return figures;
+}
+
+async function affinityFigures(ctx: BenchContext, fleet: BenchFleet, modelRef: string): Promise<Figure[]> {
+  const outcome = async (session: boolean): Promise<{ hits: number; cacheHits: number; turns: number }> => {
+    const conversations = ["a", "b", "c", "d"].map((name) => ({ name, messages: [SYSTEM] as ChatMessage[], last: undefined as Turn | undefined }));
+    let hits = 0;
+    let cacheHits = 0;
+    let turns = 0;
+    for (let turn = 1; turn <= ctx.settings.chatAffinityTurns; turn++) {
+      for (const conversation of conversations) {
+        conversation.messages.push({ role: "user", content: `${conversation.name} ${session ? "s" : "p"} turn ${turn}: tell me more.` });
+        const answer = await infer(
+          fleet,
+          { model: modelRef, messages: conversation.messages, max_tokens: 8, ...(session ? { session: `bench-${conversation.name}` } : {}) },
+          `conversation ${conversation.name}, turn ${turn}`,
+        );
+        conversation.messages.push({ role: "assistant", content: answer.text });
+        if (conversation.last) {
+          turns += 1;
+          if (answer.workerId === conversation.last.workerId) hits += 1;
+          if (answer.tokensCached >= conversation.last.tokensIn) cacheHits += 1;
+        }
+        conversation.last = answer;
+      }
+    }
+    return { hits, cacheHits, turns };
+  };
+  const figures: Figure[] = [];
+  for (const session of [true, false]) {
+    const { hits, cacheHits, turns } = await outcome(session);
+    const how = session ? "with session ids" : "without session ids (shared beginnings only)";
+    figures.push(
+      figure({
+        id: `chat.affinity.${session ? "session" : "prefix"}_hit_pct`,
+        label: `affinity hits, ${how} (${hits} of ${turns} follow-ups)`,
+        unit: "%",
+        summary: { median: (hits / turns) * 100, p99: (hits / turns) * 100, n: turns },
+        target: "100 % while slots are free",
+        check: ({ median }) => median >= 100,
+      }),
+      figure({
+        id: `chat.affinity.${session ? "session" : "prefix"}_cache_pct`,
+        label: `follow-ups whose whole previous prompt came from the cache, ${how} (${cacheHits} of ${turns})`,
+        unit: "%",
+        summary: { median: (cacheHits / turns) * 100, p99: (cacheHits / turns) * 100, n: turns },
+      }),
+    );
+  }
+  return figures;
+}
