@@ -8,10 +8,11 @@ import {
   type WorkerReadyResponse,
   type WorkerState,
 } from "../shared/contract/index.js";
-import type { EndOfTurn } from "./chat-template.js";
+import type { EndOfTurn, RenderedChat } from "./chat-template.js";
 import type { Sampling } from "./generation.js";
 import type { InferenceEngine } from "./inference-engine.js";
 import { JobRegistry } from "./job-registry.js";
+import { slotScore } from "./prefix-cache.js";
 import type { WorkerStatus } from "./worker-announcer.js";
 import type { WorkerOptions } from "./worker-options.js";
 
@@ -27,9 +28,14 @@ export type Reservation = {
   readonly sampling: Sampling;
   /** The chat template's end of turn for a conversation; undefined for a raw prompt. */
   readonly endOfTurn: EndOfTurn | undefined;
+  /** Keep what the slot holds of the prompt's beginning (the request's `cache_prompt`, default true). */
+  readonly cachePrompt: boolean;
   /** Gives the slot back; safe to call more than once. */
   release(): void;
 };
+
+// A raw prompt's tokens: no chat template, so no end of turn.
+type RawPrompt = { readonly tokens: Token[]; readonly endOfTurn: undefined };
 
 /**
  * The worker's state: loading until the engine is attached, then idle or busy (busy while any job
@@ -113,44 +119,44 @@ export class WorkerRuntime {
   }
 
   /**
-   * Takes a free slot for `request` and tokenizes its prompt, or renders its messages with the
-   * model's chat template. Throws NO_CAPACITY while loading, stopping or when every slot is busy,
-   * and INVALID_REQUEST when the prompt does not fit or the template refuses the conversation.
+   * Tokenizes the prompt of `request`, or renders its messages with the model's chat template, and
+   * takes the free slot that already holds the longest part of its beginning. Throws NO_CAPACITY
+   * while loading, stopping or when every slot is busy, and INVALID_REQUEST when the prompt does not
+   * fit or the template refuses the conversation.
    */
   reserve(request: WorkerInferenceRequest): Reservation {
     const engine = this.engine;
     if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
     if (!engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
-    const sequence = engine.slots.acquire();
-    if (!sequence) {
-      throw new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
-    }
+    const busy = (): RbeeError =>
+      new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
+    if (engine.slots.available === 0) throw busy();
+    const maxTokens = request.max_tokens ?? DEFAULT_MAX_TOKENS;
+    const { tokens, endOfTurn } = this.input(engine, request);
+    const cachePrompt = request.cache_prompt ?? true;
+    // Without the cache, any slot will do: the one free the longest, sparing what the others hold.
+    const sequence = engine.slots.acquire(cachePrompt ? (slot) => slotScore(slot.contextTokens, tokens) : undefined);
+    if (!sequence) throw busy();
     let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      engine.slots.release(sequence);
+    return {
+      engine,
+      sequence,
+      promptTokens: tokens,
+      endOfTurn,
+      cachePrompt,
+      sampling: {
+        maxTokens,
+        temperature: request.temperature ?? DEFAULT_TEMPERATURE,
+        topP: request.top_p,
+        seed: request.seed ?? randomInt(0, 2 ** 32),
+        stop: stopList(request.stop),
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        engine.slots.release(sequence);
+      },
     };
-    try {
-      const { tokens, endOfTurn } = this.input(engine, request);
-      return {
-        engine,
-        sequence,
-        promptTokens: tokens,
-        endOfTurn,
-        sampling: {
-          maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
-          temperature: request.temperature ?? DEFAULT_TEMPERATURE,
-          topP: request.top_p,
-          seed: request.seed ?? randomInt(0, 2 ** 32),
-          stop: stopList(request.stop),
-        },
-        release,
-      };
-    } catch (error) {
-      release();
-      throw error;
-    }
   }
 
   /** Stops accepting jobs, cancels the running ones and waits until they ended. */
@@ -162,27 +168,28 @@ export class WorkerRuntime {
 
   // The tokens to evaluate: the raw prompt (with BOS when the model wants one), or the conversation
   // as the chat template renders it (the template places BOS itself).
-  private input(engine: InferenceEngine, request: WorkerInferenceRequest): { tokens: Token[]; endOfTurn: EndOfTurn | undefined } {
+  private input(engine: InferenceEngine, request: WorkerInferenceRequest): RenderedChat | RawPrompt {
     const { model } = engine;
     let field: "prompt" | "messages";
-    let tokens: Token[];
-    let endOfTurn: EndOfTurn | undefined;
+    let input: RenderedChat | RawPrompt;
     if (request.messages !== undefined) {
       field = "messages";
-      ({ tokens, endOfTurn } = engine.chat.render(request.messages));
+      input = engine.chat.render(request.messages);
     } else {
       field = "prompt";
-      tokens = [...model.tokenize(request.prompt ?? "")];
+      const tokens = [...model.tokenize(request.prompt ?? "")];
       const bos = model.tokens.bos;
       if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+      input = { tokens, endOfTurn: undefined };
     }
-    if (tokens.length >= engine.contextSize) {
+    const { length } = input.tokens;
+    if (length >= engine.contextSize) {
       const what = field === "prompt" ? "The prompt" : "The conversation";
-      throw new RbeeError("INVALID_REQUEST", `${what} is ${tokens.length} tokens; this worker's context holds ${engine.contextSize}`, [
-        { field, message: `too long: ${tokens.length} tokens, the context holds ${engine.contextSize}` },
+      throw new RbeeError("INVALID_REQUEST", `${what} is ${length} tokens; this worker's context holds ${engine.contextSize}`, [
+        { field, message: `too long: ${length} tokens, the context holds ${engine.contextSize}` },
       ]);
     }
-    return { tokens, endOfTurn };
+    return input;
   }
 
   private notify(): void {
