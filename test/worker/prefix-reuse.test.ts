@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatMessage, type EndEvent, type StreamEvent } from "../../src/shared/contract/index.js";
+import { ErrorBody, type ChatMessage, type EndEvent, type StreamEvent } from "../../src/shared/contract/index.js";
 import { spawnNodeScript, type RunningProcess } from "../helpers/process.js";
 import { readStreamEvents, streamText } from "../helpers/sse.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
@@ -22,6 +22,7 @@ type Worker = { readonly process: RunningProcess; readonly url: string };
 let dir: string;
 let solo: Worker; // 1 slot, ctx 1024
 let pair: Worker; // 2 slots, ctx 1024
+let small: Worker; // 1 slot, ctx 256
 
 async function startWorker(modelPath: string, id: string, slots: number, ctx: number): Promise<Worker> {
   const args = ["--worker-id", id, "--model", modelPath, "--model-ref", "tiny-test", "--token", TOKEN, "--threads", "1"];
@@ -35,11 +36,15 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "rbee-prefix-test-"));
   const modelPath = join(dir, "tiny-printable.gguf");
   await writeTinyGguf(modelPath, { seed: 42, eos: "never", text: "printable" });
-  [solo, pair] = await Promise.all([startWorker(modelPath, "w-solo", 1, 1024), startWorker(modelPath, "w-pair", 2, 1024)]);
+  [solo, pair, small] = await Promise.all([
+    startWorker(modelPath, "w-solo", 1, 1024),
+    startWorker(modelPath, "w-pair", 2, 1024),
+    startWorker(modelPath, "w-small", 1, 256),
+  ]);
 });
 
 afterAll(async () => {
-  await Promise.all([solo?.process.stop(), pair?.process.stop()]);
+  await Promise.all([solo?.process.stop(), pair?.process.stop(), small?.process.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -62,6 +67,11 @@ async function answer(worker: Worker, body: object, onEvent?: (event: StreamEven
   const end = events.at(-1);
   if (end?.type !== "end") throw new Error(`stream did not end with "end": ${JSON.stringify(events.slice(-3))}`);
   return { text: streamText(events), end };
+}
+
+async function refusal(worker: Worker, body: object): Promise<{ status: number; error: ErrorBody["error"] }> {
+  const response = await infer(worker, body);
+  return { status: response.status, error: ErrorBody.parse(await response.json()).error };
 }
 
 const GREEDY = { temperature: 0, seed: 1 } as const;
@@ -145,5 +155,45 @@ describe("prefix reuse", () => {
     expect(moreRecipe.end.tokens_cached).toBe(recipeSlot.end.tokens_in);
     const moreStory = await answer(pair, { ...story, prompt: `${story.prompt}\nOne night` });
     expect(moreStory.end.tokens_cached).toBe(storySlot.end.tokens_in);
+  });
+
+  it("answers a conversation longer than the context without its oldest turns; refuses what cannot be cut", async () => {
+    const turns: ChatMessage[] = [];
+    for (let n = 1; n <= 8; n++) {
+      turns.push({ role: "user", content: `Tell me about item number ${n}, please.` }, { role: "assistant", content: `Item ${n} is a thing.` });
+    }
+    const messages: ChatMessage[] = [{ role: "system", content: "Be brief." }, ...turns, { role: "user", content: "Which item was first?" }];
+    const long = await answer(small, { messages, max_tokens: 16, ...GREEDY });
+    expect(long.end).toMatchObject({ tokens_out: 16, stop_reason: "max_tokens" });
+    const [, dropped = ""] = await small.process.waitForLine(/dropped its (\d+) oldest turn\(s\) \(\d+ of 18 messages\)/, {
+      stream: "stderr",
+    });
+    const count = Number(dropped);
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThan(8);
+    // Room for the answer is left: min(max_tokens, a quarter of the context).
+    expect(long.end.tokens_in! + 16).toBeLessThan(256);
+    // It is the conversation without those turns, read whole.
+    const shortened = [messages[0]!, ...turns.slice(2 * count), messages.at(-1)!];
+    const same = await answer(small, { messages: shortened, max_tokens: 16, ...GREEDY, cache_prompt: false });
+    expect(same).toMatchObject({ text: long.text, end: { tokens_in: long.end.tokens_in } });
+
+    // A last user message that fills the context alone cannot be cut.
+    const huge = await refusal(small, { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "y".repeat(300) }] });
+    expect(huge.status).toBe(400);
+    expect(huge.error.code).toBe("INVALID_REQUEST");
+    expect(huge.error.details?.[0]?.field).toBe("messages");
+    // Nor can a raw prompt, which has no turns.
+    const raw = await refusal(small, { prompt: "x".repeat(300) });
+    expect(raw).toMatchObject({ status: 400, error: { code: "INVALID_REQUEST", details: [{ field: "prompt" }] } });
+  });
+
+  it("a generation longer than the context goes on (its oldest tokens make room) and ends with max_tokens", async () => {
+    const long = await answer(small, { prompt: "Write forever:", max_tokens: 600, ...GREEDY });
+    expect(long.end).toMatchObject({ tokens_out: 600, stop_reason: "max_tokens" });
+    // The slot keeps working: the same prompt again shares only BOS with what the shifted slot holds.
+    const after = await answer(small, { prompt: "Write forever:", max_tokens: 8, ...GREEDY });
+    expect(after.end).toMatchObject({ tokens_cached: 1, tokens_out: 8, stop_reason: "max_tokens" });
+    expect(after.text).toBe(long.text.slice(0, after.text.length));
   });
 });
