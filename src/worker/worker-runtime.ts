@@ -208,7 +208,7 @@ export class WorkerRuntime {
     if (fitted.droppedTurns > 0) {
       this.log(
         `conversation too long for the context of ${size} tokens: dropped its ${fitted.droppedTurns} oldest turn(s) ` +
-          `(${fitted.droppedMessages} of ${messages.length} messages), ${length} tokens left, ${room} kept for the answer`,
+          `(${fitted.droppedMessages} of ${messages.length} messages); ${length} tokens left, room for ${size - 1 - length} answer tokens`,
       );
     }
     return fitted.rendered;
