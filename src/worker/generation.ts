@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import type { EndEvent, StopReason, TokenEvent } from "../shared/contract/index.js";
 import { NO_END_OF_TURN, type EndOfTurn } from "./chat-template.js";
+import { reusePrefix } from "./prefix-cache.js";
 import { StopDetector } from "./stop-detector.js";
 import { TokenTextDecoder, type TextDetokenizer } from "./token-text-decoder.js";
 
@@ -22,6 +23,8 @@ export type GenerationJob = {
   readonly sampling: Sampling;
   /** The chat template's end-of-turn triggers; none for a raw completion. */
   readonly endOfTurn?: EndOfTurn;
+  /** Keep what the slot holds of the prompt's beginning (default true); false evaluates it all again. */
+  readonly cachePrompt?: boolean;
   readonly signal: AbortSignal;
   /** When the job was accepted (performance.now()): ttft and decode time count from here. */
   readonly startedAt: number;
@@ -38,6 +41,10 @@ function elapsed(since: number): number {
  * (`cancelled`). Text held back because it might begin a stop string or an end of turn, or ends
  * inside a character, is released with a later token: at the last token for max_tokens, or in one
  * extra token event when the model ends the generation itself.
+ *
+ * Only the prompt tokens after the beginning the slot already holds are evaluated (`tokens_cached`
+ * counts the others). A slot that fills up drops its oldest tokens (all but BOS) to make room,
+ * rather than fail. A generation that fails leaves its slot empty.
  */
 export async function runGeneration(job: GenerationJob, onToken: (event: TokenEvent) => void): Promise<EndEvent> {
   const { sequence, sampling, signal } = job;
@@ -56,7 +63,6 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
   const stopReason = (): StopReason => (endsTurn.has(stops.matched ?? "") ? "eos" : "stop");
   let index = 0;
   let firstTokenAt: number | undefined;
-  let reason: StopReason | undefined;
 
   const emit = (text: string): void => {
     firstTokenAt ??= elapsed(job.startedAt);
@@ -64,20 +70,19 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
     index += 1;
   };
 
-  await sequence.clearHistory();
-  if (signal.aborted) {
-    reason = "cancelled";
-  } else {
-    const tokens = sequence.evaluate([...job.promptTokens], {
+  // Reads the tokens the sequence generates after `input` until the job ends; answers why it ended.
+  const generate = async (input: readonly Token[]): Promise<StopReason> => {
+    const tokens = sequence.evaluate([...input], {
       temperature: sampling.temperature,
       seed: sampling.seed,
       ...(sampling.topP !== undefined ? { topP: sampling.topP } : {}),
+      // node-llama-cpp's own default, spelled out: when the slot is full it erases its oldest
+      // tokens but BOS (min(100, half the context) at a time) and shifts the rest in place,
+      // evaluating nothing again, so that a long answer goes on instead of failing.
+      contextShift: { strategy: "eraseBeginning" },
     });
     for await (const token of tokens) {
-      if (signal.aborted) {
-        reason = "cancelled";
-        break;
-      }
+      if (signal.aborted) return "cancelled";
       const last = index + 1 >= sampling.maxTokens;
       let text = stops.push(piece(token));
       if (last && !stops.stopped) {
@@ -85,22 +90,29 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
         text += stops.flush();
       }
       emit(text);
-      if (stops.stopped) {
-        reason = stopReason();
-        break;
-      }
-      if (last) {
-        reason = "max_tokens";
-        break;
-      }
+      if (stops.stopped) return stopReason();
+      if (last) return "max_tokens";
     }
     // The model ended the generation itself (or was cancelled while producing its last token).
-    if (reason === undefined && signal.aborted) reason = "cancelled";
-    if (reason === undefined) {
-      let rest = stops.push(decoder.flush());
-      if (stops.stopped) reason = stopReason();
-      else rest += stops.flush();
-      if (rest !== "") emit(rest);
+    if (signal.aborted) return "cancelled";
+    let rest = stops.push(decoder.flush());
+    const ended = stops.stopped ? stopReason() : "eos";
+    if (!stops.stopped) rest += stops.flush();
+    if (rest !== "") emit(rest);
+    return ended;
+  };
+
+  let cached = 0;
+  let reason: StopReason = "cancelled";
+  if (!signal.aborted) {
+    try {
+      const reuse = await reusePrefix(sequence, job.promptTokens, job.cachePrompt ?? true);
+      cached = reuse.cached;
+      reason = await generate(reuse.rest);
+    } catch (error) {
+      // What llama.cpp holds after a failed evaluation is not known: the next job starts clean.
+      await sequence.clearHistory().catch(() => undefined);
+      throw error;
     }
   }
 
@@ -108,9 +120,10 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
   return {
     type: "end",
     tokens_in: job.promptTokens.length,
+    tokens_cached: cached,
     tokens_out: index,
     decode_ms: decodeMs,
     ttft_ms: firstTokenAt ?? decodeMs,
-    stop_reason: reason ?? "eos",
+    stop_reason: reason,
   };
 }

@@ -53,6 +53,7 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
               promptTokens: reservation.promptTokens,
               sampling: reservation.sampling,
               ...(reservation.endOfTurn ? { endOfTurn: reservation.endOfTurn } : {}),
+              cachePrompt: reservation.cachePrompt,
               signal,
               startedAt,
             },

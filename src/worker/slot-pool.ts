@@ -1,8 +1,9 @@
 /**
- * A fixed set of interchangeable slots (the context sequences of a model): a job takes one for its
- * whole run and gives it back. Never waits: when none is free, `acquire` answers undefined.
+ * A fixed set of slots (the context sequences of a model): a job takes one for its whole run and
+ * gives it back. Never waits: when none is free, `acquire` answers undefined.
  */
 export class SlotPool<T> {
+  // Oldest first: the slot given back longest ago leads, the one just given back is last.
   private readonly free: T[];
   private readonly listeners = new Set<() => void>();
 
@@ -18,10 +19,28 @@ export class SlotPool<T> {
     return this.free.length;
   }
 
-  /** Takes a free slot, or undefined when all are in use. */
-  acquire(): T | undefined {
-    const slot = this.free.pop();
-    if (slot !== undefined) this.notify();
+  /**
+   * Takes the free slot that `score` rates highest, or undefined when all are in use. Among equal
+   * scores (and without `score`) it takes the one free the longest, so that what was used last,
+   * the likeliest to be wanted again, stays.
+   */
+  acquire(score?: (slot: T) => number): T | undefined {
+    if (this.free.length === 0) return undefined;
+    const rate = (slot: T): number => {
+      const value = score ? score(slot) : 0;
+      return Number.isNaN(value) ? -Infinity : value;
+    };
+    let best = 0;
+    let bestScore = rate(this.free[0] as T);
+    for (let index = 1; index < this.free.length; index++) {
+      const value = rate(this.free[index] as T);
+      if (value > bestScore) {
+        best = index;
+        bestScore = value;
+      }
+    }
+    const [slot] = this.free.splice(best, 1);
+    this.notify();
     return slot;
   }
 

@@ -3,16 +3,20 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import {
   RbeeError,
   stopList,
+  type ChatMessage,
   type RegisterWorkerRequest,
   type WorkerInferenceRequest,
   type WorkerReadyResponse,
   type WorkerState,
 } from "../shared/contract/index.js";
-import type { EndOfTurn } from "./chat-template.js";
+import type { EndOfTurn, RenderedChat } from "./chat-template.js";
+import { fitConversation } from "./conversation-window.js";
 import type { Sampling } from "./generation.js";
 import type { InferenceEngine } from "./inference-engine.js";
 import { JobRegistry } from "./job-registry.js";
+import { slotScore } from "./prefix-cache.js";
 import type { WorkerStatus } from "./worker-announcer.js";
+import type { WorkerLog } from "./worker-log.js";
 import type { WorkerOptions } from "./worker-options.js";
 
 /** Sampling defaults when a request leaves them out (the queen's defaults). */
@@ -27,9 +31,14 @@ export type Reservation = {
   readonly sampling: Sampling;
   /** The chat template's end of turn for a conversation; undefined for a raw prompt. */
   readonly endOfTurn: EndOfTurn | undefined;
+  /** Keep what the slot holds of the prompt's beginning (the request's `cache_prompt`, default true). */
+  readonly cachePrompt: boolean;
   /** Gives the slot back; safe to call more than once. */
   release(): void;
 };
+
+// A raw prompt's tokens: no chat template, so no end of turn.
+type RawPrompt = { readonly tokens: Token[]; readonly endOfTurn: undefined };
 
 /**
  * The worker's state: loading until the engine is attached, then idle or busy (busy while any job
@@ -42,7 +51,10 @@ export class WorkerRuntime {
   private stopping = false;
   private readonly listeners = new Set<() => void>();
 
-  constructor(readonly options: WorkerOptions) {}
+  constructor(
+    readonly options: WorkerOptions,
+    private readonly log: WorkerLog = () => undefined,
+  ) {}
 
   get state(): WorkerState {
     if (!this.engine) return "loading";
@@ -113,44 +125,46 @@ export class WorkerRuntime {
   }
 
   /**
-   * Takes a free slot for `request` and tokenizes its prompt, or renders its messages with the
-   * model's chat template. Throws NO_CAPACITY while loading, stopping or when every slot is busy,
-   * and INVALID_REQUEST when the prompt does not fit or the template refuses the conversation.
+   * Tokenizes the prompt of `request`, or renders its messages with the model's chat template, and
+   * takes the free slot that already holds the longest part of its beginning. A conversation too
+   * long for the context, with room for an answer, loses its oldest turns. Throws NO_CAPACITY while
+   * loading, stopping or when every slot is busy, and INVALID_REQUEST when the prompt (or a
+   * conversation cut to its system messages and last user message) does not fit, or the template
+   * refuses the conversation.
    */
   reserve(request: WorkerInferenceRequest): Reservation {
     const engine = this.engine;
     if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
     if (!engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
-    const sequence = engine.slots.acquire();
-    if (!sequence) {
-      throw new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
-    }
+    const busy = (): RbeeError =>
+      new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
+    if (engine.slots.available === 0) throw busy();
+    const maxTokens = request.max_tokens ?? DEFAULT_MAX_TOKENS;
+    const { tokens, endOfTurn } = this.input(engine, request, maxTokens);
+    const cachePrompt = request.cache_prompt ?? true;
+    // Without the cache, any slot will do: the one free the longest, sparing what the others hold.
+    const sequence = engine.slots.acquire(cachePrompt ? (slot) => slotScore(slot.contextTokens, tokens) : undefined);
+    if (!sequence) throw busy();
     let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      engine.slots.release(sequence);
+    return {
+      engine,
+      sequence,
+      promptTokens: tokens,
+      endOfTurn,
+      cachePrompt,
+      sampling: {
+        maxTokens,
+        temperature: request.temperature ?? DEFAULT_TEMPERATURE,
+        topP: request.top_p,
+        seed: request.seed ?? randomInt(0, 2 ** 32),
+        stop: stopList(request.stop),
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        engine.slots.release(sequence);
+      },
     };
-    try {
-      const { tokens, endOfTurn } = this.input(engine, request);
-      return {
-        engine,
-        sequence,
-        promptTokens: tokens,
-        endOfTurn,
-        sampling: {
-          maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
-          temperature: request.temperature ?? DEFAULT_TEMPERATURE,
-          topP: request.top_p,
-          seed: request.seed ?? randomInt(0, 2 ** 32),
-          stop: stopList(request.stop),
-        },
-        release,
-      };
-    } catch (error) {
-      release();
-      throw error;
-    }
   }
 
   /** Stops accepting jobs, cancels the running ones and waits until they ended. */
@@ -162,27 +176,42 @@ export class WorkerRuntime {
 
   // The tokens to evaluate: the raw prompt (with BOS when the model wants one), or the conversation
   // as the chat template renders it (the template places BOS itself).
-  private input(engine: InferenceEngine, request: WorkerInferenceRequest): { tokens: Token[]; endOfTurn: EndOfTurn | undefined } {
+  private input(engine: InferenceEngine, request: WorkerInferenceRequest, maxTokens: number): RenderedChat | RawPrompt {
+    if (request.messages !== undefined) return this.conversation(engine, request.messages, maxTokens);
     const { model } = engine;
-    let field: "prompt" | "messages";
-    let tokens: Token[];
-    let endOfTurn: EndOfTurn | undefined;
-    if (request.messages !== undefined) {
-      field = "messages";
-      ({ tokens, endOfTurn } = engine.chat.render(request.messages));
-    } else {
-      field = "prompt";
-      tokens = [...model.tokenize(request.prompt ?? "")];
-      const bos = model.tokens.bos;
-      if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
-    }
+    const tokens = [...model.tokenize(request.prompt ?? "")];
+    const bos = model.tokens.bos;
+    if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+    // Nothing of a raw prompt can safely be left out.
     if (tokens.length >= engine.contextSize) {
-      const what = field === "prompt" ? "The prompt" : "The conversation";
-      throw new RbeeError("INVALID_REQUEST", `${what} is ${tokens.length} tokens; this worker's context holds ${engine.contextSize}`, [
-        { field, message: `too long: ${tokens.length} tokens, the context holds ${engine.contextSize}` },
+      throw new RbeeError("INVALID_REQUEST", `The prompt is ${tokens.length} tokens; this worker's context holds ${engine.contextSize}`, [
+        { field: "prompt", message: `too long: ${tokens.length} tokens, the context holds ${engine.contextSize}` },
       ]);
     }
-    return { tokens, endOfTurn };
+    return { tokens, endOfTurn: undefined };
+  }
+
+  // The conversation rendered whole, or without its oldest turns when it leaves no room for an answer
+  // of max_tokens (at most a quarter of the context: a longer answer shifts the context as it goes).
+  // Refused only when its system messages and last user message alone fill the context.
+  private conversation(engine: InferenceEngine, messages: readonly ChatMessage[], maxTokens: number): RenderedChat {
+    const size = engine.contextSize;
+    const room = Math.min(maxTokens, Math.floor(size / 4));
+    const fitted = fitConversation(messages, (kept) => engine.chat.render(kept), (rendered) => rendered.tokens.length + room < size);
+    const length = fitted.rendered.tokens.length;
+    if (!fitted.fits && length >= size) {
+      const cut = fitted.droppedTurns > 0 ? " even without its older turns" : "";
+      throw new RbeeError("INVALID_REQUEST", `The conversation is ${length} tokens${cut}; this worker's context holds ${size}`, [
+        { field: "messages", message: `too long: ${length} tokens${cut}, the context holds ${size}` },
+      ]);
+    }
+    if (fitted.droppedTurns > 0) {
+      this.log(
+        `conversation too long for the context of ${size} tokens: dropped its ${fitted.droppedTurns} oldest turn(s) ` +
+          `(${fitted.droppedMessages} of ${messages.length} messages); ${length} tokens left, room for ${size - 1 - length} answer tokens`,
+      );
+    }
+    return fitted.rendered;
   }
 
   private notify(): void {

@@ -7,6 +7,13 @@ import { writeFile } from "node:fs/promises";
  */
 export type TinyGgufEos = "never" | "always" | "random";
 
+/**
+ * What the generated model may write: `any` token, or only `printable` ones (the byte tokens of
+ * printable ASCII other than the space, and the word-boundary piece), whose text tokenizes back into
+ * the same tokens, so that an answer sent back as a later turn's message matches what was generated.
+ */
+export type TinyGgufText = "any" | "printable";
+
 /** Shape and randomness of a generated test model. */
 export type TinyGgufOptions = {
   /** PRNG seed: the same options always give the same bytes. */
@@ -22,6 +29,7 @@ export type TinyGgufOptions = {
   /** Feed-forward width F. */
   readonly feedForward?: number;
   readonly eos?: TinyGgufEos;
+  readonly text?: TinyGgufText;
   /** A Jinja chat template (`tokenizer.chat_template`); none by default. */
   readonly chatTemplate?: string;
 };
@@ -36,6 +44,8 @@ const TOKEN_UNKNOWN = 2;
 const TOKEN_CONTROL = 3;
 const TOKEN_BYTE = 6;
 const SPECIAL_TOKENS = 3; // <unk>, <s>, </s>
+const FIRST_PRINTABLE = 0x21; // "!": the space byte would come back as the word-boundary piece
+const LAST_PRINTABLE = 0x7e;
 
 type MetadataValue =
   | { readonly kind: "u32"; readonly value: number }
@@ -239,6 +249,11 @@ export function buildTinyGguf(options: TinyGgufOptions = {}): Buffer {
   const specialWeight = eos === "never" ? -100 : 0;
   for (let v = 0; v < SPECIAL_TOKENS; v++) output[v * embedding] = specialWeight;
   if (eos === "always") output[2 * embedding] = 100;
+  if (options.text === "printable") {
+    for (let byte = 0; byte < 256; byte++) {
+      if (byte < FIRST_PRINTABLE || byte > LAST_PRINTABLE) output[(SPECIAL_TOKENS + byte) * embedding] = -100;
+    }
+  }
   tensors.push(
     { name: "output_norm.weight", dims: [embedding], data: ones(embedding) },
     { name: "output.weight", dims: [embedding, vocabSize], data: output },
