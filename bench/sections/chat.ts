@@ -77,7 +77,7 @@ export async function runChat(ctx: BenchContext): Promise<SectionResult> {
   const fleet = ctx.fleet;
   if (!fleet) return { id: "chat", title: TITLE, status: "skipped", reason: ctx.fleetError ?? "no fleet", seconds: 0, figures: [], notes: [] };
   const modelPath = join(ctx.dir, "chat.gguf");
-  await writeTinyGguf(modelPath, { seed: 11, chatTemplate: CHATML, contextLength: 8_192 });
+  await writeTinyGguf(modelPath, { seed: 11, chatTemplate: CHATML, contextLength: 8_192, text: "printable" });
   const modelRef = `file:${modelPath}`;
   const spawned: string[] = [];
   const figures: Figure[] = [];
@@ -184,6 +184,7 @@ async function threadFigures(ctx: BenchContext, modelPath: string): Promise<Figu
               sampling: { maxTokens: ctx.settings.chatThreadTokens, temperature: 0, topP: undefined, seed: 1, stop: [] },
               signal: new AbortController().signal,
               startedAt: start,
+              cachePrompt: false,
             },
             () => undefined,
           );

@@ -17,16 +17,24 @@ export function reusableTokens(held: readonly Token[], prompt: readonly Token[])
   return Math.max(0, Math.min(sharedPrefixLength(held, prompt), prompt.length - 1));
 }
 
+/** A slot is a job's own when taking it throws away at most this share of what it holds… */
+const OWN_SLOT_LOSS = 0.25;
+/** …or when it already holds at least this share of the prompt. */
+const OWN_SLOT_PROMPT = 0.9;
+
 /**
  * What a free slot holding `held` is worth to a job with `prompt`: the tokens it saves, counted only
- * when they are at least half the prompt. Every prompt shares its BOS and its chat template's opening
- * with every other; below half, the slot saves little, and the pool's tie rule picks the slot free the
- * longest (a never used one first) rather than overwrite what another conversation will likely
- * continue.
+ * when the slot is the job's own: the prompt continues most of what the slot holds (the next turn
+ * of its conversation, a prompt extended after its answer), or the slot holds nearly all of the
+ * prompt (the same turn again). Every prompt
+ * shares its BOS and its chat template's opening, often a system prompt, with every other; a new
+ * conversation that takes another's slot for those would throw that conversation's cache away, so
+ * it scores 0, and the pool's tie rule picks the slot free the longest (a never used one first).
  */
 export function slotScore(held: readonly Token[], prompt: readonly Token[]): number {
-  const reusable = reusableTokens(held, prompt);
-  return reusable > 0 && reusable * 2 >= prompt.length ? reusable : 0;
+  const shared = sharedPrefixLength(held, prompt);
+  const own = shared > 0 && (held.length - shared <= held.length * OWN_SLOT_LOSS || shared >= prompt.length * OWN_SLOT_PROMPT);
+  return own ? reusableTokens(held, prompt) : 0;
 }
 
 /** The part of a context sequence that prefix reuse reads and trims. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { AffinityIndex, SESSION_SCORE } from "../../src/core/scheduling/affinity.js";
-import { prefixMarks } from "../../src/core/scheduling/prompt-prefix.js";
+import { heldMarks, prefixMarks, type PromptInput } from "../../src/core/scheduling/prompt-prefix.js";
 import type { ChatMessage } from "../../src/shared/contract/index.js";
 
 const system: ChatMessage = { role: "system", content: "Be brief." };
@@ -36,11 +36,22 @@ describe("prefixMarks", () => {
   });
 });
 
+/** The marks a worker is known by once it ran `input`. */
+const ran = (input: PromptInput) => heldMarks(input, prefixMarks(input));
+
 describe("AffinityIndex", () => {
+  test("a worker is known by the whole conversation it ran: its next turn goes there, another conversation with the same opening does not", () => {
+    const index = new AffinityIndex();
+    index.record("w-a", undefined, ran({ messages: turn1 }));
+    expect(index.scores(undefined, prefixMarks({ messages: turn2 })).get("w-a")).toBeGreaterThan(0);
+    const other = [system, { role: "user" as const, content: "Something else entirely" }];
+    expect(index.scores(undefined, prefixMarks({ messages: other })).has("w-a")).toBe(false);
+  });
+
   test("scores the worker that ran the longest shared beginning highest, and a session's worker above all", () => {
     const index = new AffinityIndex();
-    index.record("w-system", undefined, prefixMarks({ messages: [system] }));
-    index.record("w-turn1", undefined, prefixMarks({ messages: turn1 }));
+    index.record("w-system", undefined, ran({ messages: [system] }));
+    index.record("w-turn1", undefined, ran({ messages: turn1 }));
     const scores = index.scores(undefined, prefixMarks({ messages: turn2 }));
     expect(scores.get("w-turn1")).toBeGreaterThan(0);
     // The system prompt alone is too small a share of the request to count: new conversations spread.
@@ -48,7 +59,7 @@ describe("AffinityIndex", () => {
     expect(index.scores(undefined, prefixMarks({ messages: [system, { role: "user", content: "x" }] })).get("w-system")).toBeGreaterThan(0);
     expect(index.scores(undefined, prefixMarks({ messages: [{ role: "user", content: "unrelated" }] })).size).toBe(0);
 
-    index.record("w-session", "conv", prefixMarks({ messages: [{ role: "user", content: "other" }] }));
+    index.record("w-session", "conv", ran({ messages: [{ role: "user", content: "other" }] }));
     expect(index.scores("conv", prefixMarks({ messages: turn2 })).get("w-session")).toBe(SESSION_SCORE);
   });
 

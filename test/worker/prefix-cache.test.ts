@@ -53,9 +53,14 @@ describe("prefix cache", () => {
     expect(reusableTokens(t(1), t())).toBe(0);
   });
 
-  it("scores a slot by the tokens it saves, counting them only from half the prompt", () => {
-    expect(slotScore(t(1, 2, 3, 4, 5), t(1, 2, 3, 4, 9, 9, 9, 9))).toBe(4);
-    expect(slotScore(t(1, 2, 3, 4, 5), t(1, 2, 3, 9, 9, 9, 9, 9))).toBe(0);
+  it("scores a slot by the tokens it saves, only when it is the job's own: the prompt continues it, or it holds nearly all the prompt", () => {
+    const turn = t(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    // The next turn of the conversation the slot holds.
+    expect(slotScore(turn, [...turn, ...t(11, 12)])).toBe(10);
+    // The same turn again (the slot also holds its answer).
+    expect(slotScore([...turn, ...t(11, 12)], turn)).toBe(9);
+    // Another conversation with the same opening (a system prompt): it would throw this one away.
+    expect(slotScore(turn, t(1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24))).toBe(0);
     expect(slotScore(t(), t(1, 2))).toBe(0);
   });
 

@@ -27,7 +27,8 @@ let soloModel: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rbee-chat-scheduling-"));
-  await writeTinyGguf(join(dir, "pair.gguf"), { seed: 7, chatTemplate: CHATML_TEMPLATE });
+  // Printable answers tokenize back into the tokens generated: the next turn can find them in the cache.
+  await writeTinyGguf(join(dir, "pair.gguf"), { seed: 7, chatTemplate: CHATML_TEMPLATE, text: "printable" });
   await writeTinyGguf(join(dir, "solo.gguf"), { seed: 9, eos: "never", chatTemplate: CHATML_TEMPLATE });
   pairModel = `file:${join(dir, "pair.gguf")}`;
   soloModel = `file:${join(dir, "solo.gguf")}`;
@@ -105,7 +106,7 @@ async function complete(body: Record<string, unknown>): Promise<StreamEvent[]> {
 }
 
 describe("conversation affinity", () => {
-  test("five turns of a session stay on the worker of its first turn while the other is free", async () => {
+  test("five turns of a session stay on the worker of its first turn while the other is free, each finding the last in its cache", async () => {
     await allIdle(pairModel);
     const [first, second] = await workers(pairModel);
     expect(second).toBeDefined();
@@ -117,11 +118,16 @@ describe("conversation affinity", () => {
 
     const messages: ChatMessage[] = [{ role: "system", content: "You are a tiny test model." }];
     const served: string[] = [];
+    const prompts: number[] = [];
+    const cached: number[] = [];
     for (let turn = 1; turn <= 5; turn += 1) {
       messages.push({ role: "user", content: `Turn ${turn}: say something.` });
       const events = await complete({ model: pairModel, messages, session: "conversation-1", max_tokens: 6, temperature: 0 });
       const started = events.find((event) => event.type === "started");
       served.push(started?.type === "started" ? started.worker_id : "none");
+      const end = events.find((event) => event.type === "end");
+      prompts.push(end?.type === "end" ? (end.tokens_in ?? 0) : 0);
+      cached.push(end?.type === "end" ? (end.tokens_cached ?? 0) : 0);
       messages.push({ role: "assistant", content: streamText(events) });
       if (turn === 1) {
         await hold.cancel();
@@ -129,6 +135,8 @@ describe("conversation affinity", () => {
       }
     }
     expect(served).toEqual(Array(5).fill(second!.id));
+    // Each follow-up's cache covers at least the whole previous prompt (and most of its answer).
+    for (let turn = 1; turn < 5; turn += 1) expect(cached[turn], `turn ${turn + 1}`).toBeGreaterThanOrEqual(prompts[turn - 1]!);
   }, 120_000);
 });
 

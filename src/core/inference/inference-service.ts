@@ -12,7 +12,7 @@ import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
-import { prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
+import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 
@@ -45,7 +45,9 @@ interface RunningJob {
 interface Ticket {
   readonly request: ParsedInference;
   readonly place: number;
+  /** The beginnings of its input, and those a worker that runs it will be known to hold. */
   readonly marks: readonly PrefixMark[];
+  readonly held: readonly PrefixMark[];
 }
 
 /** What a request waiting in line is told when its turn comes. */
@@ -97,7 +99,8 @@ export class InferenceService {
    * waited less than 30 s.
    */
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin = "interactive"): Promise<void> {
-    const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks: prefixMarks(request) };
+    const marks = prefixMarks(request);
+    const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks, held: heldMarks(request, marks) };
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
       try {
@@ -125,7 +128,7 @@ export class InferenceService {
     try {
       job.endpoint = await this.deps.fleet.endpoint(worker);
       await this.relay(job.endpoint, jobId, worker, ticket.request, (event) => {
-        if (event.type === "started") this.affinity.record(worker.id, ticket.request.session, ticket.marks);
+        if (event.type === "started") this.affinity.record(worker.id, ticket.request.session, ticket.held);
         send(event);
       }, signal);
       return "done";
