@@ -24,7 +24,6 @@ export interface FleetState {
 
 /** How the fleet runs things on the nodes. */
 export interface FleetOptions {
-  readonly nodeHome: string;
   /** The workers' heartbeat interval. */
   readonly heartbeatMs?: number | undefined;
   /** Threads per worker (`--threads`); default: the worker's own choice. */
@@ -58,7 +57,6 @@ export class Fleet {
   ) {
     const { beehives, workers, callbackTokens } = state;
     this.hives = new HiveControl(connections, {
-      nodeHome: options.nodeHome,
       callbackPort: options.callbackPort,
       workerHeartbeatMs: options.heartbeatMs,
       nodeToken: (nodeName) => callbackTokens.issueForNode(nodeName),

@@ -8,13 +8,15 @@ import { queenPaths } from "./paths.js";
 import { MIN_API_TOKEN_LENGTH } from "./queen.js";
 import { startQueenServer } from "./queen-server.js";
 
-const USAGE = `Usage: queen-rbee [--host 127.0.0.1] [--port 8080] [--allow-remote] [--keep-nodes-running]
+const USAGE = `Usage: queen-rbee [--host 127.0.0.1] [--port 8080] [--allow-remote] [--keep-nodes-running] [--no-local-node]
 
 Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
   --host HOST            address to bind (env RBEE_QUEEN_HOST; loopback unless --allow-remote)
   --port PORT            port to bind, 0 for a free one (env RBEE_QUEEN_PORT)
   --allow-remote         allow a non-loopback --host
   --keep-nodes-running   leave hives and workers running when the queen stops
+  --no-local-node        do not add this computer as the node "local" on the first start
+                         (env RBEE_LOCAL_NODE=0); once removed it is not added again anyway
 
 The UI's link (it carries the token) is printed when stdout is a terminal, else written to
 RBEE_HOME/logs/ui-url.
@@ -22,7 +24,7 @@ RBEE_HOME/logs/ui-url.
 Environment: RBEE_HOME, RBEE_TOKEN (the API token, 32+ characters; default RBEE_HOME/token),
 RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the nodes, default ~/.rbee),
 RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers' heartbeat, default 5000),
-RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000).`;
+RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000), RBEE_LOCAL_NODE (0: no local node).`;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -38,6 +40,7 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
         port: { type: "string" },
         "allow-remote": { type: "boolean", default: false },
         "keep-nodes-running": { type: "boolean", default: false },
+        "no-local-node": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -87,6 +90,8 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       heartbeatMs: positiveInt(env.RBEE_HEARTBEAT_MS),
       healthIntervalMs: positiveInt(env.RBEE_HEALTH_INTERVAL_MS),
       keepNodesRunning: flags["keep-nodes-running"],
+      addLocalNode: !flags["no-local-node"] && env.RBEE_LOCAL_NODE?.trim() !== "0",
+      installRoot: PACKAGE_ROOT,
       uiDir: join(PACKAGE_ROOT, "out", "renderer"),
       log,
     });

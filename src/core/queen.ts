@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import {
   RbeeError,
@@ -7,8 +8,11 @@ import {
   type SpawnWorkerRequest,
   type StreamEvent,
   type WorkerSpawnedEvent,
+  LOCAL_NODE_NAME,
   type AddNodeResponse,
+  type Beehive,
   type NewNode,
+  type NewSshNode,
   type RegisterWorkerRequest,
   type TestNodeResponse,
 } from "../shared/contract/index.js";
@@ -17,7 +21,7 @@ import { Fleet } from "./fleet.js";
 import type { ProgressSink } from "./fleet/progress-sink.js";
 import { InferenceService } from "./inference/inference-service.js";
 import type { RequestOrigin } from "./scheduling/wait-line.js";
-import { NodeConnections } from "./ssh/node-connections.js";
+import { NodeConnections, type NodeRoute } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";
 import { WorkerLivenessMonitor } from "./monitors/worker-liveness.js";
 import { queenPaths, type QueenPaths } from "./paths.js";
@@ -30,6 +34,8 @@ import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 import { MemorySecrets, type SecretStore } from "./secrets.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
+// This file is src/core/queen.ts, or dist/core/queen.js once built: the installation is two up.
+const OWN_INSTALL_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 
 export interface QueenOptions {
@@ -54,6 +60,13 @@ export interface QueenOptions {
   readonly healthIntervalMs?: number | undefined;
   /** Leave hives and workers running when the queen stops (`--keep-nodes-running`). */
   readonly keepNodesRunning?: boolean | undefined;
+  /**
+   * Add this computer as the node `local` on the first start with this home (`RBEE_LOCAL_NODE=0` /
+   * `--no-local-node` say no); default false here, the programs that host a queen decide.
+   */
+  readonly addLocalNode?: boolean | undefined;
+  /** The installation this computer's hive runs from (holds dist/bin/rbee-hive.js); default this one's. */
+  readonly installRoot?: string | undefined;
   readonly log?: ((message: string) => void) | undefined;
   /** Where key passphrases are kept; default in memory only (a headless queen). */
   readonly secrets?: SecretStore | undefined;
@@ -104,14 +117,15 @@ export class Queen {
       options.userKnownHosts ?? [join(homedir(), ".ssh", "known_hosts")],
     );
     this.secrets = options.secrets ?? new MemorySecrets();
-    const connections = new NodeConnections((nodeName) => this.targetOf(this.beehives.require(nodeName)), {
+    const connections = new NodeConnections((nodeName) => this.routeOf(this.beehives.require(nodeName)), {
       knownHosts: this.knownHosts,
       timeoutMs: options.sshTimeoutMs,
       agent: options.sshAgent,
+      nodeHome: options.nodeHome,
+      local: { home: this.paths.home, installPath: options.installRoot ?? OWN_INSTALL_ROOT },
     });
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.fleet = new Fleet({ beehives: this.beehives, workers: this.workers, callbackTokens: this.callbackTokens }, connections, {
-      nodeHome: options.nodeHome ?? "~/.rbee",
       heartbeatMs,
       workerThreads: options.workerThreads,
       callbackPort: () => this.callbackPort,
@@ -136,8 +150,18 @@ export class Queen {
     });
   }
 
-  /** Starts the background work: liveness and health monitors, and rediscovery of running workers. */
+  /**
+   * Starts the background work: liveness and health monitors, and rediscovery of running workers.
+   * On the first start with this home (and when asked to) it adds this computer as the node `local`;
+   * once removed, it is not added again.
+   */
   start(): void {
+    if (this.options.addLocalNode && !this.beehives.setting("local_node_added")) {
+      if (!this.beehives.list().some((node) => node.transport === "local" || node.node_name === LOCAL_NODE_NAME)) {
+        this.beehives.add({ node_name: LOCAL_NODE_NAME, transport: "local" }, "unknown");
+      }
+      this.beehives.setSetting("local_node_added");
+    }
     this.liveness.start();
     this.health.start();
     // A queen closed while rediscovery still dials a node must not die of it: the failure is logged.
@@ -152,7 +176,7 @@ export class Queen {
   }
 
   /** Connects to a would-be node and reports its host key, storing nothing ("Test connection"). */
-  async testNode(node: NewNode): Promise<TestNodeResponse> {
+  async testNode(node: NewSshNode): Promise<TestNodeResponse> {
     const probe = await probeSsh(this.targetOf(node), this.sshOptions("accept-once"));
     return { ok: true, host_key_fingerprint: probe.fingerprint, known: probe.known, latency_ms: probe.latencyMs };
   }
@@ -165,6 +189,7 @@ export class Queen {
    */
   async addNode(node: NewNode, verify: boolean): Promise<AddNodeResponse> {
     this.assertNameFree(node.node_name);
+    if (node.transport === "local") return { node: this.addThisComputer(node.node_name), host_key_fingerprint: null };
     if (!verify) return { node: this.beehives.add(node, "unknown"), host_key_fingerprint: null };
     const probe = await probeSsh(this.targetOf(node), {
       ...this.sshOptions("trust"),
@@ -173,6 +198,14 @@ export class Queen {
     const stored = this.beehives.add(node, "reachable", Math.floor(Date.now() / 1000));
     if (node.ssh_key_passphrase) this.secrets.set(node.node_name, node.ssh_key_passphrase);
     return { node: stored, host_key_fingerprint: probe.fingerprint };
+  }
+
+  /** Adds this computer as a node: nothing to connect to or install; it is `ready` once its hive runs. */
+  private addThisComputer(nodeName: string): Beehive {
+    const existing = this.beehives.list().find((node) => node.transport === "local");
+    if (existing) throw new RbeeError("NODE_EXISTS", `This computer is already the node "${existing.node_name}"`);
+    this.beehives.setSetting("local_node_added");
+    return this.beehives.add({ node_name: nodeName, transport: "local" }, "unknown");
   }
 
   /** Removes a node: stops its workers and its hive (best effort), then forgets it. */
@@ -272,6 +305,11 @@ export class Queen {
     this.health.stop();
     await this.fleet.shutdown(this.options.keepNodesRunning ?? false);
     this.beehives.close();
+  }
+
+  /** How a registered node is reached. */
+  private routeOf(node: Beehive): NodeRoute {
+    return node.transport === "local" ? { transport: "local" } : { transport: "ssh", target: this.targetOf(node) };
   }
 
   /** How to reach a node: its row, plus its key passphrase from the request or the secret store. */

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { AddNodeRequest, RbeeError, type NewNode } from "../../src/shared/contract/index.js";
+import { SshNodeRequest, RbeeError, type NewSshNode } from "../../src/shared/contract/index.js";
 import { BeehiveRegistry } from "../../src/core/registry/beehive-registry.js";
 
-const node = (name: string): NewNode =>
-  AddNodeRequest.parse({
+const node = (name: string): NewSshNode =>
+  SshNodeRequest.parse({
     node_name: name,
     ssh_host: "mac.home.arpa",
     ssh_user: "vince",

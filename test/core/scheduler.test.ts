@@ -13,6 +13,7 @@ const node = (name: string, status: Beehive["status"] = "ready"): Beehive => ({
   install_path: "~/rbee",
   last_connected_unix: 1,
   status,
+  transport: "ssh",
 });
 
 const worker = (id: string, over: Partial<RegisteredWorker> = {}): RegisteredWorker => ({

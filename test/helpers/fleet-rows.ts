@@ -13,6 +13,7 @@ export const node = (node_name: string, status: NodeStatus): Beehive => ({
   install_path: "~/rbee",
   last_connected_unix: null,
   status,
+  transport: "ssh",
 });
 
 /** A one-slot worker on node "mac" in `state`. */

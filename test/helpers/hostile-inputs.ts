@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { z } from "zod";
-import { AddNodeRequest, GitRepoUrl, ModelRef, SshPort } from "../../src/shared/contract/index.js";
+import { SshNodeRequest, GitRepoUrl, ModelRef, SshPort } from "../../src/shared/contract/index.js";
 import { parseModelRef } from "../../src/shared/contract/model-ref.js";
 import { isLoopbackHost } from "../../src/shared/net.js";
 
@@ -173,9 +173,9 @@ const embedded = (prefix: string, scope: FuzzScope) =>
 const payloadsAlone = (scope: FuzzScope) =>
   fc.constantFrom(...shellPayloads(scope.marker).map((payload) => payload.value), ...optionPayloads(scope.marker));
 
-/** Hostile values for each field of AddNodeRequest (every one of them reaches SSH or a remote shell). */
+/** Hostile values for each field of SshNodeRequest (every one of them reaches SSH or a remote shell). */
 export function nodeFieldGenerators(scope: FuzzScope): Record<string, fc.Arbitrary<unknown>> {
-  const shape = AddNodeRequest.shape;
+  const shape = SshNodeRequest.shape;
   const { dir } = scope;
   return {
     node_name: fc.oneof(junk, payloadsAlone(scope), fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/), fc.constantFrom("A", "-x", "x".repeat(64), "x".repeat(63))),

@@ -19,9 +19,16 @@ function hexToIpv6(hex: string): string {
   return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
 }
 
-/** Every listening TCP socket (IPv4 and IPv6) of the given processes, read from /proc. */
-export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
-  const byInode = new Map<string, { address: string; port: number }>();
+/** One socket of /proc/net/tcp*: its local address and port, its peer's port, whether it listens. */
+interface SocketRow {
+  readonly address: string;
+  readonly port: number;
+  readonly remotePort: number;
+  readonly listening: boolean;
+}
+
+function socketTable(): Map<string, SocketRow> {
+  const byInode = new Map<string, SocketRow>();
   for (const [file, v6] of [["/proc/net/tcp", false], ["/proc/net/tcp6", true]] as const) {
     let text = "";
     try {
@@ -31,15 +38,23 @@ export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
     }
     for (const line of text.split("\n").slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || fields[3] !== "0A") continue; // 0A = LISTEN
+      if (fields.length < 10) continue;
       const [addressHex, portHex] = (fields[1] ?? "").split(":");
       byInode.set(fields[9] ?? "", {
         address: v6 ? hexToIpv6(addressHex ?? "") : hexToIpv4(addressHex ?? ""),
         port: parseInt(portHex ?? "0", 16),
+        remotePort: parseInt((fields[2] ?? "").split(":")[1] ?? "0", 16),
+        listening: fields[3] === "0A", // 0A = LISTEN
       });
     }
   }
-  const sockets: ListeningSocket[] = [];
+  return byInode;
+}
+
+/** The sockets the given processes hold, with their pids. */
+function socketsOf(pids: readonly number[]): (SocketRow & { readonly pid: number })[] {
+  const table = socketTable();
+  const sockets: (SocketRow & { readonly pid: number })[] = [];
   for (const pid of pids) {
     let fds: string[] = [];
     try {
@@ -50,7 +65,7 @@ export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
     for (const fd of fds) {
       try {
         const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        const socket = match?.[1] ? byInode.get(match[1]) : undefined;
+        const socket = match?.[1] ? table.get(match[1]) : undefined;
         if (socket) sockets.push({ pid, ...socket });
       } catch {
         // The fd closed while we looked.
@@ -58,6 +73,20 @@ export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
     }
   }
   return sockets;
+}
+
+/** Every listening TCP socket (IPv4 and IPv6) of the given processes, read from /proc. */
+export function listeningSockets(pids: readonly number[]): ListeningSocket[] {
+  return socketsOf(pids)
+    .filter((socket) => socket.listening)
+    .map(({ pid, address, port }) => ({ pid, address, port }));
+}
+
+/** The ports at the other end of the given processes' TCP connections (not their listening sockets). */
+export function remotePorts(pids: readonly number[]): number[] {
+  return socketsOf(pids)
+    .filter((socket) => !socket.listening)
+    .map((socket) => socket.remotePort);
 }
 
 /** The pids of the direct children of `pid`, from /proc. */

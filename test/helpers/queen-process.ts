@@ -34,7 +34,8 @@ export async function startQueen(options: StartQueenOptions = {}): Promise<Queen
   const ownHome = options.home === undefined;
   const home = options.home ?? mkdtempSync(join(tmpdir(), "rbee-queen-"));
   const child = spawn(process.execPath, [QUEEN_BIN, "--port", "0", ...(options.args ?? [])], {
-    env: { ...process.env, RBEE_HOME: home, RBEE_TOKEN: "", ...options.env },
+    // No local node unless a test asks for one (RBEE_LOCAL_NODE=1): most tests count their nodes.
+    env: { ...process.env, RBEE_HOME: home, RBEE_TOKEN: "", RBEE_LOCAL_NODE: "0", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

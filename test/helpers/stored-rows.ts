@@ -3,14 +3,14 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { expect } from "vitest";
-import { AddNodeRequest, Beehive, type NewNode } from "../../src/shared/contract/index.js";
+import { SshNodeRequest, Beehive, type NewSshNode } from "../../src/shared/contract/index.js";
 
 /** The contract's columns, by name: a column some migration adds is not the contract's to check. */
 const COLUMNS = Object.keys(Beehive.shape);
 const INPUT_FIELDS = ["node_name", "ssh_host", "ssh_port", "ssh_user", "ssh_key_path", "git_repo_url", "git_branch", "install_path"] as const;
 
 /** What a stored row must hold for the request that stored it (its status moves on its own). */
-export function rowFieldsOf(input: NewNode): Record<(typeof INPUT_FIELDS)[number], unknown> {
+export function rowFieldsOf(input: NewSshNode): Record<(typeof INPUT_FIELDS)[number], unknown> {
   return {
     node_name: input.node_name,
     ssh_host: input.ssh_host,
@@ -30,7 +30,7 @@ export function rowFieldsOf(input: NewNode): Record<(typeof INPUT_FIELDS)[number
 export class StoredRows {
   private readonly db: Database.Database;
   /** Acknowledged adds not removed since, by node name, and whether a fuzzed body stored them. */
-  readonly expected = new Map<string, { readonly input: NewNode; readonly fuzzed: boolean }>();
+  readonly expected = new Map<string, { readonly input: NewSshNode; readonly fuzzed: boolean }>();
 
   constructor(home: string) {
     this.db = new Database(join(home, "beehives.db"), { readonly: true, fileMustExist: true });
@@ -50,7 +50,7 @@ export class StoredRows {
   }
 
   /** An acknowledged add: its row must be there, valid, and hold exactly what was asked. */
-  stored(input: NewNode, fuzzed: boolean, context: string): void {
+  stored(input: NewSshNode, fuzzed: boolean, context: string): void {
     this.expected.set(input.node_name, { input, fuzzed });
     this.expectAsGiven(input.node_name, context);
   }
@@ -70,7 +70,7 @@ export class StoredRows {
     const asBeehive = Beehive.strict().safeParse(row);
     expect(asBeehive.success, `${context}: stored row is not a Beehive: ${asBeehive.error?.message}\n${shown}`).toBe(true);
     const fields = Object.fromEntries(INPUT_FIELDS.map((f) => [f, row[f]]));
-    const asInput = AddNodeRequest.safeParse(fields);
+    const asInput = SshNodeRequest.safeParse(fields);
     expect(asInput.success, `${context}: stored row would not pass the request's own validation: ${asInput.error?.message}\n${shown}`).toBe(true);
     const expected = this.expected.get(nodeName);
     expect(expected, `${context}: a row no acknowledged request stored: ${shown}`).toBeDefined();

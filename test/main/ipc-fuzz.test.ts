@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import {
   API,
   API_METHOD_NAMES,
-  AddNodeRequest,
+  SshNodeRequest,
   IpcOutcome,
   IpcStreamMessage,
   ipcChannel,
@@ -92,7 +92,7 @@ beforeAll(async () => {
   const node = nodeInput(SSHD_NODE, "sshd");
   const added = IpcOutcome.parse(await call("addNode", TRUSTED, [{ ...node, verify: false }]));
   expect(added.ok, JSON.stringify(added)).toBe(true);
-  rows.stored(AddNodeRequest.parse(node), false, "the sshd node");
+  rows.stored(SshNodeRequest.parse(node), false, "the sshd node");
 }, 60_000);
 
 afterAll(async () => {
@@ -182,7 +182,7 @@ describe("call rows, one hostile field on a valid input", () => {
           expect(rows.count(), `${context}: refused, yet a row was stored`).toBe(before);
           return;
         }
-        const parsed = AddNodeRequest.parse(splitInput(API.addNode, input).body);
+        const parsed = SshNodeRequest.parse(splitInput(API.addNode, input).body);
         // The port of the test's sshd is the one way a verified add gets through.
         rows.stored(parsed, true, context);
         expect(API.addNode.answer.parse(outcome.value).node.node_name).toBe(parsed.node_name);
@@ -265,7 +265,7 @@ describe("stream rows, one hostile field on a valid input", () => {
         const node = overTheWire(withField(nodeInput(nextName(), "sshd"), hostile));
         const added = IpcOutcome.parse(await call("addNode", TRUSTED, [{ ...(node as object), verify: false }]));
         if (!added.ok) return;
-        const parsed = AddNodeRequest.parse(node);
+        const parsed = SshNodeRequest.parse(node);
         rows.stored(parsed, true, context);
         const { outcome, events } = await stream("installNode", { node_name: parsed.node_name });
         expect(outcome, context).toEqual({ ok: true, value: null });

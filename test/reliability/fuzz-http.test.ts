@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { z } from "zod";
 import {
   API,
-  AddNodeRequest,
+  SshNodeRequest,
   Beehive,
   ErrorBody,
   InferenceRequest,
@@ -77,7 +77,7 @@ beforeAll(async () => {
   const hiveNode = { ...nodeBody(HIVE_NODE, "sshd"), install_path: join(dir, "installed") };
   const added = await post("/v2/registry/beehives/add", hiveNode);
   expect(added.status, added.text).toBe(201);
-  rows.stored(AddNodeRequest.parse(hiveNode), false, "the hive node");
+  rows.stored(SshNodeRequest.parse(hiveNode), false, "the hive node");
 }, 60_000);
 
 afterAll(async () => {
@@ -181,7 +181,7 @@ describe("one hostile field on a valid body", () => {
         const before = rows.count();
         const { status, text } = await post("/v2/registry/beehives/add?verify=false", body);
         expectWellFormed(status, text, context);
-        const parsed = AddNodeRequest.safeParse(body);
+        const parsed = SshNodeRequest.safeParse(body);
         if (!parsed.success) {
           expectRefusalNaming(status, text, hostile, context);
           expect(rows.count(), `${context}: refused, yet a row was stored`).toBe(before);
@@ -226,7 +226,7 @@ describe("one hostile field on a valid body", () => {
         const before = rows.count();
         const { status, text } = await post(`/v2/registry/beehives/${route}`, body);
         expectWellFormed(status, text, context);
-        const parsed = AddNodeRequest.safeParse(body);
+        const parsed = SshNodeRequest.safeParse(body);
         if (!parsed.success) expectRefusalNaming(status, text, hostile, context);
         else if (status === 200 || status === 201) {
           // Only a hostile port that happens to be the test's sshd gets through.
@@ -251,7 +251,7 @@ describe("one hostile field on a valid body", () => {
         expectWellFormed(added.status, added.text, context);
         // A refusal is the add property's business; an accepted node is installed.
         if (added.status !== 201) return;
-        const input = AddNodeRequest.parse(body);
+        const input = SshNodeRequest.parse(body);
         rows.stored(input, true, context);
         const install = await post("/v2/registry/beehives/install", { node_name: input.node_name });
         expect(install.status, context).toBe(200);

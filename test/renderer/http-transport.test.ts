@@ -18,6 +18,7 @@ const node: Beehive = {
   install_path: "~/rbee",
   last_connected_unix: 1_700_000_000,
   status: "reachable",
+  transport: "ssh",
 };
 
 const newNode = {

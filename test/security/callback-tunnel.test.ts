@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
-import { NodeConnection } from "../../src/core/ssh/node-connection.js";
+import { SshNodeConnection } from "../../src/core/ssh/node-connection.js";
 import { jsonClient } from "../helpers/http-client.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
 import { rawRequest } from "./raw-http.js";
@@ -46,7 +46,7 @@ test("the tunnel leads to the callback listener: the API is not behind it, whate
     install_path: join(dir, "no-install"),
   });
   expect(added.status).toBe(201);
-  const forward = vi.spyOn(NodeConnection.prototype, "remotePortFor");
+  const forward = vi.spyOn(SshNodeConnection.prototype, "remotePortFor");
   try {
     // Attaching tells the node's hive (none runs there) the callback address: the tunnel opens.
     expect(await server.queen.fleet.hives.attach(added.body.node)).toBeUndefined();

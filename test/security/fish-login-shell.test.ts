@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { INSTALL_STAMP, SH_STDIN_COMMAND } from "../../src/core/remote/remote-scripts.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
-import { NodeConnection } from "../../src/core/ssh/node-connection.js";
+import { SshNodeConnection } from "../../src/core/ssh/node-connection.js";
 import { connectSsh } from "../../src/core/ssh/ssh-connect.js";
 import { AddNodeRequest, type StreamEvent } from "../../src/shared/contract/index.js";
 import { makeProjectRepo } from "../helpers/project-repo.js";
@@ -73,7 +73,7 @@ describe.skipIf(!FISH)("a node user whose login shell is fish", () => {
       { host: sshd.host, port: sshd.port, user: sshd.user, keyPath: sshd.keyPath },
       { knownHosts: server.queen.knownHosts, unknownHost: "accept-once", agent: "" },
     );
-    const connection = new NodeConnection("probe", session.client, session.fingerprint);
+    const connection = new SshNodeConnection("probe", session.client, session.fingerprint);
     try {
       // fish 3.6 exits 0 even on a syntax error: what tells is that nothing ran, and fish's message.
       const sh = await connection.exec("if true; then echo yes; fi");

@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { KnownHosts } from "../../src/core/ssh/known-hosts.js";
 import { installOnNode } from "../../src/core/remote/installer.js";
 import { INSTALL_STAMP } from "../../src/core/remote/remote-scripts.js";
-import { NodeConnection } from "../../src/core/ssh/node-connection.js";
+import { SshNodeConnection } from "../../src/core/ssh/node-connection.js";
 import { connectSsh } from "../../src/core/ssh/ssh-connect.js";
 import { RbeeError, type Beehive } from "../../src/shared/contract/index.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
 
 let dir: string;
 let sshd: Sshd;
-let connection: NodeConnection;
+let connection: SshNodeConnection;
 let repoUrl: string;
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
@@ -49,6 +49,7 @@ const node = (installPath: string, url = repoUrl): Beehive => ({
   install_path: installPath,
   last_connected_unix: null,
   status: "reachable",
+  transport: "ssh",
 });
 
 /** Every path under `root` (.git included) with its type, mode and content or link target. */
@@ -93,7 +94,7 @@ beforeAll(async () => {
     { host: sshd.host, port: sshd.port, user: sshd.user, keyPath: sshd.keyPath },
     { knownHosts: new KnownHosts(join(dir, "known_hosts"), []), unknownHost: "accept-once", agent: "" },
   );
-  connection = new NodeConnection("mac", session.client, session.fingerprint);
+  connection = new SshNodeConnection("mac", session.client, session.fingerprint);
 }, 60_000);
 
 afterAll(async () => {

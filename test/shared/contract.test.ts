@@ -53,10 +53,16 @@ describe("requests accept null for optional fields", () => {
       install_path: "~/rbee",
       last_connected_unix: null,
       status: "reachable",
+      transport: "ssh",
     };
     const { last_connected_unix: _seen, status: _status, ...request } = row;
     const parsed = AddNodeRequest.parse({ ...request, ssh_port: null, git_branch: null, ssh_key_passphrase: null });
     expect(parsed).toMatchObject({ ssh_key_path: undefined, ssh_port: 22, git_branch: "main" });
+    // A local node's row, with its empty SSH and git columns, too.
+    const local = { ...row, transport: "local" as const, ssh_host: "", ssh_port: 0, ssh_user: "", git_repo_url: "", git_branch: "", install_path: "" };
+    const { last_connected_unix: _localSeen, status: _localStatus, ...localRequest } = local;
+    expect(AddNodeRequest.parse(localRequest)).toMatchObject({ transport: "local", node_name: "gpu" });
+    expect(AddNodeRequest.safeParse({ ...localRequest, ssh_host: "10.0.0.2" }).success).toBe(false);
   });
 
 

@@ -1,6 +1,5 @@
 import type { NodeLifecycle } from "../nodes/node-lifecycle.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
-import { installOnNode } from "../remote/installer.js";
 import type { NodeAccess } from "./node-access.js";
 import type { ProgressSink } from "./progress-sink.js";
 
@@ -17,8 +16,8 @@ export async function installNode(deps: InstallDeps, nodeName: string, progress:
   const connection = await deps.access.connect(node, progress);
   deps.nodes.send(nodeName, { type: "install-started" });
   try {
-    progress({ stage: "install", message: `Installing rbee on ${nodeName} (${node.git_branch} → ${node.install_path})` });
-    const { changed } = await installOnNode(connection, node, (message) => progress({ stage: "install", message }));
+    progress({ stage: "install", message: `Installing rbee on ${nodeName} in ${connection.installPath(node)}` });
+    const { changed } = await connection.install(node, (message) => progress({ stage: "install", message }));
     progress({ stage: "install", message: changed ? "Installed" : "Already up to date" });
     // New programs: the running hive (an older build) makes way for one started from them.
     if (changed) await deps.access.stopHiveQuietly(node);

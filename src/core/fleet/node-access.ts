@@ -1,7 +1,7 @@
 import type { Beehive } from "../../shared/contract/index.js";
 import type { NodeLifecycle } from "../nodes/node-lifecycle.js";
 import type { HiveControl, HiveHandle } from "../remote/hive-control.js";
-import type { NodeConnection } from "../ssh/node-connection.js";
+import type { NodeConnection } from "../transport/node-connection.js";
 import type { NodeConnections } from "../ssh/node-connections.js";
 import type { ProgressSink } from "./progress-sink.js";
 

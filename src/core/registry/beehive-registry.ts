@@ -6,6 +6,12 @@ import { migrate } from "./migrations/index.js";
 
 const COLUMNS =
   "node_name, ssh_host, ssh_port, ssh_user, ssh_key_path, git_repo_url, git_branch, install_path, last_connected_unix, status";
+// A node's row with its transport (`ssh` for the seed's rows, which have none recorded).
+const SELECT = `SELECT ${COLUMNS.split(", ").map((column) => `b.${column}`).join(", ")}, COALESCE(t.transport, 'ssh') AS transport
+  FROM beehives b LEFT JOIN node_transports t ON t.node_name = b.node_name`;
+
+/** The queen's settings the registry keeps: that it added this computer as a node once (so a removal sticks). */
+export type QueenSetting = "local_node_added";
 
 // SQLite keeps text as UTF-8, which has no lone surrogates: one would be read back as U+FFFD, not as given.
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -35,9 +41,13 @@ export class BeehiveRegistry {
         `INSERT INTO beehives (${COLUMNS}) VALUES (@node_name, @ssh_host, @ssh_port, @ssh_user, @ssh_key_path,
          @git_repo_url, @git_branch, @install_path, @last_connected_unix, @status)`,
       ),
-      get: this.db.prepare(`SELECT ${COLUMNS} FROM beehives WHERE node_name = ?`),
-      list: this.db.prepare(`SELECT ${COLUMNS} FROM beehives ORDER BY node_name`),
+      get: this.db.prepare(`${SELECT} WHERE b.node_name = ?`),
+      list: this.db.prepare(`${SELECT} ORDER BY b.node_name`),
       remove: this.db.prepare("DELETE FROM beehives WHERE node_name = ?"),
+      removeTransport: this.db.prepare("DELETE FROM node_transports WHERE node_name = ?"),
+      insertTransport: this.db.prepare("INSERT OR REPLACE INTO node_transports (node_name, transport) VALUES (?, ?)"),
+      getSetting: this.db.prepare("SELECT value FROM queen_settings WHERE key = ?"),
+      setSetting: this.db.prepare("INSERT OR REPLACE INTO queen_settings (key, value) VALUES (?, ?)"),
       status: this.db.prepare("UPDATE beehives SET status = ? WHERE node_name = ?"),
       connected: this.db.prepare("UPDATE beehives SET status = ?, last_connected_unix = ? WHERE node_name = ?"),
     };
@@ -46,19 +56,24 @@ export class BeehiveRegistry {
   /** Fires after every change; read the new state with `list()`. */
   readonly onDidChange = (listener: () => void) => this.changed.on(listener);
 
-  /** Stores a new node; NODE_EXISTS when the name is taken. */
+  /**
+   * Stores a new node; NODE_EXISTS when the name is taken. A local node's SSH and git columns stay
+   * empty (the seed's columns are all NOT NULL): its transport says how it is reached.
+   */
   add(node: NewNode, status: NodeStatus = "unknown", lastConnectedUnix: number | null = null): Beehive {
+    const ssh = node.transport === "local" ? undefined : node;
     const row: Beehive = {
       node_name: node.node_name,
-      ssh_host: node.ssh_host,
-      ssh_port: node.ssh_port,
-      ssh_user: node.ssh_user,
-      ssh_key_path: node.ssh_key_path ?? null,
-      git_repo_url: node.git_repo_url,
-      git_branch: node.git_branch,
-      install_path: node.install_path,
+      ssh_host: ssh?.ssh_host ?? "",
+      ssh_port: ssh?.ssh_port ?? 0,
+      ssh_user: ssh?.ssh_user ?? "",
+      ssh_key_path: ssh?.ssh_key_path ?? null,
+      git_repo_url: ssh?.git_repo_url ?? "",
+      git_branch: ssh?.git_branch ?? "",
+      install_path: ssh?.install_path ?? "",
       last_connected_unix: lastConnectedUnix,
       status,
+      transport: node.transport ?? "ssh",
     };
     for (const [field, value] of Object.entries(row)) {
       if (typeof value === "string" && LONE_SURROGATE.test(value)) {
@@ -67,8 +82,12 @@ export class BeehiveRegistry {
         ]);
       }
     }
+    const { transport, ...columns } = row;
     try {
-      this.statements.insert.run(row);
+      this.db.transaction(() => {
+        this.statements.insert.run(columns);
+        if (transport !== "ssh") this.statements.insertTransport.run(row.node_name, transport);
+      })();
     } catch (error) {
       if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
         throw new RbeeError("NODE_EXISTS", `A node named "${node.node_name}" already exists`);
@@ -97,7 +116,10 @@ export class BeehiveRegistry {
 
   /** Removes a node; false when there was none. */
   remove(nodeName: string): boolean {
-    const removed = this.statements.remove.run(nodeName).changes > 0;
+    const removed = this.db.transaction(() => {
+      this.statements.removeTransport.run(nodeName);
+      return this.statements.remove.run(nodeName).changes > 0;
+    })();
     if (removed) this.notify();
     return removed;
   }
@@ -110,6 +132,16 @@ export class BeehiveRegistry {
         : this.statements.connected.run(status, lastConnectedUnix, nodeName);
     if (result.changes > 0) this.notify();
     return result.changes > 0;
+  }
+
+  /** Whether a queen setting is on. */
+  setting(key: QueenSetting): boolean {
+    return this.statements.getSetting.get(key) !== undefined;
+  }
+
+  /** Turns a queen setting on, for good. */
+  setSetting(key: QueenSetting): void {
+    this.statements.setSetting.run(key, "1");
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { HiveStateFile, RBEE_VERSION, RbeeError, type Beehive } from "../../shared/contract/index.js";
-import type { NodeConnection } from "../ssh/node-connection.js";
+import type { NodeConnection } from "../transport/node-connection.js";
 import type { NodeConnections } from "../ssh/node-connections.js";
 import { HiveClient } from "./hive-client.js";
 import {
@@ -20,8 +20,6 @@ export interface HiveHandle {
 }
 
 export interface HiveControlOptions {
-  /** The node's RBEE_HOME (default `~/.rbee`). */
-  readonly nodeHome: string;
   /** The queen's callback listener port on this machine (the target of the callback tunnel; not the API port). */
   readonly callbackPort: () => number;
   /** The heartbeat interval of the workers, passed to each hive at start. */
@@ -32,7 +30,7 @@ export interface HiveControlOptions {
 }
 
 /**
- * Starts, finds and stops the hive on each node over SSH. A healthy hive of the same version is
+ * Starts, finds and stops the hive on each node through its connection (SSH, or this computer). A healthy hive of the same version is
  * reused; one of another version is replaced. Every (re)connection tells the hive the queen's
  * current callback address, because the remote forward's port changes with the connection.
  */
@@ -72,7 +70,7 @@ export class HiveControl {
     this.handles.delete(node.node_name);
     this.owned.delete(node.node_name);
     const connection = await this.connections.get(node.node_name);
-    await run(connection, hiveStopScript(this.options.nodeHome));
+    await run(connection, hiveStopScript(connection.nodeHome));
   }
 
   /** Forgets a node's handle (e.g. after a reinstall). */
@@ -101,8 +99,9 @@ export class HiveControl {
     const result = await run(
       connection,
       hiveStartScript({
-        installPath: node.install_path,
-        nodeHome: this.options.nodeHome,
+        installPath: connection.installPath(node),
+        nodeHome: connection.nodeHome,
+        nodeCommand: connection.nodeCommand,
         nodeName: node.node_name,
         callbackUrl,
         callbackToken,
@@ -129,7 +128,7 @@ export class HiveControl {
     }
     if (state.data.version !== RBEE_VERSION && !replacing) {
       this.options.log(`${node.node_name}: replacing rbee-hive ${state.data.version} with ${RBEE_VERSION}`);
-      await run(connection, hiveStopScript(this.options.nodeHome));
+      await run(connection, hiveStopScript(connection.nodeHome));
       return this.open(node, true);
     }
     const localPort = await connection.localPortFor(state.data.port);

@@ -1,5 +1,5 @@
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
-import type { NodeConnection } from "../ssh/node-connection.js";
+import type { NodeConnection } from "../transport/node-connection.js";
 import { EXIT_FOREIGN_CHECKOUT, EXIT_NO_BRANCH, EXIT_NO_GIT, installScript } from "./remote-scripts.js";
 
 const PROGRESS_PREFIX = "rbee-progress: ";

@@ -91,6 +91,8 @@ export function installScript(node: Pick<Beehive, "git_repo_url" | "git_branch" 
 export function hiveStartScript(options: {
   readonly installPath: string;
   readonly nodeHome: string;
+  /** How the node's shell starts Node.js, quoted for it; default `node` from the PATH. */
+  readonly nodeCommand?: string;
   readonly nodeName: string;
   readonly callbackUrl: string;
   readonly callbackToken: string;
@@ -118,7 +120,7 @@ export function hiveStartScript(options: {
     ...(options.start === false ? [`exit ${EXIT_NO_HIVE}`] : []),
     `[ -f "$dir/dist/bin/rbee-hive.js" ] || { echo "rbee is not installed in ${escapeEcho(options.installPath)}" >&2; exit ${EXIT_NOT_INSTALLED}; }`,
     `cd "$dir"`,
-    `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN="$callback_token" nohup node dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)}${heartbeat} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
+    `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN="$callback_token" nohup ${options.nodeCommand ?? "node"} dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)}${heartbeat} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
     `hive=$!`,
     `i=0`,
     `while [ ! -s "$state" ]; do`,

@@ -1,32 +1,17 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type ssh2 from "ssh2";
-import { RbeeError } from "../../shared/contract/index.js";
+import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
-
-/** Output of a finished remote command. */
-export interface ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number;
-}
-
-/** Receives a remote command's output as it arrives; `timeoutMs` bounds the whole command. */
-export interface ExecListener {
-  readonly onStdout?: (text: string) => void;
-  readonly onStderr?: (text: string) => void;
-  readonly timeoutMs?: number;
-  /**
-   * Written to the command's stdin, which is then closed. Where scripts and secrets go: a command
-   * text is on the node's process list (`/proc/PID/cmdline`) for every user there, stdin is not.
-   */
-  readonly stdin?: string;
-}
+import { installOnNode } from "../remote/installer.js";
+import type { ExecListener, ExecResult, NodeConnection } from "../transport/node-connection.js";
 
 /**
  * One open SSH connection to one node, shared by everything that talks to it: commands, local
  * forwards (queen → hive/worker on the node's loopback) and one remote forward (node → queen).
  */
-export class NodeConnection {
+export class SshNodeConnection implements NodeConnection {
+  /** Node.js as the node's login PATH (with the scripts' usual additions) finds it. */
+  readonly nodeCommand = "node";
   private readonly localForwards = new Map<number, Promise<{ server: Server; port: number }>>();
   private remoteForward: Promise<number> | undefined;
   private readonly closed = new Emitter<void>();
@@ -36,6 +21,8 @@ export class NodeConnection {
     readonly nodeName: string,
     readonly client: ssh2.Client,
     readonly fingerprint: string,
+    /** RBEE_HOME on the node, as its shell reads it (`~/.rbee` by default). */
+    readonly nodeHome = "~/.rbee",
   ) {
     client.on("close", () => this.markClosed());
     client.on("end", () => this.markClosed());
@@ -47,6 +34,15 @@ export class NodeConnection {
 
   get alive(): boolean {
     return !this.isClosed;
+  }
+
+  installPath(node: Beehive): string {
+    return node.install_path;
+  }
+
+  /** Clones or updates the node's checkout and runs the lean node install there. */
+  install(node: Beehive, onStep: (message: string) => void): Promise<{ readonly changed: boolean }> {
+    return installOnNode(this, node, onStep);
   }
 
   /** Runs a command to completion, streaming its output to `listener` as it comes. */

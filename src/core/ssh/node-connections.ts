@@ -1,7 +1,19 @@
 import { RbeeError } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
-import { NodeConnection } from "./node-connection.js";
+import { LocalNodeConnection, type LocalNodeOptions } from "../transport/local-connection.js";
+import type { NodeConnection } from "../transport/node-connection.js";
+import { SshNodeConnection } from "./node-connection.js";
 import { connectSsh, type SshConnectOptions, type SshTarget } from "./ssh-connect.js";
+
+/** How a node is reached: over SSH to a target, or this computer itself. */
+export type NodeRoute = { readonly transport: "ssh"; readonly target: SshTarget } | { readonly transport: "local" };
+
+/** How every node is reached: the SSH options, RBEE_HOME on SSH nodes, and this computer's node. */
+export type NodeConnectionsOptions = Omit<SshConnectOptions, "unknownHost"> & {
+  /** RBEE_HOME on SSH nodes (`~/.rbee` by default). */
+  readonly nodeHome?: string | undefined;
+  readonly local: LocalNodeOptions;
+};
 
 const BACKOFF_START_MS = 1_000;
 const BACKOFF_MAX_MS = 10_000;
@@ -13,7 +25,8 @@ interface Slot {
 }
 
 /**
- * One SSH connection per node, opened on first use and reused. After a failure the node is not
+ * One connection per node, opened on first use and reused: an SSH connection, or for `local` this
+ * computer itself (always there, never dialled). After a failure the node is not
  * dialled again until its backoff passes (the last error is answered at once meanwhile), so a dead
  * node costs one timeout, not one per request; nodes never wait on each other.
  *
@@ -28,8 +41,8 @@ export class NodeConnections {
   private readonly disconnected = new Emitter<string>();
 
   constructor(
-    private readonly targetOf: (nodeName: string) => SshTarget,
-    private readonly options: Omit<SshConnectOptions, "unknownHost">,
+    private readonly routeOf: (nodeName: string) => NodeRoute,
+    private readonly options: NodeConnectionsOptions,
   ) {}
 
   /** Fires after each new connection (first or re-connection). */
@@ -44,6 +57,8 @@ export class NodeConnections {
   get(nodeName: string, byUser = false): Promise<NodeConnection> {
     const slot = this.slot(nodeName);
     if (slot.connection?.alive) return Promise.resolve(slot.connection);
+    const route = this.routeOf(nodeName);
+    if (route.transport === "local") return Promise.resolve(this.attachLocal(nodeName, slot));
     if (slot.pending) {
       // A background attempt under way may refuse what the user's may accept: if it fails, the user's runs.
       const { promise, byUser: pendingByUser } = slot.pending;
@@ -60,10 +75,17 @@ export class NodeConnections {
     return pending.promise;
   }
 
-  /** The live connection if there is one, without dialling. */
+  /** The live connection if there is one, without dialling (this computer is always there). */
   current(nodeName: string): NodeConnection | undefined {
     const connection = this.slots.get(nodeName)?.connection;
-    return connection?.alive ? connection : undefined;
+    if (connection?.alive) return connection;
+    let route: NodeRoute;
+    try {
+      route = this.routeOf(nodeName);
+    } catch {
+      return undefined;
+    }
+    return route.transport === "local" ? this.attachLocal(nodeName, this.slot(nodeName)) : undefined;
   }
 
   /** Closes and forgets a node's connection (node removed). */
@@ -87,10 +109,20 @@ export class NodeConnections {
     return slot;
   }
 
+  private attachLocal(nodeName: string, slot: Slot): NodeConnection {
+    const connection = new LocalNodeConnection(nodeName, this.options.local);
+    slot.connection = connection;
+    this.connected.fire(connection);
+    return connection;
+  }
+
   private async open(nodeName: string, slot: Slot, byUser: boolean): Promise<NodeConnection> {
     try {
-      const session = await connectSsh(this.targetOf(nodeName), { ...this.options, unknownHost: byUser ? "trust" : "refuse" });
-      const connection = new NodeConnection(nodeName, session.client, session.fingerprint);
+      const route = this.routeOf(nodeName);
+      if (route.transport !== "ssh") throw new RbeeError("INTERNAL", `Node ${nodeName} is not reached over SSH`);
+      const { nodeHome, local: _local, ...ssh } = this.options;
+      const session = await connectSsh(route.target, { ...ssh, unknownHost: byUser ? "trust" : "refuse" });
+      const connection = new SshNodeConnection(nodeName, session.client, session.fingerprint, nodeHome);
       slot.connection = connection;
       slot.failure = undefined;
       connection.onDidClose(() => {

@@ -1,5 +1,5 @@
 import { fieldErrors, type FieldError } from "../../shared/contract/errors.js";
-import { AddNodeRequest } from "../../shared/contract/nodes.js";
+import { SshNodeRequest } from "../../shared/contract/nodes.js";
 
 /** The fields of the "Add node" form, in display order. */
 export const NODE_FORM_FIELDS = [
@@ -33,7 +33,7 @@ export const EMPTY_NODE_FORM: NodeFormValues = {
 };
 
 /** The request body the form describes: blanks of optional fields are left out so defaults apply. */
-export function formToRequest(values: NodeFormValues): AddNodeRequest {
+export function formToRequest(values: NodeFormValues): SshNodeRequest {
   const text = (field: NodeFormField): string => values[field].trim();
   const port = text("ssh_port");
   return {
@@ -54,9 +54,9 @@ export function formToRequest(values: NodeFormValues): AddNodeRequest {
 /** Validates the form with the same schema the queen uses. */
 export function validateNodeForm(
   values: NodeFormValues,
-): { readonly ok: true; readonly request: AddNodeRequest } | { readonly ok: false; readonly errors: NodeFormErrors } {
+): { readonly ok: true; readonly request: SshNodeRequest } | { readonly ok: false; readonly errors: NodeFormErrors } {
   const request = formToRequest(values);
-  const parsed = AddNodeRequest.safeParse(request);
+  const parsed = SshNodeRequest.safeParse(request);
   if (parsed.success) return { ok: true, request };
   const errors = detailsToFieldErrors(fieldErrors(parsed.error));
   // An empty field is simply missing: say so rather than quoting the pattern it fails.

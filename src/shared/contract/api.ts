@@ -5,6 +5,7 @@ import { HiveDevices } from "./hive.js";
 import { InferenceRequest, JobId } from "./inference.js";
 import {
   AddNodeRequest,
+  SshNodeRequest,
   AddNodeResponse,
   ListNodesResponse,
   NodeNameRequest,
@@ -85,14 +86,14 @@ export const API = {
     verb: "POST",
     path: "/v2/registry/beehives/test",
     summary: "Connects to a would-be node and reports its host key, storing nothing",
-    body: AddNodeRequest,
+    body: SshNodeRequest,
     answer: TestNodeResponse,
   },
   addNode: {
     kind: "call",
     verb: "POST",
     path: "/v2/registry/beehives/add",
-    summary: "Adds a node after proving SSH works (trust on first use); `verify=false` stores it unchecked",
+    summary: "Adds a node after proving SSH works (trust on first use); `verify=false` stores it unchecked; `transport: \"local\"` adds this computer (no SSH, no git)",
     query: z.strictObject({ verify: QueryBoolean.optional() }),
     body: AddNodeRequest,
     answer: AddNodeResponse,

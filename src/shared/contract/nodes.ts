@@ -57,6 +57,13 @@ export const GitRepoUrl = z
 export const NodeStatus = z.enum(["unknown", "reachable", "unreachable", "installing", "ready"]);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
+/** How the queen reaches a node: over SSH, or `local`: this computer, the queen's own machine. */
+export const NodeTransport = z.enum(["ssh", "local"]);
+export type NodeTransport = z.infer<typeof NodeTransport>;
+
+/** The name the queen gives this computer when it adds it as a node on its first start. */
+export const LOCAL_NODE_NAME = "local";
+
 /** One row of the `beehives` table. */
 export const Beehive = z.object({
   node_name: NodeName,
@@ -69,11 +76,14 @@ export const Beehive = z.object({
   install_path: z.string(),
   last_connected_unix: z.number().int().nullable(),
   status: NodeStatus,
+  /** `local` nodes have no SSH or git: their SSH and git columns are empty. */
+  transport: NodeTransport,
 });
 export type Beehive = z.infer<typeof Beehive>;
 
-/** Body of `POST /v2/registry/beehives/add` and `/test`. */
-export const AddNodeRequest = z.strictObject({
+/** A node reached over SSH: the body of `POST /v2/registry/beehives/test`, and of `/add` without `transport`. */
+export const SshNodeRequest = z.strictObject({
+  transport: z.literal("ssh").optional(),
   node_name: NodeName,
   ssh_host: SshHost,
   ssh_port: fieldWithDefault(SshPort, 22),
@@ -89,6 +99,27 @@ export const AddNodeRequest = z.strictObject({
     z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be an OpenSSH SHA256: fingerprint"),
   ),
 });
+export type SshNodeRequest = z.input<typeof SshNodeRequest>;
+export type NewSshNode = z.output<typeof SshNodeRequest>;
+
+/**
+ * This computer as a node: no SSH, no git, no install; its hive runs from the queen's own
+ * installation. The empty SSH and git columns of its listed row are taken back, and nothing else.
+ */
+export const LocalNodeRequest = z.strictObject({
+  transport: z.literal("local"),
+  node_name: NodeName,
+  ssh_host: z.literal("").optional(),
+  ssh_port: z.literal(0).optional(),
+  ssh_user: z.literal("").optional(),
+  ssh_key_path: z.null().optional(),
+  git_repo_url: z.literal("").optional(),
+  git_branch: z.literal("").optional(),
+  install_path: z.literal("").optional(),
+});
+
+/** Body of `POST /v2/registry/beehives/add`: an SSH node, or (`transport: "local"`) this computer. */
+export const AddNodeRequest = z.discriminatedUnion("transport", [SshNodeRequest, LocalNodeRequest]);
 export type AddNodeRequest = z.input<typeof AddNodeRequest>;
 export type NewNode = z.output<typeof AddNodeRequest>;
 

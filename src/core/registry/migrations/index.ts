@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { RbeeError } from "../../../shared/contract/index.js";
 import { migration001 } from "./001-create-beehives.js";
+import { migration002 } from "./002-node-transports.js";
 
 /** A numbered schema change. */
 export interface Migration {
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
 
 const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,

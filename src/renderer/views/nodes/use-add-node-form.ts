@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { RbeeError } from "../../../shared/contract/errors.js";
-import type { AddNodeRequest, TestNodeResponse } from "../../../shared/contract/nodes.js";
+import type { SshNodeRequest, TestNodeResponse } from "../../../shared/contract/nodes.js";
 import type { SshConfigHost } from "../../../shared/contract/ssh-config.js";
 import { useNotify } from "../../components/notices.js";
 import { describeError, type ErrorText } from "../../lib/error-text.js";
@@ -33,7 +33,7 @@ export interface NodeFieldProps {
 }
 
 // The identity of a request: a test result only holds for exactly the values that were tested.
-function requestKey(request: AddNodeRequest): string {
+function requestKey(request: SshNodeRequest): string {
   return JSON.stringify(request);
 }
 
