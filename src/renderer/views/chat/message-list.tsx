@@ -1,12 +1,19 @@
-import type { ChatTurn } from "../../state/conversations.js";
+import { retryableAnswer, type ChatTurn } from "../../state/conversations.js";
 import { AssistantMessage } from "./assistant-message.js";
 import { UserMessage } from "./user-message.js";
 
-/** A conversation's turns: the user's on the right, the answers on the left. */
-export function MessageList({ turns }: { readonly turns: readonly ChatTurn[] }) {
+/** A conversation's turns: the user's on the right, the answers on the left; the last one may be asked again. */
+export function MessageList({ turns, onRetry }: { readonly turns: readonly ChatTurn[]; readonly onRetry: () => void }) {
+  const retryable = retryableAnswer(turns);
   return (
     <ol aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-5 px-6 py-6">
-      {turns.map((turn) => (turn.role === "user" ? <UserMessage key={turn.id} turn={turn} /> : <AssistantMessage key={turn.id} turn={turn} />))}
+      {turns.map((turn) =>
+        turn.role === "user" ? (
+          <UserMessage key={turn.id} turn={turn} />
+        ) : (
+          <AssistantMessage key={turn.id} turn={turn} onRetry={turn === retryable ? onRetry : undefined} />
+        ),
+      )}
     </ol>
   );
 }
