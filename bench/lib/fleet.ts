@@ -50,7 +50,8 @@ export async function startFleet(app: AppSnapshot, dir: string): Promise<BenchFl
   const sshd = await startSshd();
   let queen: BenchQueen | undefined;
   try {
-    queen = await startBenchQueen(app.root, { RBEE_NODE_HOME: nodeHome, RBEE_WORKER_THREADS: "1" });
+    // This computer is a node too (`local`, the cold section compares it with the SSH node).
+    queen = await startBenchQueen(app.root, { RBEE_NODE_HOME: nodeHome, RBEE_WORKER_THREADS: "1", RBEE_LOCAL_NODE: "1" });
     const api = jsonClient(queen.baseUrl, queen.token);
     const nodeBody = {
       node_name: NODE,

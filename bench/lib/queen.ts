@@ -7,7 +7,11 @@ import { spawnNodeScript, type RunningProcess } from "../../test/helpers/process
  * For a queen whose workers and nodes the benchmark made up: a one-hour heartbeat interval, so that
  * the liveness monitor does not expire workers that never beat, and an hourly node health round.
  */
-export const QUIET_QUEEN_ENV: Record<string, string> = { RBEE_HEARTBEAT_MS: "3600000", RBEE_HEALTH_INTERVAL_MS: "3600000" };
+export const QUIET_QUEEN_ENV: Record<string, string> = {
+  RBEE_HEARTBEAT_MS: "3600000",
+  RBEE_HEALTH_INTERVAL_MS: "3600000",
+  RBEE_LOCAL_NODE: "0",
+};
 
 /** A `queen-rbee` of the benchmarked build, on a free loopback port, with its own RBEE_HOME. */
 export interface BenchQueen {

@@ -1,8 +1,7 @@
-import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { execFile } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
 import type { ChatMessage } from "../../src/shared/contract/index.js";
-import { runGeneration } from "../../src/worker/generation.js";
-import { loadInferenceEngine } from "../../src/worker/inference-engine.js";
 import { writeTinyGguf } from "../../test/helpers/tiny-gguf.js";
 import type { BenchContext } from "../lib/context.js";
 import { NODE, type BenchFleet } from "../lib/fleet.js";
@@ -154,7 +153,7 @@ export async function runChat(ctx: BenchContext): Promise<SectionResult> {
     figures.push(...(await affinityFigures(ctx, fleet, modelRef)));
     notes.push(
       `Follow-ups: ${ctx.settings.chatRuns} rounds per history length after one warm-up round, on one worker of one slot (ctx 4,096), max_tokens 1, temperature 0; TTFT is request sent → first token event through the queen. "Cache off" is the same follow-up with cache_prompt: false, right after the cache-on one.`,
-      "Threads: the same model loaded in the benchmark process (the worker's own engine code), one slot, the same prompt; tokens/s of a generation of a fixed length, median of the runs.",
+      "Threads: the same model in a fresh process per measurement (bench/floor/engine-rate.mjs: the worker's own engine code from the build, one slot, the same prompt), tokens/s of the second of two generations of a fixed length; settings visited in rotating order each round, median of the rounds.",
       "Affinity: two workers of two slots each; four conversations of the same system prompt, turns interleaved A1 B1 C1 D1 A2 …, one at a time (slots free). A hit is a turn served by the worker of the conversation's previous turn; a cache hit is one whose tokens_cached covers at least the previous turn's prompt.",
     );
     return { id: "chat", title: TITLE, status: "ok", seconds: 0, figures, notes };
@@ -167,58 +166,61 @@ async function stopWorker(fleet: BenchFleet, id: string): Promise<void> {
   await fleet.api.delete(`/v1/workers/${encodeURIComponent(id)}`);
 }
 
-async function threadFigures(ctx: BenchContext, modelPath: string): Promise<Figure[]> {
-  const rate = async (threads: number | undefined): Promise<{ rate: number[]; chosen: number }> => {
-    const engine = await loadInferenceEngine({ modelPath, backend: "cpu", device: 0, slots: 1, ctx: 1_024, threads, log: () => undefined });
-    try {
-      const rates: number[] = [];
-      for (let run = 0; run < ctx.settings.chatThreadRuns + 1; run++) {
-        const sequence = engine.slots.acquire()!;
-        try {
-          const start = performance.now();
-          const end = await runGeneration(
-            {
-              sequence,
-              detokenizer: engine.model,
-              promptTokens: [...engine.model.tokenize("hello there")],
-              sampling: { maxTokens: ctx.settings.chatThreadTokens, temperature: 0, topP: undefined, seed: 1, stop: [] },
-              signal: new AbortController().signal,
-              startedAt: start,
-              cachePrompt: false,
-            },
-            () => undefined,
-          );
-          if (run > 0) rates.push((end.tokens_out / (performance.now() - start)) * 1000);
-        } finally {
-          engine.slots.release(sequence);
-        }
+const ENGINE_RATE_SCRIPT = resolve("bench/floor/engine-rate.mjs");
+
+/**
+ * Tokens/s of the worker's engine in a fresh process with `threads` (undefined: the worker's own
+ * choice): one process per measurement, as each worker is one process (llama.cpp's thread pool
+ * outlives an engine in the same process, which would tilt the next measurement).
+ */
+function generationRate(ctx: BenchContext, modelPath: string, threads: number | undefined): Promise<{ rate: number; chosen: number }> {
+  const args = [ENGINE_RATE_SCRIPT, ctx.app.root, modelPath, String(ctx.settings.chatThreadTokens), ...(threads === undefined ? [] : [String(threads)])];
+  return new Promise((resolveRate, reject) => {
+    execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`the engine rate script failed: ${stderr.slice(-500) || error.message}`));
+        return;
       }
-      return { rate: rates, chosen: engine.threads };
-    } finally {
-      await engine.dispose();
+      const { threads: chosen, tokens_per_second: rate } = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { threads: number; tokens_per_second: number };
+      resolveRate({ rate, chosen });
+    });
+  });
+}
+
+/**
+ * The thread default against every explicit count from 1 to the machine's cores, in rounds that
+ * visit each setting once (in a rotating order), so that no setting always runs in the same
+ * moment of the machine's load; one warm-up round first.
+ */
+async function threadFigures(ctx: BenchContext, modelPath: string): Promise<Figure[]> {
+  const cores = Math.max(1, availableParallelism());
+  const settings: (number | undefined)[] = [undefined, ...Array.from({ length: cores }, (_, i) => i + 1)];
+  const rates = new Map<number | undefined, number[]>(settings.map((setting) => [setting, []]));
+  let chosen = 0;
+  for (let round = 0; round <= ctx.settings.chatThreadRuns; round++) {
+    for (let i = 0; i < settings.length; i++) {
+      const setting = settings[(round + i) % settings.length];
+      const measured = await generationRate(ctx, modelPath, setting);
+      if (setting === undefined) chosen = measured.chosen;
+      if (round > 0) rates.get(setting)!.push(measured.rate);
     }
-  };
-  const unset = await rate(undefined);
-  const cores = Math.max(1, (await import("node:os")).availableParallelism());
-  let best: { threads: number; rate: number[] } | undefined;
-  const figures: Figure[] = [];
-  for (let threads = 1; threads <= cores; threads++) {
-    const measuredRate = (await rate(threads)).rate;
-    figures.push(figure({ id: `chat.threads.${threads}_tps`, label: `tokens/s with --threads ${threads}`, unit: "tok/s", summary: summarizeRate(measuredRate) }));
-    if (!best || summarizeRate(measuredRate).median > summarizeRate(best.rate).median) best = { threads, rate: measuredRate };
   }
-  figures.unshift(
+  const explicit = settings.filter((setting): setting is number => setting !== undefined);
+  const best = explicit.reduce((a, b) => (summarizeRate(rates.get(b)!).median > summarizeRate(rates.get(a)!).median ? b : a));
+  return [
     figure({
       id: "chat.threads.unset_tps",
-      label: `tokens/s with --threads unset (chose ${unset.chosen})`,
+      label: `tokens/s with --threads unset (chose ${chosen})`,
       unit: "tok/s",
-      summary: summarizeRate(unset.rate),
-      baseline: { label: `best: --threads ${best!.threads}`, summary: summarizeRate(best!.rate) },
+      summary: summarizeRate(rates.get(undefined)!),
+      baseline: { label: `best: --threads ${best}`, summary: summarizeRate(rates.get(best)!) },
       target: "≥ 0.9× the best",
       check: ({ ratio }) => ratio !== null && ratio >= 0.9,
     }),
-  );
-  return figures;
+    ...explicit.map((threads) =>
+      figure({ id: `chat.threads.${threads}_tps`, label: `tokens/s with --threads ${threads}`, unit: "tok/s", summary: summarizeRate(rates.get(threads)!) }),
+    ),
+  ];
 }
 
 async function affinityFigures(ctx: BenchContext, fleet: BenchFleet, modelRef: string): Promise<Figure[]> {

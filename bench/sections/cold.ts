@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { pidsMatching } from "../../test/helpers/listening-sockets.js";
 import type { BenchContext } from "../lib/context.js";
+import { LOCAL_NODE_NAME } from "../../src/shared/contract/index.js";
 import { NODE } from "../lib/fleet.js";
 import { figure, type Figure, type SectionResult } from "../lib/report.js";
 import { summarize } from "../lib/stats.js";
@@ -114,37 +115,41 @@ export async function runCold(ctx: BenchContext): Promise<SectionResult> {
   const fleet = ctx.fleet;
   if (!fleet) return { id: "cold", title: TITLE, status: "skipped", reason: ctx.fleetError ?? "no fleet", seconds: 0, figures: [], notes: [] };
   const workerBin = join(ctx.app.root, "dist", "bin", "llm-worker-rbee.js");
-  const hiveState = join(fleet.nodeHome, "hive.json");
-  const runs: { cold: ColdBreakdown; floor: Floor }[] = [];
+  const hiveStates = [join(fleet.nodeHome, "hive.json"), join(fleet.queen.home, "hive.json")];
+  const runs: { cold: ColdBreakdown; local: ColdBreakdown; floor: Floor }[] = [];
   let ghostCount = 0;
+  const coldRequest = async (node: string, what: string): Promise<ColdBreakdown> => {
+    const answer = await timedPost(`${fleet.queen.baseUrl}/v1/inference`, fleet.queen.token, { model: fleet.modelRef, node, prompt: "hello", max_tokens: 1, seed: 1 });
+    const events = rbeeEvents(answer);
+    const error = events.find((e) => e.type === "error");
+    if (error || !answer.done) throw new Error(`${what}: ${JSON.stringify(error?.event ?? answer.errorBody ?? "no [DONE]")}`);
+    return breakdown(events);
+  };
 
   for (let i = 0; i < ctx.settings.coldRuns; i++) {
-    const hivePid = existsSync(hiveState) ? (JSON.parse(readFileSync(hiveState, "utf8")) as { pid: number }).pid : undefined;
-    const removed = await fleet.api.post("/v2/registry/beehives/remove", { node_name: NODE });
-    if (removed.status !== 200 && removed.status !== 404) throw new Error(`removing the node: HTTP ${removed.status} ${JSON.stringify(removed.body)}`);
-    await until("the hive and worker stopping", () => (hivePid === undefined || !alive(hivePid)) && pidsMatching(workerBin).length === 0);
+    const hivePids = hiveStates.filter((file) => existsSync(file)).map((file) => (JSON.parse(readFileSync(file, "utf8")) as { pid: number }).pid);
+    for (const node of [NODE, LOCAL_NODE_NAME]) {
+      const removed = await fleet.api.post("/v2/registry/beehives/remove", { node_name: node });
+      if (removed.status !== 200 && removed.status !== 404) throw new Error(`removing ${node}: HTTP ${removed.status} ${JSON.stringify(removed.body)}`);
+    }
+    await until("the hives and workers stopping", () => hivePids.every((pid) => !alive(pid)) && pidsMatching(workerBin).length === 0);
     // A worker that re-registered while its node was being removed stays in the registry (a queen
     // bug, see the notes); it would be picked, and fail, on the re-added node.
-    const ghosts = ((await fleet.api.get("/v1/workers/list")).body.workers as { id: string; node_name: string }[]).filter((w) => w.node_name === NODE);
+    const ghosts = ((await fleet.api.get("/v1/workers/list")).body.workers as { id: string; node_name: string }[]).filter(
+      (w) => w.node_name === NODE || w.node_name === LOCAL_NODE_NAME,
+    );
     ghostCount += ghosts.length;
     for (const ghost of ghosts) await fleet.api.delete(`/v1/workers/${encodeURIComponent(ghost.id)}`);
-    // The floor runs while nothing else of rbee does, right before the cold request it is compared with.
-    ctx.log(`cold ${i + 1}/${ctx.settings.coldRuns}: node removed, hive and worker gone`);
+    // The floor runs while nothing else of rbee does, right before the cold requests it is compared with.
+    ctx.log(`cold ${i + 1}/${ctx.settings.coldRuns}: nodes removed, hives and workers gone`);
     const floor = await runFloor(fleet.modelPath);
     const added = await fleet.api.post("/v2/registry/beehives/add?verify=false", fleet.nodeBody);
     if (added.status !== 201) throw new Error(`re-adding the node: HTTP ${added.status} ${JSON.stringify(added.body)}`);
-    const answer = await timedPost(`${fleet.queen.baseUrl}/v1/inference`, fleet.queen.token, {
-      model: fleet.modelRef,
-      node: NODE,
-      prompt: "hello",
-      max_tokens: 1,
-      seed: 1,
-    });
-    const events = rbeeEvents(answer);
-    const error = events.find((e) => e.type === "error");
-    if (error || !answer.done) throw new Error(`cold request: ${JSON.stringify(error?.event ?? answer.errorBody ?? "no [DONE]")}`);
-    runs.push({ cold: breakdown(events), floor });
-    ctx.log(`cold ${i + 1}/${ctx.settings.coldRuns}: floor ${Math.round(floor.total)} ms, cold ${Math.round(runs.at(-1)!.cold.total)} ms`);
+    const cold = await coldRequest(NODE, "cold request over SSH");
+    const local = await fleet.api.post("/v2/registry/beehives/add", { node_name: LOCAL_NODE_NAME, transport: "local" });
+    if (local.status !== 201) throw new Error(`re-adding this computer: HTTP ${local.status} ${JSON.stringify(local.body)}`);
+    runs.push({ cold, local: await coldRequest(LOCAL_NODE_NAME, "cold request on this computer"), floor });
+    ctx.log(`cold ${i + 1}/${ctx.settings.coldRuns}: floor ${Math.round(floor.total)} ms, cold ${Math.round(cold.total)} ms, local ${Math.round(runs.at(-1)!.local.total)} ms`);
   }
 
   const of = (pick: (b: ColdBreakdown) => number) => summarize(runs.map((r) => pick(r.cold)));
@@ -180,6 +185,23 @@ export async function runCold(ctx: BenchContext): Promise<SectionResult> {
       target: "< 1,500 ms",
       check: ({ median }) => median < 1500,
     }),
+    figure({
+      id: "cold.local.total_ms",
+      label: "cold request → first token on this computer (node `local`, no SSH)",
+      unit: "ms",
+      summary: summarize(runs.map((r) => r.local.total)),
+      baseline: { label: "the same on the loopback SSH node", summary: of((b) => b.total) },
+      target: "not slower (≤ 1×)",
+      check: ({ ratio }) => ratio !== null && ratio <= 1,
+    }),
+    figure({
+      id: "cold.local.overhead_ms",
+      label: "cold overhead beyond model load on this computer (total − floor, paired)",
+      unit: "ms",
+      summary: summarize(runs.map((r) => r.local.total - r.floor.total)),
+      target: "< 500 ms",
+      check: ({ median }) => median < 500,
+    }),
   ];
   const floorBoot = summarize(runs.map((r) => r.floor.bootMs)).median;
   const floorImport = summarize(runs.map((r) => r.floor.importMs)).median;
@@ -191,6 +213,7 @@ export async function runCold(ctx: BenchContext): Promise<SectionResult> {
     figures,
     notes: [
       `${runs.length} cold run${runs.length === 1 ? "" : "s"}; before each, the node is removed (its hive and worker stop, its SSH connection closes) and added back unverified, so the request pays SSH connect, hive start, spawn and load. Phases are the gaps between the progress events' arrival times.`,
+      "This computer: in each run, after the SSH node's cold request, the node `local` (removed with it) is added back and gets the same request: hive start from the queen's own installation, spawn and load, no SSH.",
       ...(ghostCount > 0
         ? [
             `Found ${ghostCount} worker(s) of the removed node still in the queen's registry after \`POST /v2/registry/beehives/remove\` answered and the processes were gone (deleted before the next run).`,

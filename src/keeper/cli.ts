@@ -1,3 +1,4 @@
+import { nodeAddress, nodeInstall } from "../shared/node-address.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
@@ -139,8 +140,8 @@ async function listNodes(client: QueenClient, args: readonly string[], io: Keepe
   const { nodes } = await client.call("listNodes", {});
   printList(io, args, nodes, {
     empty: "No nodes yet. Add one with: rbee-keeper setup add-node --help",
-    headers: ["NAME", "SSH", "STATUS", "LAST CONNECTED", "INSTALL"],
-    row: (n) => [n.node_name, `${n.ssh_user}@${n.ssh_host}:${n.ssh_port}`, n.status, ago(n.last_connected_unix), `${n.git_branch} → ${n.install_path}`],
+    headers: ["NAME", "REACHED AS", "STATUS", "LAST CONNECTED", "INSTALL"],
+    row: (n) => [n.node_name, nodeAddress(n), n.status, ago(n.last_connected_unix), nodeInstall(n)],
   });
   return EXIT_OK;
 }
