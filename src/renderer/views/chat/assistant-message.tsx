@@ -12,7 +12,16 @@ import { PendingAnswer } from "./pending-answer.js";
  * An answer: its place in line or the cold start while no worker runs it, the markdown as it
  * streams, then its stats or its error; `onRetry` when it may be asked again (stopped or refused before any text).
  */
-export const AssistantMessage = memo(function AssistantMessage({ turn, onRetry }: { readonly turn: ChatTurn; readonly onRetry?: (() => void) | undefined }) {
+export const AssistantMessage = memo(function AssistantMessage({
+  turn,
+  thisComputer,
+  onRetry,
+}: {
+  readonly turn: ChatTurn;
+  /** The conversation runs on this computer: its cold start has no SSH or install step. */
+  readonly thisComputer: boolean;
+  readonly onRetry?: (() => void) | undefined;
+}) {
   const status = turn.status ?? "done";
   const streaming = status === "streaming" || status === "pending";
   return (
@@ -24,7 +33,7 @@ export const AssistantMessage = memo(function AssistantMessage({ turn, onRetry }
         <SparkIcon className="size-4" />
       </div>
       <div className="min-w-0 flex-1 pt-0.5">
-        {status === "pending" ? <PendingAnswer progress={turn.progress} /> : null}
+        {status === "pending" ? <PendingAnswer progress={turn.progress} thisComputer={thisComputer} /> : null}
         {turn.content !== "" ? (
           <div data-testid="answer-text">
             <MarkdownText text={turn.content} streaming={status === "streaming"} />

@@ -73,6 +73,7 @@ export function ChatView() {
             />
             <Transcript
               conversation={active}
+              thisComputer={local !== null && active.node === local.node_name}
               onRetry={retry}
               empty={
                 <ChatEmptyState

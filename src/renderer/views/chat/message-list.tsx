@@ -3,7 +3,16 @@ import { AssistantMessage } from "./assistant-message.js";
 import { UserMessage } from "./user-message.js";
 
 /** A conversation's turns: the user's on the right, the answers on the left; the last one may be asked again. */
-export function MessageList({ turns, onRetry }: { readonly turns: readonly ChatTurn[]; readonly onRetry: () => void }) {
+export function MessageList({
+  turns,
+  thisComputer,
+  onRetry,
+}: {
+  readonly turns: readonly ChatTurn[];
+  /** The conversation runs on this computer's node. */
+  readonly thisComputer: boolean;
+  readonly onRetry: () => void;
+}) {
   const retryable = retryableAnswer(turns);
   return (
     <ol aria-label="Messages" className="mx-auto flex max-w-3xl flex-col gap-5 px-6 py-6">
@@ -11,7 +20,7 @@ export function MessageList({ turns, onRetry }: { readonly turns: readonly ChatT
         turn.role === "user" ? (
           <UserMessage key={turn.id} turn={turn} />
         ) : (
-          <AssistantMessage key={turn.id} turn={turn} onRetry={turn === retryable ? onRetry : undefined} />
+          <AssistantMessage key={turn.id} turn={turn} thisComputer={thisComputer} onRetry={turn === retryable ? onRetry : undefined} />
         ),
       )}
     </ol>

@@ -28,7 +28,7 @@ export function ModelSuggestions({
             aria-label={`Start ${offer.name} ${offer.loadedOn.length > 0 ? "(loaded)" : where}`}
             title={offer.model_ref}
             onClick={() => onStart(offer)}
-            className={`group flex w-full items-center gap-3 rounded-lg border px-3.5 py-2.5 transition-colors ${
+            className={`group flex w-full items-center gap-3 rounded-lg border px-3.5 py-2.5 text-left transition-colors ${
               chosen === offer.model_ref
                 ? "border-amber-500 bg-amber-50 dark:bg-amber-400/10"
                 : "border-zinc-200 bg-white hover:border-amber-400 hover:bg-amber-50/40 dark:border-zinc-700 dark:bg-zinc-900 dark:hover:border-amber-400/60 dark:hover:bg-amber-400/5"

@@ -60,7 +60,7 @@ export function NodeRow({
           </>
         )}
         <td className="td" data-testid="node-status">
-          <NodeStatusBadge status={node.status} />
+          <NodeStatusBadge status={node.status} local={node.transport === "local"} />
         </td>
         <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
         <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
