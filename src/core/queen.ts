@@ -107,11 +107,14 @@ export class Queen {
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
   private callbackPort = 0;
+  /** The installation this queen runs from: this computer's hive runs from it, nodes install from its origin. */
+  readonly installRoot: string;
 
   constructor(private readonly options: QueenOptions) {
     // First: a bad override file stops the start before anything is opened.
     this.modelCatalog = loadModelCatalog(options.modelCatalogFile);
     this.paths = queenPaths(options.home);
+    this.installRoot = options.installRoot ?? OWN_INSTALL_ROOT;
     if (options.token !== undefined && options.token.length < MIN_API_TOKEN_LENGTH) {
       throw new RbeeError(
         "INVALID_REQUEST",
@@ -130,7 +133,7 @@ export class Queen {
       timeoutMs: options.sshTimeoutMs,
       agent: options.sshAgent,
       nodeHome: options.nodeHome,
-      local: { home: this.paths.home, installPath: options.installRoot ?? OWN_INSTALL_ROOT },
+      local: { home: this.paths.home, installPath: this.installRoot },
     });
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.fleet = new Fleet({ beehives: this.beehives, workers: this.workers, callbackTokens: this.callbackTokens }, connections, {

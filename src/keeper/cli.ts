@@ -8,7 +8,9 @@ import { endLine, progressLine } from "./stream-lines.js";
 const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
 
   setup add-node --name NAME --ssh-host HOST [--ssh-port 22] --ssh-user USER [--ssh-key PATH]
-                 --git-repo URL [--git-branch main] --install-path PATH [--no-verify]
+                 [--git-repo URL] [--git-branch main] [--install-path ~/rbee] [--no-verify]
+                 (--git-repo defaults to this installation's git origin; file:///path works
+                 for a checkout the node can read)
   setup list-nodes [--json]
   setup remove-node --name NAME
   setup install --node NAME
@@ -119,15 +121,27 @@ async function addNode(client: QueenClient, args: readonly string[], io: KeeperI
     "install-path": { type: "string" },
     "no-verify": { type: "boolean", default: false },
   });
+  const node_name = required(values.name, "--name");
+  const ssh_host = required(values["ssh-host"], "--ssh-host");
+  const ssh_user = required(values["ssh-user"], "--ssh-user");
+  // Where the node installs from: this installation's own origin unless told otherwise.
+  const defaults = values["git-repo"] === undefined || values["install-path"] === undefined ? await client.call("nodeDefaults", {}) : undefined;
+  const git_repo_url = values["git-repo"] ?? defaults?.git_repo_url;
+  if (!git_repo_url) {
+    throw new RbeeError(
+      "INVALID_REQUEST",
+      "--git-repo is required: this rbee installation has no git origin to offer. Give the repository nodes install from (https://…, ssh://…, or file:///path/to/a/checkout the node can read)",
+    );
+  }
   const body = {
-    node_name: required(values.name, "--name"),
-    ssh_host: required(values["ssh-host"], "--ssh-host"),
+    node_name,
+    ssh_host,
     ssh_port: number(values["ssh-port"], "--ssh-port"),
-    ssh_user: required(values["ssh-user"], "--ssh-user"),
+    ssh_user,
     ssh_key_path: values["ssh-key"],
-    git_repo_url: required(values["git-repo"], "--git-repo"),
+    git_repo_url,
     git_branch: values["git-branch"],
-    install_path: required(values["install-path"], "--install-path"),
+    install_path: values["install-path"] ?? defaults?.install_path ?? "~/rbee",
   };
   if (!values["no-verify"]) io.err(`Connecting to ${body.ssh_user}@${body.ssh_host} over SSH…\n`);
   const answer = await client.call("addNode", { ...body, ...(values["no-verify"] ? { verify: false } : {}) });

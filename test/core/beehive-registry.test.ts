@@ -51,10 +51,34 @@ describe("BeehiveRegistry", () => {
       ["status", "TEXT", 1, "'unknown'", 0],
     ]);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    // What more a node needs lives in tables of its own: the seed's columns stay as they are.
     expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
       { version: 1, name: "create-beehives" },
+      { version: 2, name: "node-transports" },
     ]);
     db.close();
+  });
+
+  test("a local node: empty SSH and git columns, its transport in a table of its own, gone with the node", () => {
+    const local = registry.add({ node_name: "local", transport: "local" });
+    expect(local).toEqual({
+      node_name: "local", ssh_host: "", ssh_port: 0, ssh_user: "", ssh_key_path: null, git_repo_url: "", git_branch: "",
+      install_path: "", last_connected_unix: null, status: "unknown", transport: "local",
+    });
+    registry.add(node("mac"));
+    expect(registry.list().map((n) => [n.node_name, n.transport])).toEqual([["local", "local"], ["mac", "ssh"]]);
+    registry.remove("local");
+    // Added again under the same name as an SSH node, it is one: nothing of the old transport is left.
+    registry.add(node("local"));
+    expect(registry.get("local")?.transport).toBe("ssh");
+  });
+
+  test("queen settings stay set, across a reopen", () => {
+    expect(registry.setting("local_node_added")).toBe(false);
+    registry.setSetting("local_node_added");
+    registry.close();
+    registry = new BeehiveRegistry(path);
+    expect(registry.setting("local_node_added")).toBe(true);
   });
 
   test("add, get, list, update status, remove", () => {

@@ -34,6 +34,16 @@ function databaseOf001(): Database.Database {
   return db;
 }
 
+/** A database of 001 with its rows, brought up to the current schema. */
+function currentDatabase(): Database.Database {
+  const db = databaseOf001();
+  migrate(db);
+  return db;
+}
+
+/** The versions of migrations, as `schema_migrations` lists them. */
+const versions = (migrations: readonly Migration[]) => migrations.map((migration) => ({ version: migration.version }));
+
 /** Everything a database holds: its schema and every row of every table. */
 function contents(db: Database.Database) {
   const schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all() as { type: string; name: string }[];
@@ -83,10 +93,10 @@ describe("an upgrade from 001", () => {
       { node_name: "alpha", note: "" },
       { node_name: "mac", note: "" },
     ]);
-    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([{ version: 1 }, { version: 900 }]);
+    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([...versions(MIGRATIONS), { version: 900 }]);
     // Run again: nothing left to do, nothing applied twice.
     migrate(db, [...MIGRATIONS, addNote]);
-    expect(db.prepare("SELECT count(*) AS n FROM schema_migrations").get()).toEqual({ n: 2 });
+    expect(db.prepare("SELECT count(*) AS n FROM schema_migrations").get()).toEqual({ n: MIGRATIONS.length + 1 });
     db.close();
   });
 });
@@ -104,7 +114,7 @@ describe("a failing migration", () => {
   };
 
   test("is rolled back whole: the database is exactly as before, with a coded error naming it", () => {
-    const db = databaseOf001();
+    const db = currentDatabase();
     const before = contents(db);
     const error = thrownBy(() => migrate(db, [...MIGRATIONS, halfDone]));
     expect(error).toBeInstanceOf(RbeeError);
@@ -119,18 +129,23 @@ describe("a failing migration", () => {
   });
 
   test("keeps the migrations before it, runs none after it, and runs again once fixed", () => {
-    const db = databaseOf001();
+    const db = currentDatabase();
     const before: Migration = { version: 900, name: "test-before", sql: "CREATE TABLE before_it (x INTEGER);" };
     const after: Migration = { version: 902, name: "test-after", sql: "CREATE TABLE after_it (x INTEGER);" };
     expect(thrownBy(() => migrate(db, [...MIGRATIONS, before, halfDone, after]))).toMatchObject({ code: "INTERNAL" });
     const tables = () => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables()).toEqual(["beehives", "before_it", "schema_migrations"]);
-    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([{ version: 1 }, { version: 900 }]);
+    expect(tables()).toEqual(["beehives", "before_it", "node_transports", "queen_settings", "schema_migrations"]);
+    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([...versions(MIGRATIONS), { version: 900 }]);
 
     const fixed: Migration = { ...halfDone, sql: halfDone.sql.replace("INSERT INTO no_such_table VALUES (1);", "") };
     migrate(db, [...MIGRATIONS, before, fixed, after]);
-    expect(tables()).toEqual(["after_it", "beehives", "before_it", "partial", "schema_migrations"]);
-    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([{ version: 1 }, { version: 900 }, { version: 901 }, { version: 902 }]);
+    expect(tables()).toEqual(["after_it", "beehives", "before_it", "node_transports", "partial", "queen_settings", "schema_migrations"]);
+    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual([
+      ...versions(MIGRATIONS),
+      { version: 900 },
+      { version: 901 },
+      { version: 902 },
+    ]);
     db.close();
   });
 

@@ -6,7 +6,8 @@ import { expect } from "vitest";
 import { SshNodeRequest, Beehive, type NewSshNode } from "../../src/shared/contract/index.js";
 
 /** The contract's columns, by name: a column some migration adds is not the contract's to check. */
-const COLUMNS = Object.keys(Beehive.shape);
+// `transport` comes from a table of its own (migration 002), not from a beehives column.
+const COLUMNS = Object.keys(Beehive.shape).filter((column) => column !== "transport");
 const INPUT_FIELDS = ["node_name", "ssh_host", "ssh_port", "ssh_user", "ssh_key_path", "git_repo_url", "git_branch", "install_path"] as const;
 
 /** What a stored row must hold for the request that stored it (its status moves on its own). */
@@ -67,7 +68,7 @@ export class StoredRows {
     expect(raw, `${context}: ${nodeName} acknowledged but not stored`).toBeDefined();
     const row = raw!;
     const shown = JSON.stringify(row).slice(0, 300);
-    const asBeehive = Beehive.strict().safeParse(row);
+    const asBeehive = Beehive.omit({ transport: true }).strict().safeParse(row);
     expect(asBeehive.success, `${context}: stored row is not a Beehive: ${asBeehive.error?.message}\n${shown}`).toBe(true);
     const fields = Object.fromEntries(INPUT_FIELDS.map((f) => [f, row[f]]));
     const asInput = SshNodeRequest.safeParse(fields);

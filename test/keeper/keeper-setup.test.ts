@@ -49,7 +49,7 @@ describe("rbee-keeper setup", () => {
     const listed = await runKeeperBin(["setup", "list-nodes"], env);
     expect(listed.code).toBe(0);
     const [header, row] = listed.stdout.trimEnd().split("\n");
-    expect(header).toMatch(/^NAME\s+SSH\s+STATUS\s+LAST CONNECTED\s+INSTALL$/);
+    expect(header).toMatch(/^NAME\s+REACHED AS\s+STATUS\s+LAST CONNECTED\s+INSTALL$/);
     expect(row).toMatch(new RegExp(`^mac\\s+${sshd.user}@127\\.0\\.0\\.1:${sshd.port}\\s+reachable\\s+\\d+ s ago\\s+main → /tmp/rbee-node$`));
     const json = await runKeeperBin(["--queen-url", queen.baseUrl, "setup", "list-nodes", "--json"], env);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ node_name: "mac", status: "reachable" })]);

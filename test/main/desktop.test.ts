@@ -42,7 +42,7 @@ let home: string;
 let outDir: string;
 const logs: string[] = [];
 const log = (message: string): void => void logs.push(message);
-const env = (more: Record<string, string> = {}): NodeJS.ProcessEnv => ({ RBEE_HOME: home, RBEE_QUEEN_PORT: "0", ...more });
+const env = (more: Record<string, string> = {}): NodeJS.ProcessEnv => ({ RBEE_HOME: home, RBEE_QUEEN_PORT: "0", RBEE_LOCAL_NODE: "0", ...more });
 const ownUrl = (): string => pathToFileURL(join(outDir, "renderer", "index.html")).href;
 
 function listen(server: Server, port: number): Promise<number> {

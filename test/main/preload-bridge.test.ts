@@ -124,7 +124,7 @@ describe("the preload bridge, end to end", () => {
     const mark = renderer().steps.length;
     const added = await api.addNode({ ...NODE, verify: false });
     expect(added).toEqual({
-      node: { ...NODE, ssh_key_path: null, git_branch: "main", last_connected_unix: null, status: "unknown" },
+      node: { ...NODE, ssh_key_path: null, git_branch: "main", last_connected_unix: null, status: "unknown", transport: "ssh" },
       host_key_fingerprint: null,
     });
     // What crossed: the client's validated input (defaults applied) on the row's own channel.

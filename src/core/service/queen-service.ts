@@ -17,6 +17,7 @@ import type { Disposable } from "../../shared/emitter.js";
 import { secretsEqual } from "../../node-common/secrets.js";
 import type { Principal, Queen, StreamOperation } from "../queen.js";
 import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
+import { nodeDefaults } from "../nodes/install-source.js";
 import type { RequestOrigin } from "../scheduling/wait-line.js";
 import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
 import { subscribeToState } from "./state-feed.js";
@@ -88,6 +89,8 @@ export class QueenService implements ApiService, StreamOpener {
 
   readonly nodeDevices = ({ node_name }: ParsedInputOf<"nodeDevices">): Promise<AnswerOf<"nodeDevices">> =>
     this.queen.fleet.devices(node_name);
+
+  readonly nodeDefaults = async (): Promise<AnswerOf<"nodeDefaults">> => nodeDefaults(this.queen.installRoot);
 
   readonly sshConfigHosts = async (): Promise<AnswerOf<"sshConfigHosts">> => ({
     hosts: (this.options.readSshConfig ?? readSshConfigHosts)(),

@@ -7,6 +7,7 @@ import { ModelCatalogResponse } from "./model-catalog.js";
 import {
   AddNodeRequest,
   SshNodeRequest,
+  NodeDefaultsResponse,
   AddNodeResponse,
   ListNodesResponse,
   NodeNameRequest,
@@ -124,6 +125,13 @@ export const API = {
     summary: "Backends, GPUs, RAM and VRAM of a node, as its hive reports them",
     query: NodeNameRequest,
     answer: HiveDevices,
+  },
+  nodeDefaults: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/registry/beehives/defaults",
+    summary: "Where new nodes install rbee from by default: this installation's git origin, or the repository package.json names",
+    answer: NodeDefaultsResponse,
   },
   sshConfigHosts: {
     kind: "call",

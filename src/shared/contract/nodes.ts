@@ -134,6 +134,17 @@ export const TestNodeResponse = z.object({
 });
 export type TestNodeResponse = z.infer<typeof TestNodeResponse>;
 
+/** `GET /v2/registry/beehives/defaults`: what the Add node form and `setup add-node` start from. */
+export const NodeDefaultsResponse = z.object({
+  /** This installation's git origin, or the repository package.json names; null when it has neither. */
+  git_repo_url: z.string().nullable(),
+  git_branch: z.string(),
+  install_path: z.string(),
+  /** Where `git_repo_url` came from. */
+  source: z.enum(["origin", "package", "none"]),
+});
+export type NodeDefaultsResponse = z.infer<typeof NodeDefaultsResponse>;
+
 export const ListNodesResponse = z.object({ nodes: z.array(Beehive) });
 export type ListNodesResponse = z.infer<typeof ListNodesResponse>;
 
