@@ -24,7 +24,8 @@ RBEE_HOME/logs/ui-url.
 Environment: RBEE_HOME, RBEE_TOKEN (the API token, 32+ characters; default RBEE_HOME/token),
 RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the nodes, default ~/.rbee),
 RBEE_WORKER_THREADS (threads per spawned worker), RBEE_HEARTBEAT_MS (workers' heartbeat, default 5000),
-RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000), RBEE_LOCAL_NODE (0: no local node).`;
+RBEE_HEALTH_INTERVAL_MS (node health checks, default 10000), RBEE_LOCAL_NODE (0: no local node),
+RBEE_MODEL_CATALOG (a JSON file of models that overrides the built-in catalog the UI offers).`;
 
 /** The package root, from dist/core/queen-cli.js or src/core/queen-cli.ts. */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -91,6 +92,7 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       healthIntervalMs: positiveInt(env.RBEE_HEALTH_INTERVAL_MS),
       keepNodesRunning: flags["keep-nodes-running"],
       addLocalNode: !flags["no-local-node"] && env.RBEE_LOCAL_NODE?.trim() !== "0",
+      modelCatalogFile: env.RBEE_MODEL_CATALOG?.trim() || undefined,
       installRoot: PACKAGE_ROOT,
       uiDir: join(PACKAGE_ROOT, "out", "renderer"),
       log,

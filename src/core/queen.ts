@@ -31,6 +31,8 @@ import { KnownHosts } from "./ssh/known-hosts.js";
 import { probeSsh } from "./ssh/ssh-probe.js";
 import type { SshTarget } from "./ssh/ssh-connect.js";
 import { loadOrCreateSecretFile } from "../node-common/secrets.js";
+import type { CatalogModel } from "../shared/contract/model-catalog.js";
+import { loadModelCatalog } from "./models/catalog.js";
 import { MemorySecrets, type SecretStore } from "./secrets.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -65,6 +67,8 @@ export interface QueenOptions {
    * `--no-local-node` say no); default false here, the programs that host a queen decide.
    */
   readonly addLocalNode?: boolean | undefined;
+  /** A JSON file whose models replace the built-in catalog the UI offers (RBEE_MODEL_CATALOG). */
+  readonly modelCatalogFile?: string | undefined;
   /** The installation this computer's hive runs from (holds dist/bin/rbee-hive.js); default this one's. */
   readonly installRoot?: string | undefined;
   readonly log?: ((message: string) => void) | undefined;
@@ -98,6 +102,8 @@ export class Queen {
   readonly secrets: SecretStore;
   readonly fleet: Fleet;
   readonly inference: InferenceService;
+  /** The models the UI offers: the built-in catalog or the override file's. */
+  readonly modelCatalog: readonly CatalogModel[];
   private readonly liveness: WorkerLivenessMonitor;
   private readonly health: NodeHealthMonitor;
   private callbackPort = 0;
@@ -105,6 +111,8 @@ export class Queen {
   readonly installRoot: string;
 
   constructor(private readonly options: QueenOptions) {
+    // First: a bad override file stops the start before anything is opened.
+    this.modelCatalog = loadModelCatalog(options.modelCatalogFile);
     this.paths = queenPaths(options.home);
     this.installRoot = options.installRoot ?? OWN_INSTALL_ROOT;
     if (options.token !== undefined && options.token.length < MIN_API_TOKEN_LENGTH) {

@@ -15,7 +15,7 @@ export const DEFAULT_PORT = 8080;
 export interface DesktopOptions {
   /** The built app: renderer/, preload/ and native/ are below it. */
   readonly outDir: string;
-  /** RBEE_HOME, RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_TOKEN, RBEE_SQLITE_BINDING, RBEE_LOCAL_NODE; default process.env. */
+  /** RBEE_HOME, RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_TOKEN, RBEE_SQLITE_BINDING, RBEE_LOCAL_NODE, RBEE_MODEL_CATALOG; default process.env. */
   readonly env?: NodeJS.ProcessEnv | undefined;
   readonly log: (message: string) => void;
 }
@@ -52,6 +52,7 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
     // This computer is a node from the first start (its hive runs from this installation: out/ is in it).
     addLocalNode: env.RBEE_LOCAL_NODE?.trim() !== "0",
     installRoot: join(outDir, ".."),
+    modelCatalogFile: env.RBEE_MODEL_CATALOG?.trim() || undefined,
     log,
   };
   const port = Number(env.RBEE_QUEEN_PORT ?? DEFAULT_PORT);

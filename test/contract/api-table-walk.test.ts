@@ -231,10 +231,11 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     return events;
   };
 
-  test("health, ssh config, the feed", async () => {
+  test("health, ssh config, node defaults, the model catalog, the feed", async () => {
     expect(await call("health", {})).toMatchObject({ status: "ok" });
     expect(await call("sshConfigHosts", {})).toHaveProperty("hosts");
     expect(await call("nodeDefaults", {})).toMatchObject({ install_path: "~/rbee", source: expect.stringMatching(/^(origin|package|none)$/) });
+    expect(((await call("modelCatalog", {})) as { models: { alias: string }[] }).models.map((model) => model.alias)).toContain("tinyllama");
     const events = await transport.firstEvents(2);
     expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers"]);
     for (const event of events) expectMatches("events", event, "event");

@@ -4,6 +4,7 @@ import { RbeeError } from "../../src/shared/contract/errors.js";
 import { devicesSummary, devicesTitle } from "../../src/renderer/lib/devices.js";
 import { describeCodedError } from "../../src/renderer/lib/error-text.js";
 import { cachedTokens, formatDuration, formatRate, tokensPerSecond } from "../../src/renderer/lib/format.js";
+import { builtInCatalog } from "../../src/shared/contract/model-catalog.js";
 import { modelChoices, shortModelName } from "../../src/renderer/lib/model-choices.js";
 import { EMPTY_NODE_FORM, formFromSshHost, nodeNameFromAlias, validateNodeForm } from "../../src/renderer/lib/node-form.js";
 import { pendingView } from "../../src/renderer/lib/pending-view.js";
@@ -94,13 +95,16 @@ describe("keyboard shortcuts", () => {
 
 describe("model choices", () => {
   const worker = (model_ref: string, node_name: string) => ({ model_ref, node_name }) as RegisteredWorker;
-  it("offers loaded models first, then the catalog without duplicates", () => {
-    const choices = modelChoices([worker("tinyllama", "b"), worker("tinyllama", "a"), worker("file:/m/x.gguf", "a")]);
-    expect(choices.map((c) => [c.value, c.detail.split(/ ·|, Q4/)[0]])).toEqual([
+  it("offers loaded models first, then the catalog (by the model_ref it is asked for with) without duplicates", () => {
+    const catalog = builtInCatalog();
+    const qwen = catalog.find((entry) => entry.alias === "qwen2.5-0.5b")!;
+    const llama = catalog.find((entry) => entry.alias === "llama3.2-1b")!;
+    const choices = modelChoices([worker("tinyllama", "b"), worker("tinyllama", "a"), worker("file:/m/x.gguf", "a")], catalog);
+    expect(choices.map((c) => [c.value, c.detail.split(/, Q4/)[0]])).toEqual([
       ["tinyllama", "loaded on a, b"],
       ["file:/m/x.gguf", "loaded on a"],
-      ["qwen2.5-0.5b", "Qwen2.5 0.5B Instruct"],
-      ["llama3.2-1b", "Llama 3.2 1B Instruct"],
+      [qwen.model_ref, "qwen2.5-0.5b: Qwen2.5 0.5B Instruct"],
+      [llama.model_ref, "llama3.2-1b: Llama 3.2 1B Instruct"],
     ]);
     expect(shortModelName("hf:org/repo/file.gguf")).toBe("file.gguf");
     expect(shortModelName("file:x.gguf")).toBe("x.gguf");

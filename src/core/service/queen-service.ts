@@ -96,6 +96,8 @@ export class QueenService implements ApiService, StreamOpener {
     hosts: (this.options.readSshConfig ?? readSshConfigHosts)(),
   });
 
+  readonly modelCatalog = async (): Promise<AnswerOf<"modelCatalog">> => ({ models: [...this.queen.modelCatalog] });
+
   readonly listWorkers = async (): Promise<AnswerOf<"listWorkers">> => ({ workers: this.queen.workers.list() });
 
   readonly spawnWorker = async (input: ParsedInputOf<"spawnWorker">): Promise<CoreStream<EventOf<"spawnWorker">>> =>

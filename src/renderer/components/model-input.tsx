@@ -1,16 +1,19 @@
 import { useId, type InputHTMLAttributes } from "react";
+import type { CatalogModel } from "../../shared/contract/model-catalog.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { modelChoices } from "../lib/model-choices.js";
 import { TextInput } from "./text-input.js";
 
-/** The model box of the Chat and of Spawn worker: any model_ref, with loaded models and catalog aliases suggested. */
+/** The model box of the Chat and of Spawn worker: any model_ref, with loaded models and the catalog's suggested. */
 export function ModelInput({
   workers,
+  catalog,
   value,
   onChange,
   ...input
 }: Pick<InputHTMLAttributes<HTMLInputElement>, "id" | "aria-label" | "autoFocus"> & {
   readonly workers: readonly RegisteredWorker[];
+  readonly catalog: readonly CatalogModel[];
   readonly value: string;
   readonly onChange: (value: string) => void;
 }) {
@@ -26,7 +29,7 @@ export function ModelInput({
         {...input}
       />
       <datalist id={listId}>
-        {modelChoices(workers).map((choice) => (
+        {modelChoices(workers, catalog).map((choice) => (
           <option key={choice.value} value={choice.value} label={choice.detail} />
         ))}
       </datalist>

@@ -53,8 +53,12 @@ function Badge({ label, meaning: [tone, title] }: { readonly label: string; read
   );
 }
 
-/** A node's status as a coloured badge. */
-export function NodeStatusBadge({ status }: { readonly status: NodeStatus }) {
+// This computer is never "checked" before its first use: its hive simply has not started yet.
+const LOCAL_NOT_STARTED: Meaning = ["neutral", "Its hive starts with the first model run here"];
+
+/** A node's status as a coloured badge; this computer's unchecked status reads "not started". */
+export function NodeStatusBadge({ status, local = false }: { readonly status: NodeStatus; readonly local?: boolean }) {
+  if (local && status === "unknown") return <Badge label="not started" meaning={LOCAL_NOT_STARTED} />;
   return <Badge label={status} meaning={NODE_STATUS[status]} />;
 }
 

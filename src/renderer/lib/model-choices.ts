@@ -1,37 +1,85 @@
-import { MODEL_ALIASES } from "../../shared/contract/model-catalog.js";
+import type { HiveDevices } from "../../shared/contract/hive.js";
+import type { CatalogModel } from "../../shared/contract/model-catalog.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
-
-/** The built-in catalog's aliases, offered in the model pickers. Any other model_ref can be typed. */
-export const CATALOG_MODELS: readonly { readonly alias: string; readonly description: string }[] = MODEL_ALIASES;
+import { formatBytes } from "./format.js";
+import { modelFit, type FitVerdict } from "./model-fit.js";
 
 /** One suggestion of a model picker. */
 export interface ModelChoice {
   readonly value: string;
-  /** What is said about it: where it is loaded, or the catalog's description. */
+  /** What is said about it: where it is loaded, or the catalog's name and description. */
   readonly detail: string;
 }
 
 /**
  * What the model pickers suggest: models loaded on live workers first (answers start at once), then
- * the catalog's aliases (downloaded on first use).
+ * the catalog's models (downloaded on first use), each by the model_ref it is asked for with.
  */
-export function modelChoices(workers: readonly RegisteredWorker[]): ModelChoice[] {
-  const loaded = new Map<string, Set<string>>();
-  for (const worker of workers) {
-    const nodes = loaded.get(worker.model_ref) ?? new Set<string>();
-    nodes.add(worker.node_name);
-    loaded.set(worker.model_ref, nodes);
-  }
-  const live = [...loaded].map(([value, nodes]) => ({ value, detail: `loaded on ${[...nodes].sort().join(", ")}` }));
-  const catalog = CATALOG_MODELS.filter((entry) => !loaded.has(entry.alias)).map((entry) => ({
-    value: entry.alias,
-    detail: entry.description,
-  }));
-  return [...live, ...catalog];
+export function modelChoices(workers: readonly RegisteredWorker[], catalog: readonly CatalogModel[]): ModelChoice[] {
+  const loaded = loadedNodes(workers);
+  const live = [...loaded].map(([value, nodes]) => ({ value, detail: `loaded on ${nodes.join(", ")}` }));
+  const offered = catalog
+    .filter((entry) => !loaded.has(entry.model_ref) && !loaded.has(entry.alias))
+    .map((entry) => ({ value: entry.model_ref, detail: `${entry.alias}: ${entry.description}` }));
+  return [...live, ...offered];
+}
+
+/** A model the chat's empty state offers to start with one click. */
+export interface ModelOffer {
+  /** What the chat asks for. */
+  readonly model_ref: string;
+  /** The catalog's alias, or the file name of a loaded model. */
+  readonly name: string;
+  readonly description: string;
+  /** "2.1 MiB", "~639 MiB", or null when unknown. */
+  readonly size: string | null;
+  /** The nodes whose live workers have it (empty: it is started, and downloaded if need be, on first use). */
+  readonly loadedOn: readonly string[];
+  /** Whether it fits this computer; null when this computer is no node (nothing to compare with). */
+  readonly fit: FitVerdict | null;
+}
+
+/**
+ * The models to start with: those loaded on live workers first, then the rest of the catalog, each
+ * with its size and (when this computer is a node) whether it fits this computer's memory.
+ * `local` is this computer's node with its devices (null until known), or null when it is no node.
+ */
+export function modelOffers(
+  catalog: readonly CatalogModel[],
+  workers: readonly RegisteredWorker[],
+  local: { readonly devices: HiveDevices | null } | null,
+): ModelOffer[] {
+  const loaded = loadedNodes(workers);
+  const inCatalog = new Set(catalog.flatMap((entry) => [entry.model_ref, entry.alias]));
+  const fit = (bytes: number | undefined): FitVerdict | null => (local ? modelFit(bytes, local.devices) : null);
+  const live: ModelOffer[] = [...loaded]
+    .filter(([modelRef]) => !inCatalog.has(modelRef))
+    .map(([modelRef, nodes]) => ({ model_ref: modelRef, name: shortModelName(modelRef), description: `Loaded on ${nodes.join(", ")}`, size: null, loadedOn: nodes, fit: null }));
+  const offered = catalog.map((entry): ModelOffer => {
+    const bytes = entry.size_bytes ?? entry.approx_size_bytes;
+    const loadedOn = loaded.get(entry.model_ref) ?? loaded.get(entry.alias) ?? [];
+    return {
+      model_ref: entry.model_ref,
+      name: entry.alias,
+      description: entry.description,
+      size: bytes === undefined ? null : `${entry.size_bytes === undefined ? "~" : ""}${formatBytes(bytes)}`,
+      loadedOn,
+      fit: loadedOn.length > 0 ? null : fit(bytes),
+    };
+  });
+  // Loaded models answer at once: they come first.
+  return [...live, ...offered.filter((offer) => offer.loadedOn.length > 0), ...offered.filter((offer) => offer.loadedOn.length === 0)];
 }
 
 /** A model reference as a short name: the file name of a path or URL, or the alias itself. */
 export function shortModelName(modelRef: string): string {
   const slash = modelRef.lastIndexOf("/");
   return slash >= 0 ? modelRef.slice(slash + 1) : modelRef.replace(/^file:/, "");
+}
+
+/** Each model_ref the live workers hold, with their nodes in order. */
+function loadedNodes(workers: readonly RegisteredWorker[]): Map<string, string[]> {
+  const loaded = new Map<string, Set<string>>();
+  for (const worker of workers) loaded.set(worker.model_ref, (loaded.get(worker.model_ref) ?? new Set<string>()).add(worker.node_name));
+  return new Map([...loaded].map(([modelRef, nodes]) => [modelRef, [...nodes].sort()]));
 }

@@ -14,12 +14,15 @@ import {
   historyFor,
   isAnswering,
   newConversation,
+  retryableAnswer,
+  retryAnswer,
   selectConversation,
   serializeChat,
   settleAnswer,
   type ChatState,
   type Conversation,
 } from "./conversations.js";
+import { readLastModel, rememberModel } from "./last-model.js";
 import { createStore, type Store } from "./store.js";
 
 export interface ChatStoreOptions {
@@ -41,8 +44,13 @@ export interface ChatStore extends Store<ChatState> {
   readonly deleteConversation: (id: string) => void;
   readonly select: (id: string) => void;
   readonly configure: (id: string, settings: Partial<Pick<Conversation, "model" | "node" | "max_tokens">>) => void;
-  /** Sends a message in the shown conversation (one is started if none is); false when it cannot be sent now. */
-  readonly send: (text: string) => boolean;
+  /**
+   * Sends a message in the shown conversation (one is started if none is); false when it cannot be
+   * sent now. A conversation with no model chosen takes `fallbackModel` (the only one loaded), and keeps it.
+   */
+  readonly send: (text: string, fallbackModel?: string) => boolean;
+  /** Asks the last question of a conversation (default: the shown one) again when its answer stopped or failed before any text. */
+  readonly retry: (id?: string) => boolean;
   /** Stops the answer running in a conversation (default: the shown one). */
   readonly stop: (id?: string) => void;
   /** Writes pending changes now (the window is going away). */
@@ -68,6 +76,8 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
   // Token text waiting for the next frame, per conversation and answer.
   const pendingText = new Map<string, { readonly conversationId: string; readonly answerId: string; text: string }>();
   let frameScheduled = false;
+  // The last model a message went to: what a new conversation starts with.
+  let lastModel = readLastModel(options.storage);
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   const save = (): void => {
@@ -122,8 +132,36 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
     }
     const last = state().conversations[0];
     const id = newId();
-    set(newConversation(state(), { id, now: now(), model: last?.model ?? "", node: last?.node ?? null, max_tokens: last?.max_tokens }), true);
+    const model = lastModel || (last?.model ?? "");
+    set(newConversation(state(), { id, now: now(), model, node: last?.node ?? null, max_tokens: last?.max_tokens }), true);
     return id;
+  };
+
+  /** Streams the answer `answerId` of a conversation whose last turns are the question and that answer. */
+  const run = (conversationId: string, answerId: string): boolean => {
+    const conversation = find(conversationId);
+    if (!conversation) return false;
+    const model = conversation.model.trim();
+    lastModel = model;
+    rememberModel(options.storage, model);
+    const handle = runChatTurn(
+      options.api,
+      {
+        model,
+        node: conversation.node,
+        session: conversationId,
+        messages: historyFor(conversation, answerId),
+        max_tokens: conversation.max_tokens,
+      },
+      (event) => onEvent(conversationId, answerId, event),
+    );
+    const entry: Running = { answerId, handle, stopped: false };
+    running.set(conversationId, entry);
+    handle.done.then(
+      () => settle(conversationId, entry),
+      (error: unknown) => settle(conversationId, entry, error),
+    );
+    return true;
   };
 
   return {
@@ -141,36 +179,26 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
     configure(id, settings) {
       set(configureConversation(state(), id, settings), true);
     },
-    send(text) {
+    send(text, fallbackModel = "") {
       const message = text.trim();
       if (message === "") return false;
       const conversationId = find(state().activeId)?.id ?? startConversation();
       const conversation = find(conversationId);
-      if (!conversation || conversation.model.trim() === "" || isAnswering(conversation) || running.has(conversationId)) return false;
-
+      if (!conversation || isAnswering(conversation) || running.has(conversationId)) return false;
+      if (conversation.model.trim() === "") {
+        if (fallbackModel.trim() === "") return false;
+        set(configureConversation(state(), conversationId, { model: fallbackModel.trim() }), true);
+      }
       const answerId = newId();
       set(addExchange(state(), conversationId, { userId: newId(), answerId, text: message, now: now() }), true);
-      const updated = find(conversationId);
-      if (!updated) return false;
-
-      const handle = runChatTurn(
-        options.api,
-        {
-          model: updated.model.trim(),
-          node: updated.node,
-          session: conversationId,
-          messages: historyFor(updated, answerId),
-          max_tokens: updated.max_tokens,
-        },
-        (event) => onEvent(conversationId, answerId, event),
-      );
-      const run: Running = { answerId, handle, stopped: false };
-      running.set(conversationId, run);
-      handle.done.then(
-        () => settle(conversationId, run),
-        (error: unknown) => settle(conversationId, run, error),
-      );
-      return true;
+      return run(conversationId, answerId);
+    },
+    retry(id) {
+      const conversation = find(id ?? state().activeId);
+      if (!conversation || running.has(conversation.id) || !retryableAnswer(conversation.turns)) return false;
+      const answerId = newId();
+      set(retryAnswer(state(), conversation.id, { answerId, now: now() }), true);
+      return run(conversation.id, answerId);
     },
     stop(id) {
       const run = running.get(id ?? state().activeId ?? "");

@@ -28,6 +28,8 @@ export const ChatTurn = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Where it ran, from the `started` event. */
   worker: z.object({ worker_id: z.string(), node_name: z.string(), model_ref: z.string() }).optional(),
+  /** Where a cold start stood when the answer was stopped before its first token (a download is kept and resumed). */
+  interrupted: z.object({ stage: z.string(), bytes: z.number().optional(), bytes_total: z.number().optional() }).optional(),
   /** The latest cold-start step (or place in the queue) while no token has arrived; not kept across restarts. */
   progress: z
     .object({
@@ -154,7 +156,9 @@ export function applyAnswerEvent(state: ChatState, id: string, answerId: string,
       case "token":
         return { ...turn, status: "streaming", progress: undefined, content: turn.content + event.t };
       case "end":
-        return { ...turn, status: event.stop_reason === "cancelled" ? "stopped" : "done", progress: undefined, stats: statsOf(event) };
+        return event.stop_reason === "cancelled"
+          ? { ...stoppedAt(turn), stats: statsOf(event) }
+          : { ...turn, status: "done", progress: undefined, stats: statsOf(event) };
       case "error":
         return { ...turn, status: "failed", progress: undefined, error: { code: event.code, message: event.message } };
     }
@@ -182,8 +186,38 @@ export function settleAnswer(
   return updateAnswer(state, id, answerId, (turn) => {
     if (turn.status !== "pending" && turn.status !== "streaming") return turn;
     if (outcome.error && !outcome.stopped) return { ...turn, status: "failed", progress: undefined, error: outcome.error };
-    return { ...turn, status: outcome.stopped ? "stopped" : "done", progress: undefined };
+    return outcome.stopped ? stoppedAt(turn) : { ...turn, status: "done", progress: undefined };
   });
+}
+
+/** A conversation's last answer (of its `turns`) when it may be asked again: stopped or failed before any text. */
+export function retryableAnswer(turns: readonly ChatTurn[]): ChatTurn | undefined {
+  const last = turns[turns.length - 1];
+  const question = turns[turns.length - 2];
+  if (last?.role !== "assistant" || question?.role !== "user" || last.content !== "") return undefined;
+  return last.status === "stopped" || last.status === "failed" ? last : undefined;
+}
+
+/** Replaces a retryable last answer with a new one waiting for its worker: the same question asked again. */
+export function retryAnswer(state: ChatState, id: string, retry: { readonly answerId: string; readonly now: number }): ChatState {
+  return updateConversation(state, id, (c) => {
+    if (!retryableAnswer(c.turns)) return c;
+    const answer: ChatTurn = { id: retry.answerId, role: "assistant", content: "", created_ms: retry.now, status: "pending" };
+    return { ...c, updated_ms: retry.now, turns: [...c.turns.slice(0, -1), answer] };
+  });
+}
+
+/** A stopped answer; one stopped in a cold start remembers the step (and bytes) it had reached. */
+function stoppedAt(turn: ChatTurn): ChatTurn {
+  const progress = turn.status === "pending" && turn.progress && turn.progress.stage !== "queue" ? turn.progress : undefined;
+  const interrupted = progress
+    ? {
+        stage: progress.stage,
+        ...(progress.bytes !== undefined ? { bytes: progress.bytes } : {}),
+        ...(progress.bytes_total !== undefined ? { bytes_total: progress.bytes_total } : {}),
+      }
+    : undefined;
+  return { ...turn, status: "stopped", progress: undefined, ...(interrupted ? { interrupted } : {}) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { ErrorBody, RbeeError, parseOrThrow } from "./errors.js";
 import { HealthResponse, QueenEvent } from "./events.js";
 import { HiveDevices } from "./hive.js";
 import { InferenceRequest, JobId } from "./inference.js";
+import { ModelCatalogResponse } from "./model-catalog.js";
 import {
   AddNodeRequest,
   SshNodeRequest,
@@ -138,6 +139,13 @@ export const API = {
     path: "/v2/registry/ssh-config",
     summary: "The concrete hosts of the queen user's ~/.ssh/config, for the Add node form",
     answer: SshConfigHostsResponse,
+  },
+  modelCatalog: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/models/catalog",
+    summary: "The models the UI offers to start with, each with its size when known (the built-in catalog, or the RBEE_MODEL_CATALOG file's)",
+    answer: ModelCatalogResponse,
   },
   listWorkers: { kind: "call", verb: "GET", path: "/v1/workers/list", summary: "Every live worker", answer: ListWorkersResponse },
   spawnWorker: {

@@ -6,6 +6,8 @@ export function AnswerStats({ turn }: { readonly turn: ChatTurn }) {
   const stats = turn.stats;
   const stopped = turn.status === "stopped";
   const cached = stats ? cachedTokens(stats) : null;
+  // An answer stopped before its first token has no speed or length to tell.
+  const measured = stats !== undefined && (stats.tokens_out > 0 || !stopped) ? stats : undefined;
   return (
     <p data-testid="answer-stats" className="mt-2 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-zinc-500 dark:text-zinc-400">
       {stopped ? (
@@ -21,15 +23,15 @@ export function AnswerStats({ turn }: { readonly turn: ChatTurn }) {
           Cut at max tokens
         </span>
       ) : null}
-      {stats ? (
+      {measured ? (
         <>
           <span title="Time to first token">
-            TTFT <span className="tabular-nums text-zinc-700 dark:text-zinc-300">{formatDuration(stats.ttft_ms)}</span>
+            TTFT <span className="tabular-nums text-zinc-700 dark:text-zinc-300">{formatDuration(measured.ttft_ms)}</span>
           </span>
           <span title="Generation speed after the first token">
-            <span className="tabular-nums text-zinc-700 dark:text-zinc-300">{formatRate(tokensPerSecond(stats))}</span>
+            <span className="tabular-nums text-zinc-700 dark:text-zinc-300">{formatRate(tokensPerSecond(measured))}</span>
           </span>
-          <span className="tabular-nums">{stats.tokens_out} tokens</span>
+          <span className="tabular-nums">{measured.tokens_out} tokens</span>
           {cached ? (
             <span data-testid="answer-cached" className="tabular-nums" title={cached.title}>
               {cached.label}

@@ -5,13 +5,23 @@ import { MarkdownText } from "../../components/markdown.js";
 import { describeCodedError } from "../../lib/error-text.js";
 import type { ChatTurn } from "../../state/conversations.js";
 import { AnswerStats } from "./answer-stats.js";
+import { InterruptedStart } from "./interrupted-start.js";
 import { PendingAnswer } from "./pending-answer.js";
 
 /**
  * An answer: its place in line or the cold start while no worker runs it, the markdown as it
- * streams, then its stats or its error.
+ * streams, then its stats or its error; `onRetry` when it may be asked again (stopped or refused before any text).
  */
-export const AssistantMessage = memo(function AssistantMessage({ turn }: { readonly turn: ChatTurn }) {
+export const AssistantMessage = memo(function AssistantMessage({
+  turn,
+  thisComputer,
+  onRetry,
+}: {
+  readonly turn: ChatTurn;
+  /** The conversation runs on this computer: its cold start has no SSH or install step. */
+  readonly thisComputer: boolean;
+  readonly onRetry?: (() => void) | undefined;
+}) {
   const status = turn.status ?? "done";
   const streaming = status === "streaming" || status === "pending";
   return (
@@ -23,7 +33,7 @@ export const AssistantMessage = memo(function AssistantMessage({ turn }: { reado
         <SparkIcon className="size-4" />
       </div>
       <div className="min-w-0 flex-1 pt-0.5">
-        {status === "pending" ? <PendingAnswer progress={turn.progress} /> : null}
+        {status === "pending" ? <PendingAnswer progress={turn.progress} thisComputer={thisComputer} /> : null}
         {turn.content !== "" ? (
           <div data-testid="answer-text">
             <MarkdownText text={turn.content} streaming={status === "streaming"} />
@@ -38,6 +48,7 @@ export const AssistantMessage = memo(function AssistantMessage({ turn }: { reado
           <ErrorBox className={turn.content ? "mt-3" : ""} text={describeCodedError(turn.error, {})} />
         ) : null}
         {status === "done" || status === "stopped" ? <AnswerStats turn={turn} /> : null}
+        {onRetry ? <InterruptedStart turn={turn} onRetry={onRetry} /> : null}
       </div>
     </li>
   );

@@ -6,7 +6,7 @@ import { ColdStart } from "./cold-start.js";
 import { QueuePlace } from "./queue-place.js";
 
 /** Before the first token: finding a worker, waiting in line for a slot, or starting a worker. */
-export function PendingAnswer({ progress }: { readonly progress: ChatTurn["progress"] }) {
+export function PendingAnswer({ progress, thisComputer }: { readonly progress: ChatTurn["progress"]; readonly thisComputer: boolean }) {
   const view = pendingView(progress);
   switch (view.kind) {
     case "finding":
@@ -19,7 +19,7 @@ export function PendingAnswer({ progress }: { readonly progress: ChatTurn["progr
     case "queue":
       return <QueuePlace place={view.place} message={view.message} />;
     case "cold-start":
-      return <ColdStart stage={view.stage} progress={view.progress} />;
+      return <ColdStart stage={view.stage} progress={view.progress} thisComputer={thisComputer} />;
     default:
       return assertNever(view);
   }

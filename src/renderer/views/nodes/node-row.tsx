@@ -29,22 +29,38 @@ export function NodeRow({
   return (
     <Fragment>
       <DataRow testId={`node-row-${node.node_name}`}>
-        <td className="td">
-          <div className="font-medium">{node.node_name}</div>
-          <div
-            className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
-            title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
-          >
-            {node.install_path} · {node.git_branch}
-          </div>
-          {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
-        </td>
-        <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
-          {formatAddress(node.ssh_host, node.ssh_port)}
-        </td>
-        <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
+        {node.transport === "local" ? (
+          <>
+            <td className="td">
+              <div className="font-medium">This computer</div>
+              <div className="text-xs text-zinc-500 dark:text-zinc-400" title="Its hive runs from this installation: nothing to install">
+                {node.node_name} · no SSH, nothing to install
+              </div>
+              {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
+            </td>
+            <td className="td text-zinc-500 dark:text-zinc-400">this computer</td>
+            <td className="td text-zinc-400 dark:text-zinc-500">—</td>
+          </>
+        ) : (
+          <>
+            <td className="td">
+              <div className="font-medium">{node.node_name}</div>
+              <div
+                className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
+                title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
+              >
+                {node.install_path} · {node.git_branch}
+              </div>
+              {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
+            </td>
+            <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
+              {formatAddress(node.ssh_host, node.ssh_port)}
+            </td>
+            <td className="td text-zinc-700 dark:text-zinc-300">{node.ssh_user}</td>
+          </>
+        )}
         <td className="td" data-testid="node-status">
-          <NodeStatusBadge status={node.status} />
+          <NodeStatusBadge status={node.status} local={node.transport === "local"} />
         </td>
         <td className="td tabular-nums text-zinc-700 dark:text-zinc-300">{workers}</td>
         <td className="td whitespace-nowrap text-zinc-600 dark:text-zinc-400">
@@ -58,7 +74,8 @@ export function NodeRow({
           </time>
         </td>
         <td className="td text-right whitespace-nowrap">
-          <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />
+          {/* This computer runs the queen's own installation: there is nothing to install or update. */}
+          {node.transport === "local" ? null : <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />}
           <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
         </td>
       </DataRow>

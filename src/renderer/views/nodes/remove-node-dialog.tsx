@@ -20,7 +20,13 @@ export function RemoveNodeDialog({ node, onDone }: { readonly node: Beehive | nu
         if (!busy) onDone();
       }}
     >
-      {node ? (
+      {node?.transport === "local" ? (
+        <p>
+          rbee stops using this computer as a node (
+          <strong className="font-medium text-zinc-900 dark:text-zinc-100">{node.node_name}</strong>) and stops its workers
+          first. Downloaded models stay; <em>Add this computer</em> in Nodes brings it back.
+        </p>
+      ) : node ? (
         <p>
           rbee forgets <strong className="font-medium text-zinc-900 dark:text-zinc-100">{node.node_name}</strong> (
           {node.ssh_user}@{formatAddress(node.ssh_host, node.ssh_port)}) and stops its workers first. Nothing is

@@ -9,11 +9,13 @@ import { Select } from "../../components/select.js";
 import { TextField } from "../../components/text-field.js";
 import { describeCodedError } from "../../lib/error-text.js";
 import { useFleet } from "../../state/fleet-context.js";
+import { useModelCatalog } from "../../state/use-model-catalog.js";
 import { useSpawnForm } from "./use-spawn-form.js";
 
 /** The Spawn worker form: its fields while idle, the spawn's progress while it runs, its error if it failed. */
 export function SpawnForm({ titleId, onClose }: { readonly titleId: string; readonly onClose: () => void }) {
   const { nodes, workers } = useFleet();
+  const catalog = useModelCatalog();
   const { field, operation, running, ...form } = useSpawnForm(onClose);
   const backend = field("backend");
   const failure = operation?.state.kind === "failed" ? describeCodedError(operation.state) : null;
@@ -37,7 +39,7 @@ export function SpawnForm({ titleId, onClose }: { readonly titleId: string; read
           />
         </LabelledField>
         <LabelledField id={field("model").id} label="Model" className="col-span-6">
-          <ModelInput workers={workers ?? []} autoFocus {...field("model")} />
+          <ModelInput workers={workers ?? []} catalog={catalog ?? []} autoFocus {...field("model")} />
         </LabelledField>
         <LabelledField id={backend.id} label="Backend" className="col-span-2">
           <Select
