@@ -117,10 +117,17 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
       return;
     }
     const sse = openSse<HiveSpawnStreamEvent>(res, { keepAliveMs: KEEPALIVE_MS });
+    // The queen closing the stream before the worker is ready cancels the spawn (see launch).
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
     try {
-      const launched = await pool.launch(prepared, (event) => sse.send(event));
+      const launched = await pool.launch(prepared, (event) => sse.send(event), gone.signal);
       sse.send({ type: "progress", stage: "loading", message: `loading ${prepared.request.model_ref}` });
-      const worker: HiveWorker = await launched.ready;
+      const stopIfGone = (): void => void pool.stop(prepared.id).catch(() => undefined);
+      gone.signal.addEventListener("abort", stopIfGone, { once: true });
+      const worker: HiveWorker = await launched.ready.finally(() => gone.signal.removeEventListener("abort", stopIfGone));
       sse.send({ type: "ready", worker });
     } catch (error) {
       sendError(sse, error);

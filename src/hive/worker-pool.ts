@@ -201,14 +201,21 @@ export class WorkerPool {
    * Provisions the model, checks that it fits, starts the worker and answers once it listens.
    * `report` receives the stream's events up to `spawned`; wait on `ready` for the rest.
    */
-  async launch(prepared: PreparedSpawn, report: (event: HiveSpawnStreamEvent) => void): Promise<LaunchedWorker> {
+  async launch(prepared: PreparedSpawn, report: (event: HiveSpawnStreamEvent) => void, signal?: AbortSignal): Promise<LaunchedWorker> {
     const { id, request } = prepared;
     let worker: ManagedWorker | undefined;
+    // The queen gave up on this spawn (its user pressed Stop): the download goes on for whoever
+    // asks next (a later spawn joins or resumes it), but no worker is started for nobody.
+    const cancelled = (): RbeeError => {
+      this.options.log(`spawn of ${id} cancelled by the queen; ${request.model_ref} stays on disk`);
+      return new RbeeError("WORKER_FAILED", `The spawn of ${id} was cancelled`);
+    };
     try {
       const model = await this.options.models.provision(request.model_ref, (progress) =>
         report({ type: "progress", stage: "download", message: `downloading ${request.model_ref}`, ...progress }),
       );
       if (this.closing) throw new RbeeError("NO_CAPACITY", "The hive is stopping");
+      if (signal?.aborted) throw cancelled();
       await this.checkCapacity(model, request.backend, request.device);
 
       worker = new ManagedWorker(
@@ -251,6 +258,10 @@ export class WorkerPool {
       if (this.closing) {
         void this.stopWorker(worker);
         throw new RbeeError("NO_CAPACITY", "The hive is stopping");
+      }
+      if (signal?.aborted) {
+        void this.stopWorker(worker);
+        throw cancelled();
       }
       const response: HiveSpawnResponse = { worker_id: id, url, pid: child.pid, state: "loading", token: worker.token };
       report({ type: "spawned", ...response });

@@ -10,8 +10,10 @@ import { runKeeperBin } from "../helpers/keeper.js";
 import { spawnWorker } from "../helpers/installed-node.js";
 import { listeningSockets, pidsMatching, remotePorts } from "../helpers/listening-sockets.js";
 import { alive, descendants, signalAll } from "../helpers/process-tree.js";
+import { startModelFileServer } from "../helpers/model-file-server.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { until } from "../helpers/until.js";
 
 let dir: string;
 let home: string;
@@ -132,6 +134,47 @@ describe("this computer as a node", () => {
       expect(workerPids()).toEqual(pids);
     } finally {
       await second.stop();
+    }
+  }, 90_000);
+
+  test("a request stopped while its model downloads starts no worker; the next one uses the download and starts one", async () => {
+    const model = readFileSync(join(dir, "tiny.gguf"));
+    // Held halfway (in whole steps), so that the request is stopped mid-download.
+    const step = Math.max(1, Math.floor(model.length / 8));
+    const server = await startModelFileServer({ "slow.gguf": model }, { stepBytes: step, stepMs: 20, holdAt: step * 4 });
+    const queen = await queenOnHome();
+    try {
+      const body = JSON.stringify({ model: `${server.url}/slow.gguf`, node: "local", prompt: "hi", max_tokens: 2 });
+      const headers = { authorization: `Bearer ${queen.token}`, "content-type": "application/json" };
+      const stop = new AbortController();
+      const first = await fetch(`${queen.baseUrl}/v1/inference`, { method: "POST", headers, body, signal: stop.signal });
+      await server.held;
+      stop.abort();
+      await first.body?.cancel().catch(() => undefined);
+      // The hive lets the download finish (for the next request), then starts no worker for this one.
+      server.release();
+      const hiveLog = (): string => {
+        try {
+          return readFileSync(join(home, "logs", "hive.log"), "utf8");
+        } catch {
+          return "";
+        }
+      };
+      const before = hiveLog().split(/spawn of \S+ cancelled/).length;
+      await until(() => hiveLog().split(/spawn of \S+ cancelled/).length > before, "the hive to cancel the spawn", 30_000);
+      expect(workerPids()).toEqual([]);
+      expect(await workers(queen)).toEqual([]);
+
+      const second = await fetch(`${queen.baseUrl}/v1/inference`, { method: "POST", headers, body });
+      const text = await second.text();
+      expect(text).toContain('"type":"end"');
+      expect(workerPids()).toHaveLength(1);
+      expect((await workers(queen)).length).toBe(1);
+      // One download: the second request found the file on disk.
+      expect(server.requests.filter((request) => request.range === undefined)).toHaveLength(1);
+    } finally {
+      await queen.stop();
+      await server.stop();
     }
   }, 90_000);
 

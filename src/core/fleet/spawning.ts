@@ -98,7 +98,9 @@ export async function spawnWorker(
     deps.endpoints.remember(workerId, ready.token ?? spawnedToken, ready.url);
     return deps.workers.require(workerId);
   } catch (error) {
-    void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: false });
+    // A spawn its user gave up (Stop) must not come back later: if its hive starts it anyway, the
+    // id is refused at registration and the process stopped.
+    void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: signal?.aborted === true, nodeName: node.node_name });
     throw error;
   }
 }
