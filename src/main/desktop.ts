@@ -53,6 +53,8 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
     addLocalNode: env.RBEE_LOCAL_NODE?.trim() !== "0",
     installRoot: join(outDir, ".."),
     log,
+    // RBEE_HOME/queen.json: rbee-keeper finds this queen on whichever port it got.
+    writeQueenFile: true,
   };
   const port = Number(env.RBEE_QUEEN_PORT ?? DEFAULT_PORT);
   try {
