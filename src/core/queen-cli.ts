@@ -19,7 +19,8 @@ Runs the rbee orchestrator headless. State lives in RBEE_HOME (default ~/.rbee).
                          (env RBEE_LOCAL_NODE=0); once removed it is not added again anyway
 
 The UI's link (it carries the token) is printed when stdout is a terminal, else written to
-RBEE_HOME/logs/ui-url.
+RBEE_HOME/logs/ui-url. While it runs, RBEE_HOME/queen.json says where it listens: rbee-keeper
+finds it there, whatever --port.
 
 Environment: RBEE_HOME, RBEE_TOKEN (the API token, 32+ characters; default RBEE_HOME/token),
 RBEE_QUEEN_HOST, RBEE_QUEEN_PORT, RBEE_NODE_HOME (RBEE_HOME on the nodes, default ~/.rbee),
@@ -79,6 +80,18 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       // A full disk must not take the API down with it.
     }
   };
+  // Listening before the server starts: a SIGTERM right after the ready line (a service manager,
+  // a test) must still close the queen, so that its queen.json goes with it. A second signal,
+  // with these removed, kills as usual.
+  const stopSignals = ["SIGINT", "SIGTERM"] as const;
+  let stop: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolveStop) => {
+    stop = (signal) => {
+      for (const name of stopSignals) process.off(name, stop);
+      resolveStop(signal);
+    };
+    for (const name of stopSignals) process.on(name, stop);
+  });
   try {
     const server = await startQueenServer({
       home,
@@ -96,23 +109,16 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       installRoot: PACKAGE_ROOT,
       uiDir: join(PACKAGE_ROOT, "out", "renderer"),
       log,
+      writeQueenFile: true,
     });
     console.log(`queen-rbee listening on ${server.baseUrl}`);
     console.log(announceUi(server.uiUrl, { tty: process.stdout.isTTY === true, logs: queenPaths(home).logs }));
     log(`started on ${server.baseUrl} (RBEE_HOME ${home})`);
-    await new Promise<void>((resolveStop) => {
-      const stop = (signal: NodeJS.Signals): void => {
-        log(`${signal}: stopping`);
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolveStop();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+    log(`${await stopped}: stopping`);
     await server.close();
     return 0;
   } catch (error) {
+    for (const name of stopSignals) process.off(name, stop);
     const message = error instanceof RbeeError ? error.message : String(error);
     console.error(`queen-rbee: ${message}`);
     return 1;

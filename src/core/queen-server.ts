@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { RbeeError } from "../shared/contract/index.js";
+import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
+import { ownQueenState, removeQueenFile, writeQueenFile } from "../node-common/queen-file.js";
 import { createHttpApp } from "./http/app.js";
 import { createCallbackApp } from "./http/callback-app.js";
 import { hostPort, isLoopbackHost } from "../shared/net.js";
@@ -15,6 +16,11 @@ export interface QueenServerOptions extends QueenOptions {
   readonly allowRemote?: boolean | undefined;
   readonly uiDir?: string | undefined;
   readonly log?: ((message: string) => void) | undefined;
+  /**
+   * Write RBEE_HOME/queen.json once listening and remove it on close, so that rbee-keeper finds
+   * this queen without a URL: what the programs that host a queen do (queen-rbee, the desktop app).
+   */
+  readonly writeQueenFile?: boolean | undefined;
 }
 
 /** A running queen: the core and its HTTP API. */
@@ -76,6 +82,14 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   queen.setCallbackPort(callbackPort);
   queen.start();
   const baseUrl = `http://${hostPort(options.host, port)}`;
+  if (options.writeQueenFile) {
+    try {
+      writeQueenFile(options.home, ownQueenState(`http://${hostPort(reachableHost(options.host), port)}`, RBEE_VERSION));
+    } catch (error) {
+      // The API runs without it: rbee-keeper then needs --queen-url or RBEE_QUEEN_PORT.
+      log(`cannot write queen.json in ${options.home}: ${(error as Error).message}`);
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
     queen,
@@ -85,13 +99,28 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
     callbackPort,
     uiUrl: `${baseUrl}/#token=${queen.token}`,
     close() {
-      // Nodes first, while the callback tunnels still lead somewhere; then both listeners.
+      // queen.json first: from now on no client should find this queen. Then the nodes, while the
+      // callback tunnels still lead somewhere; then both listeners.
+      if (options.writeQueenFile && !closing) {
+        try {
+          removeQueenFile(options.home);
+        } catch (error) {
+          log(`cannot remove queen.json in ${options.home}: ${(error as Error).message}`);
+        }
+      }
       closing ??= queen.close().then(async () => {
         await Promise.all([stopListening(apiServer), stopListening(callbackServer)]);
       });
       return closing;
     },
   };
+}
+
+/** Where a client on this machine reaches a queen bound to `host`: loopback for "every address". */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "::1";
+  return host;
 }
 
 /** Listens; rejects with the bind failure. */

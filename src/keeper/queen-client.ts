@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rbeeHome } from "../node-common/home.js";
+import { readQueenFile } from "../node-common/queen-file.js";
 import {
   API,
   RbeeError,
@@ -20,20 +21,56 @@ import { sseData } from "../shared/sse.js";
 export interface QueenConnection {
   readonly baseUrl: string;
   readonly token: string | undefined;
+  /** Where baseUrl came from, for the error when nothing answers there (e.g. "from --queen-url"). */
+  readonly origin: string;
 }
 
-/** The queen's URL (`--queen-url`, `RBEE_QUEEN_URL`, default loopback:8080) and token (`RBEE_TOKEN` or `RBEE_HOME/token`). */
-export function queenConnection(queenUrl: string | undefined, env: NodeJS.ProcessEnv): QueenConnection {
-  const port = env.RBEE_QUEEN_PORT ?? "8080";
-  const baseUrl = (queenUrl ?? env.RBEE_QUEEN_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, "");
-  const fromEnv = env.RBEE_TOKEN?.trim();
-  if (fromEnv) return { baseUrl, token: fromEnv };
+/**
+ * The queen's URL and token. The URL: `--queen-url`, else `RBEE_QUEEN_URL`, else the running
+ * queen's RBEE_HOME/queen.json, else loopback on `RBEE_QUEEN_PORT` (default 8080); a queen.json
+ * whose queen is gone is ignored with one line to `warn` saying so. The token: `RBEE_TOKEN`, else
+ * RBEE_HOME/token.
+ */
+export function queenConnection(
+  queenUrl: string | undefined,
+  env: NodeJS.ProcessEnv,
+  warn: (line: string) => void = (line) => process.stderr.write(line),
+): QueenConnection {
   const home = rbeeHome(env);
+  const { baseUrl, origin } = queenAddress(queenUrl?.trim() || undefined, env, home, warn);
+  const fromEnv = env.RBEE_TOKEN?.trim();
+  if (fromEnv) return { baseUrl, token: fromEnv, origin };
   try {
-    return { baseUrl, token: readFileSync(join(home, "token"), "utf8").trim() };
+    return { baseUrl, token: readFileSync(join(home, "token"), "utf8").trim(), origin };
   } catch {
-    return { baseUrl, token: undefined };
+    return { baseUrl, token: undefined, origin };
   }
+}
+
+function queenAddress(
+  queenUrl: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  warn: (line: string) => void,
+): { baseUrl: string; origin: string } {
+  const trimmed = (url: string): string => url.replace(/\/+$/, "");
+  if (queenUrl) return { baseUrl: trimmed(queenUrl), origin: "from --queen-url" };
+  const fromEnv = env.RBEE_QUEEN_URL?.trim();
+  if (fromEnv) return { baseUrl: trimmed(fromEnv), origin: "from RBEE_QUEEN_URL" };
+  const port = env.RBEE_QUEEN_PORT?.trim();
+  const fallback = {
+    baseUrl: `http://127.0.0.1:${port || "8080"}`,
+    origin: port ? "from RBEE_QUEEN_PORT" : "the default port",
+  };
+  const found = readQueenFile(home);
+  if (found.kind === "running") {
+    return { baseUrl: trimmed(found.state.url), origin: `from ${found.path}, written by the queen with pid ${found.state.pid}, which still runs` };
+  }
+  if (found.kind === "stale") {
+    warn(`rbee-keeper: ignoring ${found.path}: ${found.reason}; trying ${fallback.baseUrl} (${fallback.origin})\n`);
+    return { baseUrl: fallback.baseUrl, origin: `${fallback.origin}; ${found.path} is stale` };
+  }
+  return { baseUrl: fallback.baseUrl, origin: `${fallback.origin}; no running queen wrote ${found.path}` };
 }
 
 /** A typed client over the API table: every failure is an RbeeError with one clear sentence. */
@@ -97,7 +134,7 @@ export class QueenClient {
       if ((error as Error).name === "AbortError") throw error;
       throw new RbeeError(
         "INTERNAL",
-        `No queen answers at ${this.connection.baseUrl}. Start one with \`queen-rbee\` (or open the rbee app), or pass --queen-url`,
+        `No queen answers at ${this.connection.baseUrl}. Start one with \`queen-rbee\` (\`npx queen-rbee\` in the rbee checkout without \`npm link\`) or open the rbee app, or pass --queen-url (this address: ${this.connection.origin})`,
       );
     }
   }

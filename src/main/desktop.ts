@@ -54,6 +54,8 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
     installRoot: join(outDir, ".."),
     modelCatalogFile: env.RBEE_MODEL_CATALOG?.trim() || undefined,
     log,
+    // RBEE_HOME/queen.json: rbee-keeper finds this queen on whichever port it got.
+    writeQueenFile: true,
   };
   const port = Number(env.RBEE_QUEEN_PORT ?? DEFAULT_PORT);
   try {

@@ -42,8 +42,12 @@ export function TokenScreen({ origin, reason }: { readonly origin: string; reado
         <pre className="mt-3 overflow-x-auto rounded-md bg-zinc-900 px-3 py-2.5 font-mono text-[12.5px] leading-relaxed text-zinc-100 dark:bg-black">
           <span className="text-zinc-500">$ queen-rbee</span>
           {"\n"}queen-rbee listening on {origin}
-          {"\n"}open {origin}/#token=<span className="text-amber-300">…</span>
+          {"\n"}Open the UI: {origin}/#token=<span className="text-amber-300">…</span>
         </pre>
+        <p className="mt-2 text-xs text-zinc-500 dark:text-zinc-400">
+          No <code className="kbd">queen-rbee</code> command? Run <code className="kbd">npm link</code> once in the rbee checkout
+          (after <code className="kbd">npm run build</code>), or <code className="kbd">npx queen-rbee</code> there.
+        </p>
         <p className="mt-3 text-sm text-zinc-600 dark:text-zinc-400">
           The token is also in <code className="kbd">~/.rbee/token</code> (or <code className="kbd">$RBEE_HOME/token</code>) on the
           machine running the queen. It stays in this tab only.
