@@ -88,6 +88,6 @@ describe("rbee-keeper setup", () => {
     expect(listed.stdout).toContain("No nodes yet");
     const again = await runKeeperBin(["setup", "remove-node", "--name", "mac"], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('No node named "mac"');
+    expect(again.stderr).toBe('rbee-keeper: No node named "mac": this queen has no nodes yet; add one with `rbee-keeper setup add-node`\n');
   });
 });
