@@ -78,7 +78,9 @@ describe("rbee-keeper setup", () => {
 
     const badToken = await runKeeperBin(["setup", "list-nodes"], { ...env, RBEE_TOKEN: "nope" });
     expect(badToken.code).toBe(1);
-    expect(badToken.stderr).toContain("Invalid token");
+    expect(badToken.stderr).toBe(
+      `rbee-keeper: The queen refused the token in RBEE_TOKEN: unset RBEE_TOKEN to use the token in ${queen.home}/token, or set it to the token in the queen's RBEE_HOME/token\n`,
+    );
   });
 
   test("remove-node removes it", async () => {
