@@ -64,7 +64,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   const pidFile = new WorkerPidFile(paths.home);
   await pidFile.reapOrphans(options.log);
 
-  const models = new ModelStore(paths.models, options.env);
+  const models = new ModelStore(paths.models, options.env, {}, () => nodeName);
   const devices = (): Promise<NodeDevices> => detectDevices();
   let url = "";
   const pool = new WorkerPool({

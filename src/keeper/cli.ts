@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
+import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
 const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
@@ -47,7 +48,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 /** Runs one rbee-keeper command; returns its exit code. */
 export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv, io: KeeperIo): Promise<number> {
   const { queenUrl, rest } = splitGlobal(argv);
-  const client = new QueenClient(queenConnection(queenUrl, env));
+  const connection = queenConnection(queenUrl, env);
+  const client = new QueenClient(connection);
   const [group, command, ...args] = rest;
   try {
     const run = COMMANDS[`${group ?? ""} ${command ?? ""}`.trim()];
@@ -59,7 +61,7 @@ export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv,
     }
     throw new RbeeError("INVALID_REQUEST", `Unknown command "${rest.join(" ")}". Run rbee-keeper --help`);
   } catch (error) {
-    io.err(`rbee-keeper: ${describe(error)}\n`);
+    io.err(`rbee-keeper: ${describe(explainRefusedToken(error, env, connection.token !== undefined))}\n`);
     return EXIT_ERROR;
   }
 }
@@ -185,7 +187,8 @@ async function install(client: QueenClient, args: readonly string[], io: KeeperI
   const { values } = flags(args, { node: { type: "string" } });
   const node = required(values.node, "--node");
   for await (const event of client.stream("installNode", { node_name: node })) {
-    if (event.type === "error") throw new RbeeError("INTERNAL", `${event.code}: ${event.message}`);
+    // The queen's own sentence, as the HTTP API gives it: its code is not news to the user.
+    if (event.type === "error") throw new RbeeError(event.code, event.message);
     if (event.type === "progress") io.err(`${progressLine(event)}\n`);
   }
   io.out(`Node ${node} is ready\n`);
@@ -271,7 +274,7 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
           io.err("Cancelled\n");
           return EXIT_INTERRUPTED;
         case "error":
-          throw new RbeeError("INTERNAL", `${event.message} (${event.code})`);
+          throw new RbeeError(event.code, event.message);
       }
     }
   } catch (error) {

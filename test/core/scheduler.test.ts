@@ -79,7 +79,15 @@ describe("schedule", () => {
     const workers = [worker("on-a"), worker("on-b", { node_name: "b" })];
     expect(schedule({ model: "tinyllama", node: "b" }, [node("a"), node("b")], workers)).toMatchObject({ worker: { id: "on-b" } });
     expect(schedule({ model: "tinyllama", node: "c" }, [node("a"), node("c", "reachable")], workers)).toMatchObject({ kind: "spawn", node: { node_name: "c" } });
-    expect(schedule({ model: "tinyllama", node: "zz" }, [node("a")], [])).toEqual({ kind: "none", reason: 'No node named "zz"' });
+    expect(schedule({ model: "tinyllama", node: "zz" }, [node("a")], [])).toEqual({
+      kind: "none",
+      reason: 'No node named "zz": this queen knows a; see the list with `rbee-keeper setup list-nodes` or add one with `rbee-keeper setup add-node`',
+      unknownNode: true,
+    });
+    expect(schedule({ model: "tinyllama", node: "gpu-bx" }, [node("a"), node("gpu-box")], [])).toMatchObject({
+      kind: "none",
+      reason: expect.stringMatching(/^No node named "gpu-bx" \(did you mean "gpu-box"\?\): this queen knows a, gpu-box;/),
+    });
     expect(schedule({ model: "m", node: "a" }, [node("a", "installing")], [])).toMatchObject({ kind: "none", reason: expect.stringMatching(/installing/) });
   });
 

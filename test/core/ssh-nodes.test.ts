@@ -85,7 +85,8 @@ describe("adding a node over real SSH", () => {
   test("a missing key file → 400 naming ssh_key_path", async () => {
     const answer = await api.post("/v2/registry/beehives/add", nodeBody("nokey", { ssh_key_path: "/nonexistent/id_ed25519" }));
     expect(answer.status).toBe(400);
-    expect(answer.body.error.details).toEqual([{ field: "ssh_key_path", message: "no such file: /nonexistent/id_ed25519" }]);
+    const message = "SSH key file /nonexistent/id_ed25519 does not exist: check the path, or give no key file to log in with your ssh-agent";
+    expect(answer.body.error).toEqual({ code: "INVALID_REQUEST", message, details: [{ field: "ssh_key_path", message }] });
   });
 
   test("a closed port → SSH_FAILED (refused), not a wait for the timeout", async () => {

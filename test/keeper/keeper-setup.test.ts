@@ -78,7 +78,9 @@ describe("rbee-keeper setup", () => {
 
     const badToken = await runKeeperBin(["setup", "list-nodes"], { ...env, RBEE_TOKEN: "nope" });
     expect(badToken.code).toBe(1);
-    expect(badToken.stderr).toContain("Invalid token");
+    expect(badToken.stderr).toBe(
+      `rbee-keeper: The queen refused the token in RBEE_TOKEN: unset RBEE_TOKEN to use the token in ${queen.home}/token, or set it to the token in the queen's RBEE_HOME/token\n`,
+    );
   });
 
   test("remove-node removes it", async () => {
@@ -88,6 +90,6 @@ describe("rbee-keeper setup", () => {
     expect(listed.stdout).toContain("No nodes yet");
     const again = await runKeeperBin(["setup", "remove-node", "--name", "mac"], env);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('No node named "mac"');
+    expect(again.stderr).toBe('rbee-keeper: No node named "mac": this queen has no nodes yet; add one with `rbee-keeper setup add-node`\n');
   });
 });

@@ -138,7 +138,8 @@ describe("the preload bridge, end to end", () => {
   it("a refusal rejects with an RbeeError carrying its code and details, from either side", async () => {
     const missing = await rejectionOf(api.removeNode({ node_name: "ghost" }));
     expect(missing).toBeInstanceOf(RbeeError);
-    expect(missing).toMatchObject({ code: "NODE_NOT_FOUND", message: 'No node named "ghost"' });
+    const ghost = 'No node named "ghost": this queen has no nodes yet; add one with `rbee-keeper setup add-node`';
+    expect(missing).toMatchObject({ code: "NODE_NOT_FOUND", message: ghost });
 
     // Past the client's own check, the main side validates too, and its details come back.
     const invalid = await rejectionOf(createIpcTransport(bridge).call("addNode", { ...NODE, node_name: "Bad Name", verify: false }));
@@ -148,7 +149,7 @@ describe("the preload bridge, end to end", () => {
     // Across the context bridge it is a plain object: an Error would have lost its code there.
     const raw = await rejectionOf(bridge.removeNode!({ node_name: "ghost" }) as Promise<unknown>);
     expect(raw).not.toBeInstanceOf(Error);
-    expect(raw).toEqual({ code: "NODE_NOT_FOUND", message: 'No node named "ghost"' });
+    expect(raw).toEqual({ code: "NODE_NOT_FOUND", message: ghost });
 
     // The client refuses bad input itself: nothing is sent.
     const mark = renderer().steps.length;

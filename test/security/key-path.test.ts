@@ -77,7 +77,7 @@ describe.each(["/v2/registry/beehives/test", "/v2/registry/beehives/add"])("POST
 
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe("INVALID_REQUEST");
-    expect(answer.body.error.details).toEqual([{ field: "ssh_key_path", message: `${reason}: ${keyPath()}` }]);
+    expect(answer.body.error.details).toEqual([{ field: "ssh_key_path", message: `SSH key file ${keyPath()} ${reason}` }]);
     expect(answer.ms).toBeLessThan(AT_ONCE_MS);
     expect((await (await fetch(`${server.baseUrl}/v2/registry/beehives/list`, { headers: { authorization: `Bearer ${server.queen.token}` } })).json()).nodes).toEqual([]);
   });

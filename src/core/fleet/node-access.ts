@@ -32,10 +32,9 @@ export class NodeAccess {
     }
   }
 
-  /** The node's hive, started if needed; NOT_INSTALLED when rbee is missing there. */
+  /** The node's hive, started if needed (and only then said so); NOT_INSTALLED when rbee is missing there. */
   async startHive(node: Beehive, progress: ProgressSink): Promise<HiveHandle> {
-    progress({ stage: "hive", message: `Starting rbee-hive on ${node.node_name}` });
-    const hive = await this.deps.hives.ensure(node);
+    const hive = await this.deps.hives.ensure(node, () => progress({ stage: "hive", message: `Starting rbee-hive on ${node.node_name}` }));
     this.deps.nodes.send(node.node_name, { type: "hive-started" });
     return hive;
   }

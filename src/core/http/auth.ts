@@ -17,7 +17,9 @@ export function requireAuth(service: QueenService, options: { readonly allowWork
     next(
       new RbeeError(
         "UNAUTHORIZED",
-        token === undefined ? "Missing Authorization: Bearer <token> (the token is in RBEE_HOME/token)" : "Invalid token",
+        token === undefined
+          ? "Missing Authorization: Bearer <token> (the token is in RBEE_HOME/token)"
+          : "Invalid token: use the token in the queen's RBEE_HOME/token (default ~/.rbee/token)",
       ),
     );
   };

@@ -278,7 +278,7 @@ export class InferenceService {
         return { kind: "worker", worker: booked };
       }
       case "none": {
-        const code = request.node && decision.reason.startsWith("No node named") ? "NODE_NOT_FOUND" : "NO_CAPACITY";
+        const code = decision.unknownNode ? "NODE_NOT_FOUND" : "NO_CAPACITY";
         return { kind: "error", error: new RbeeError(code, decision.reason) };
       }
       case "spawn":

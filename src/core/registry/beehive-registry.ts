@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { Beehive, RbeeError, type NewNode, type NodeStatus } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
 import { migrate } from "./migrations/index.js";
+import { unknownNodeError } from "./unknown-node.js";
 
 const COLUMNS =
   "node_name, ssh_host, ssh_port, ssh_user, ssh_key_path, git_repo_url, git_branch, install_path, last_connected_unix, status";
@@ -103,10 +104,10 @@ export class BeehiveRegistry {
     return row === undefined ? undefined : Beehive.parse(row);
   }
 
-  /** The node, or NODE_NOT_FOUND. */
+  /** The node, or NODE_NOT_FOUND naming the known nodes (and the closest one). */
   require(nodeName: string): Beehive {
     const node = this.get(nodeName);
-    if (!node) throw new RbeeError("NODE_NOT_FOUND", `No node named "${nodeName}"`);
+    if (!node) throw unknownNodeError(nodeName, this.list().map((known) => known.node_name));
     return node;
   }
 

@@ -44,9 +44,13 @@ export class HiveControl {
     private readonly options: HiveControlOptions,
   ) {}
 
-  /** The node's hive, started if needed. NOT_INSTALLED when the programs are missing there. */
-  ensure(node: Beehive): Promise<HiveHandle> {
-    return this.track(node, () => this.open(node));
+  /**
+   * The node's hive, started if needed. NOT_INSTALLED when the programs are missing there.
+   * `onStart` is called only when a hive is about to be started (none ran, or one of another version
+   * is replaced), so that progress says "starting" only then; a caller joining an open in flight is not told.
+   */
+  ensure(node: Beehive, onStart?: () => void): Promise<HiveHandle> {
+    return this.track(node, () => this.open(node, false, true, onStart));
   }
 
   /** The node's hive if one already runs there (nothing is started); undefined when none does. */
@@ -91,24 +95,32 @@ export class HiveControl {
     return handle;
   }
 
-  private async open(node: Beehive, replacing = false, start = true): Promise<HiveHandle> {
+  private async open(node: Beehive, replacing = false, start = true, onStart?: () => void): Promise<HiveHandle> {
     const connection = await this.connections.get(node.node_name);
     const remotePort = await connection.remotePortFor(this.options.callbackPort());
     const callbackUrl = `http://127.0.0.1:${remotePort}`;
     const callbackToken = this.options.nodeToken(node.node_name);
-    const result = await run(
-      connection,
-      hiveStartScript({
-        installPath: connection.installPath(node),
-        nodeHome: connection.nodeHome,
-        nodeCommand: connection.nodeCommand,
-        nodeName: node.node_name,
-        callbackUrl,
-        callbackToken,
-        start,
-        ...(this.options.workerHeartbeatMs ? { workerHeartbeatMs: this.options.workerHeartbeatMs } : {}),
-      }),
-    );
+    const script = (startIfNone: boolean) =>
+      run(
+        connection,
+        hiveStartScript({
+          installPath: connection.installPath(node),
+          nodeHome: connection.nodeHome,
+          nodeCommand: connection.nodeCommand,
+          nodeName: node.node_name,
+          callbackUrl,
+          callbackToken,
+          start: startIfNone,
+          ...(this.options.workerHeartbeatMs ? { workerHeartbeatMs: this.options.workerHeartbeatMs } : {}),
+        }),
+      );
+    // Asked first whether one runs, so that a start is announced only when there is one (one more
+    // command, on the cold path only: a running hive answers the first).
+    let result = await script(onStart === undefined ? start : false);
+    if (onStart && start && result.code === EXIT_NO_HIVE) {
+      onStart();
+      result = await script(true);
+    }
     if (result.code === EXIT_NOT_INSTALLED || result.code === EXIT_NO_HIVE) {
       throw new RbeeError("NOT_INSTALLED", `rbee is not installed on ${node.node_name}: run setup install first`);
     }
@@ -129,6 +141,7 @@ export class HiveControl {
     if (state.data.version !== RBEE_VERSION && !replacing) {
       this.options.log(`${node.node_name}: replacing rbee-hive ${state.data.version} with ${RBEE_VERSION}`);
       await run(connection, hiveStopScript(connection.nodeHome));
+      onStart?.();
       return this.open(node, true);
     }
     const localPort = await connection.localPortFor(state.data.port);

@@ -32,7 +32,7 @@ export const EXIT_FOREIGN_CHECKOUT = 22;
 export const EXIT_NOT_INSTALLED = 30;
 /** Exit code of the hive start script when the hive did not come up. */
 export const EXIT_HIVE_FAILED = 31;
-/** Exit code of the hive script in attach-only mode when no hive runs. */
+/** Exit code of the hive script in attach-only mode when no hive runs (and rbee is installed). */
 export const EXIT_NO_HIVE = 32;
 
 /** Written by scripts/install-node.sh after a successful install: marks an rbee checkout. */
@@ -117,8 +117,9 @@ export function hiveStartScript(options: {
     `  if [ -n "$pid" ] && is_hive "$pid"; then print_state; exit 0; fi`,
     `  rm -f "$state"`,
     `fi`,
-    ...(options.start === false ? [`exit ${EXIT_NO_HIVE}`] : []),
     `[ -f "$dir/dist/bin/rbee-hive.js" ] || { echo "rbee is not installed in ${escapeEcho(options.installPath)}" >&2; exit ${EXIT_NOT_INSTALLED}; }`,
+    // After the install check: the queen asks this first, and announces a start only when one can be made.
+    ...(options.start === false ? [`exit ${EXIT_NO_HIVE}`] : []),
     `cd "$dir"`,
     `RBEE_HOME="$home" RBEE_CALLBACK_TOKEN="$callback_token" nohup ${options.nodeCommand ?? "node"} dist/bin/rbee-hive.js daemon --port 0 --callback-url ${shellQuote(options.callbackUrl)} --node-name ${shellQuote(options.nodeName)}${heartbeat} >>"$home/logs/hive.log" 2>&1 </dev/null &`,
     `hive=$!`,

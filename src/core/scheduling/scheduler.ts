@@ -1,4 +1,5 @@
 import type { Beehive, NodeStatus, RegisteredWorker } from "../../shared/contract/index.js";
+import { unknownNodeMessage } from "../registry/unknown-node.js";
 
 /** What a request asks for: a model, optionally on one node. */
 export interface Placement {
@@ -15,7 +16,7 @@ export type Decision =
   | { readonly kind: "reuse"; readonly worker: RegisteredWorker }
   | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "spawn"; readonly node: Beehive }
-  | { readonly kind: "none"; readonly reason: string };
+  | { readonly kind: "none"; readonly reason: string; readonly unknownNode?: true };
 
 /** Key of an in-flight spawn: one model on one node. */
 export function spawnKey(nodeName: string, model: string): string {
@@ -65,7 +66,7 @@ export function schedule(
 
   if (placement.node !== undefined) {
     const node = nodes.find((n) => n.node_name === placement.node);
-    if (!node) return { kind: "none", reason: `No node named "${placement.node}"` };
+    if (!node) return { kind: "none", reason: unknownNodeMessage(placement.node, nodes.map((n) => n.node_name)), unknownNode: true };
     if (node.status === "installing") return { kind: "none", reason: `Node "${node.node_name}" is still installing` };
     return { kind: "spawn", node };
   }

@@ -11,6 +11,7 @@ import {
   type HostKeyCheck,
   type KnownHosts,
 } from "./known-hosts.js";
+import { NO_KEY_NO_AGENT, describeRefusedLogin } from "./refused-login.js";
 
 /** Where and as whom to connect. */
 export interface SshTarget {
@@ -52,9 +53,7 @@ export const DEFAULT_SSH_TIMEOUT_MS = 10_000;
 export async function connectSsh(target: SshTarget, options: SshConnectOptions): Promise<SshSession> {
   const privateKey = target.keyPath ? await readPrivateKey(target.keyPath, target.passphrase) : undefined;
   const agent = options.agent ?? process.env.SSH_AUTH_SOCK;
-  if (!privateKey && !agent) {
-    throw new RbeeError("SSH_FAILED", `SSH authentication failed: no key file given and no ssh-agent running`);
-  }
+  if (!privateKey && !agent) throw sshError(target, NO_KEY_NO_AGENT);
   const timeoutMs = options.timeoutMs ?? DEFAULT_SSH_TIMEOUT_MS;
   // A recorded key type first: a host with several keys then shows the one we know, so that any
   // other key it shows can be a mismatch, never a new host.
@@ -98,6 +97,16 @@ export async function connectSsh(target: SshTarget, options: SshConnectOptions):
       resolve({ client, fingerprint: offer.fingerprint, known: offer.check.verdict === "known" });
     });
     client.on("error", (error: Error & { level?: string; code?: string }) => {
+      // An agent that does not answer is not fatal: ssh2 goes on with the next way to log in, and
+      // if none is left the authentication failure below says what the agent lacked.
+      if (error.level === "agent") return;
+      if (error.level === "client-authentication" && !offered?.refusal) {
+        // Which keys were tried decides what to do next: ask the agent, only now that it matters.
+        void describeRefusedLogin(privateKey || !agent ? { keyPath: target.keyPath ?? "", user: target.user } : { agent }).then((reason) =>
+          fail(sshError(target, reason)),
+        );
+        return;
+      }
       fail(sshError(target, describeFailure(error, target, offered)));
     });
     client.connect({
@@ -177,8 +186,11 @@ export const MAX_KEY_FILE_BYTES = 64 * 1024;
  */
 async function readKeyFile(keyPath: string): Promise<Buffer> {
   const path = expandHome(keyPath);
-  const refuse = (reason: string): RbeeError =>
-    new RbeeError("INVALID_REQUEST", `SSH key file ${keyPath} ${reason}`, [{ field: "ssh_key_path", message: `${reason}: ${keyPath}` }]);
+  // The form shows the detail by its field, the CLI the message: the same sentence, said once.
+  const refuse = (reason: string): RbeeError => {
+    const message = `SSH key file ${keyPath} ${reason}`;
+    return new RbeeError("INVALID_REQUEST", message, [{ field: "ssh_key_path", message }]);
+  };
   const check = (stats: { isFile(): boolean; isDirectory(): boolean; size: number }): void => {
     if (stats.isDirectory()) throw refuse("is a directory, not a key file");
     if (!stats.isFile()) throw refuse("is not a regular file");
@@ -203,7 +215,9 @@ async function readKeyFile(keyPath: string): Promise<Buffer> {
     }
   } catch (error) {
     if (error instanceof RbeeError) throw error;
-    throw refuse((error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read");
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw refuse(`does not exist: check the path, or give no key file to log in with your ssh-agent`);
+    throw refuse(`cannot be read (${code ?? (error as Error).message}): check its permissions`);
   }
 }
 
@@ -254,7 +268,6 @@ function sshError(target: SshTarget, reason: string): RbeeError {
 
 function describeFailure(error: Error & { level?: string; code?: string }, target: SshTarget, offered: HostKeyOffer | undefined): string {
   if (offered?.refusal) return describeRefusal(offered, target);
-  if (error.level === "client-authentication") return "authentication failed: the server refused the key";
   if (error.level === "client-timeout") return "timed out during the handshake";
   switch (error.code) {
     case "ECONNREFUSED":

@@ -36,10 +36,12 @@ export class ModelStore {
   private readonly local: LocalModels;
   private readonly inFlight = new Map<string, InFlight>();
 
+  /** `nodeName`: the name the queen knows this node by (undefined when the hive runs without one), named in errors. */
   constructor(
     private readonly modelsDir: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly tuning: DownloadTuning = {},
+    private readonly nodeName: () => string | undefined = () => undefined,
   ) {
     this.local = new LocalModels(modelsDir);
   }
@@ -59,7 +61,14 @@ export class ModelStore {
     const source = this.parse(modelRef);
     if (source.kind === "local") {
       const stats = await stat(source.path).catch(() => undefined);
-      if (!stats) throw new RbeeError("MODEL_NOT_FOUND", `No model file at ${source.path} on this node`);
+      if (!stats) {
+        // The queen relays this as is: it must say which of the user's machines lacks the file.
+        const node = this.nodeName();
+        throw new RbeeError(
+          "MODEL_NOT_FOUND",
+          `Model file ${source.path} not found on ${node ? `node ${node}` : "this node"}: check the path, or download the model there first (an hf: or https:// model_ref is downloaded for you)`,
+        );
+      }
       if (!stats.isFile()) throw new RbeeError("INVALID_REQUEST", `${source.path} is not a file`);
       return { model_ref: modelRef, path: source.path, size_bytes: stats.size, sha256: null, downloaded: false };
     }

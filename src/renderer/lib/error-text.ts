@@ -53,7 +53,15 @@ function describeSsh(message: string, { host, port, user }: ErrorContext): Error
         "remove its line from known_hosts in RBEE_HOME; otherwise do not connect.",
     };
   }
-  if (/authenticat|refused the key|permission denied|passphrase|no key file/.test(m)) {
+  // Nothing was offered to the node, so it refused nothing: the fix is on this computer.
+  if (/no key file was given and (no ssh-agent|the ssh-agent holds no key)/.test(m)) {
+    return {
+      title: "No key to log in with",
+      message,
+      hint: "Give the path of your private key, or start ssh-agent on this computer and ssh-add your key.",
+    };
+  }
+  if (/authenticat|refused the key|permission denied|passphrase/.test(m)) {
     return {
       title: "Key not accepted",
       message,
