@@ -48,9 +48,7 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
     host: env.RBEE_QUEEN_HOST ?? "127.0.0.1",
     token: env.RBEE_TOKEN?.trim() || undefined,
     uiDir: join(outDir, "renderer"),
-    // `npm start` builds better-sqlite3 for Electron into out/native; an installer packs node_modules'
-    // own build, rebuilt for Electron by electron-builder.
-    sqliteNativeBinding: env.RBEE_SQLITE_BINDING ?? (app.isPackaged ? undefined : join(outDir, "native", "better_sqlite3.node")),
+    sqliteNativeBinding: env.RBEE_SQLITE_BINDING ?? join(outDir, "native", "better_sqlite3.node"),
     // This computer is a node from the first start (its hive runs from this installation: out/ is in
     // it; an installed app runs dist/ and node_modules from outside app.asar, electron-builder.yml).
     addLocalNode: env.RBEE_LOCAL_NODE?.trim() !== "0",
