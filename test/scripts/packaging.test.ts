@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -18,6 +18,7 @@ type Config = Record<string, unknown> & {
   asarUnpack?: string | string[];
   files?: unknown;
   npmRebuild?: boolean;
+  beforePack?: string;
   directories?: { output?: string; buildResources?: string };
 };
 type Filter = (file: string, stat: Stats) => boolean;
@@ -166,13 +167,25 @@ describe("electron-builder.yml", () => {
     expect(["dist", "out"]).not.toContain(output!.split("/")[0]);
   });
 
-  it("lets electron-builder rebuild better-sqlite3 for Electron, and never packs out/native (npm start's build)", () => {
-    expect(config.npmRebuild).not.toBe(false);
+  it("packs the Electron build of better-sqlite3 that its beforePack hook makes in out/native, and no Node build", async () => {
+    // electron-builder's rebuild of node_modules in place stays off: it would break the Node build.
+    expect(config.npmRebuild).toBe(false);
+    expect(config.beforePack).toBe("./scripts/build-electron-sqlite.mjs");
+    const hook = (await import(pathToFileURL(join(ROOT, "scripts/build-electron-sqlite.mjs")).href)) as { beforePack: (context: { arch: number; electronPlatformName: string }) => Promise<void> };
+    expect(hook.beforePack).toBeTypeOf("function");
+    // electron-builder's Arch.universal: one build serves one architecture.
+    await expect(hook.beforePack({ arch: 4, electronPlatformName: "darwin" })).rejects.toThrow(/universal/);
     for (const build of BUILDS) {
-      const { packed } = matchersFor(build);
-      expect(packed("node_modules/better-sqlite3/build/Release/better_sqlite3.node"), build.os).toBe(true);
+      const { packed, unpacked } = matchersFor(build);
+      expect(packed("out/native/better_sqlite3.node"), build.os).toBe(true);
+      expect(unpacked("out/native/better_sqlite3.node"), build.os).toBe(true);
+      expect(packed("out/native/better_sqlite3.electron-version"), build.os).toBe(false);
+      expect(packed("out/native/stage/node_modules/better-sqlite3/build/Release/better_sqlite3.node"), build.os).toBe(false);
       expect(packed("node_modules/better-sqlite3/lib/index.js"), build.os).toBe(true);
-      expect(packed("out/native/better_sqlite3.node"), build.os).toBe(false);
+      expect(packed("node_modules/better-sqlite3/build/Release/better_sqlite3.node"), build.os).toBe(false);
+      expect(packed("node_modules/cpu-features/build/Release/cpufeatures.node"), build.os).toBe(false);
+      expect(packed("node_modules/ssh2/lib/protocol/crypto/build/Release/sshcrypto.node"), build.os).toBe(false);
+      expect(packed("node_modules/ssh2/lib/index.js"), build.os).toBe(true);
     }
   });
 
