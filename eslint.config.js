@@ -14,7 +14,7 @@ const outside = (...layers) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["dist/**", "out/**", ".tsbuild/**", "node_modules/**", "test-results/**", "playwright-report/**", "e2e/artifacts/**"] },
+  { ignores: ["dist/**", "out/**", "release/**", ".tsbuild/**", "node_modules/**", "test-results/**", "playwright-report/**", "e2e/artifacts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

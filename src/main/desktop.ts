@@ -49,9 +49,10 @@ export async function startQueen({ outDir, env = process.env, log }: DesktopOpti
     token: env.RBEE_TOKEN?.trim() || undefined,
     uiDir: join(outDir, "renderer"),
     sqliteNativeBinding: env.RBEE_SQLITE_BINDING ?? join(outDir, "native", "better_sqlite3.node"),
-    // This computer is a node from the first start (its hive runs from this installation: out/ is in it).
+    // This computer is a node from the first start (its hive runs from this installation: out/ is in
+    // it; an installed app runs dist/ and node_modules from outside app.asar, electron-builder.yml).
     addLocalNode: env.RBEE_LOCAL_NODE?.trim() !== "0",
-    installRoot: join(outDir, ".."),
+    installRoot: app.isPackaged ? join(process.resourcesPath, "app.asar.unpacked") : join(outDir, ".."),
     modelCatalogFile: env.RBEE_MODEL_CATALOG?.trim() || undefined,
     log,
     // RBEE_HOME/queen.json: rbee-keeper finds this queen on whichever port it got.
