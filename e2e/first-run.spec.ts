@@ -6,7 +6,7 @@ import { formatBytes } from "../src/renderer/lib/format.js";
 import { LAST_MODEL_STORAGE_KEY } from "../src/renderer/state/last-model.js";
 import { startModelFileServer, type ModelFileServer } from "../test/helpers/model-file-server.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
-import { writeTinyGguf } from "../test/helpers/tiny-gguf.js";
+import { CHATML_TEMPLATE, writeTinyGguf } from "../test/helpers/tiny-gguf.js";
 import { guardPages } from "./page-guard.js";
 
 // A first start, as a new user has it: a fresh RBEE_HOME, this computer as the only node, a model
@@ -16,9 +16,6 @@ test.describe.configure({ mode: "serial" });
 
 const ARTIFACTS = "e2e/artifacts";
 const MODEL_FILE = "tiny-chat.gguf";
-const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const STEPS = 8;
 
 let dir: string;

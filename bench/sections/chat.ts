@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { ChatMessage } from "../../src/shared/contract/index.js";
-import { writeTinyGguf } from "../../test/helpers/tiny-gguf.js";
+import { CHATML_TEMPLATE, writeTinyGguf } from "../../test/helpers/tiny-gguf.js";
 import type { BenchContext } from "../lib/context.js";
 import { NODE, type BenchFleet } from "../lib/fleet.js";
 import { figure, type Figure, type SectionResult } from "../lib/report.js";
@@ -11,9 +11,6 @@ import { assertStreamOk, rbeeEvents, timedPost, type TimedEvent } from "../lib/t
 
 const TITLE = "6. Chat";
 const HISTORIES = [100, 500, 1_500] as const;
-const CHATML =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const SYSTEM: ChatMessage = { role: "system", content: "You are a tiny benchmark model." };
 
 /** One streamed inference through the queen: its events, time to first token and end event. */
@@ -76,7 +73,7 @@ export async function runChat(ctx: BenchContext): Promise<SectionResult> {
   const fleet = ctx.fleet;
   if (!fleet) return { id: "chat", title: TITLE, status: "skipped", reason: ctx.fleetError ?? "no fleet", seconds: 0, figures: [], notes: [] };
   const modelPath = join(ctx.dir, "chat.gguf");
-  await writeTinyGguf(modelPath, { seed: 11, chatTemplate: CHATML, contextLength: 8_192, text: "printable" });
+  await writeTinyGguf(modelPath, { seed: 11, chatTemplate: CHATML_TEMPLATE, contextLength: 8_192, text: "printable" });
   const modelRef = `file:${modelPath}`;
   const spawned: string[] = [];
   const figures: Figure[] = [];

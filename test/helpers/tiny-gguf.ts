@@ -14,6 +14,11 @@ export type TinyGgufEos = "never" | "always" | "random";
  */
 export type TinyGgufText = "any" | "printable";
 
+/** A ChatML chat template like Qwen's GGUFs carry (trimmed to what matters): `chatTemplate` for a chat model. */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 /** Shape and randomness of a generated test model. */
 export type TinyGgufOptions = {
   /** PRNG seed: the same options always give the same bytes. */

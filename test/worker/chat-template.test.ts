@@ -8,12 +8,8 @@ import { RbeeError, type ChatMessage, type EndEvent, type TokenEvent } from "../
 import { endOfTurnFrom, resolveTrigger, toChatHistory, type EndOfTurn } from "../../src/worker/chat-template.js";
 import { runGeneration, type Sampling } from "../../src/worker/generation.js";
 import { loadInferenceEngine, type InferenceEngine } from "../../src/worker/inference-engine.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { CHATML_TEMPLATE, writeTinyGguf } from "../helpers/tiny-gguf.js";
 
-// The ChatML template as Qwen's GGUFs carry it (trimmed to what matters here).
-const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 // A template that, like many, refuses a conversation that does not alternate user / assistant.
 const STRICT_TEMPLATE =
   "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}" +

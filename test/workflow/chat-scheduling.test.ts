@@ -10,12 +10,9 @@ import { jsonClient } from "../helpers/http-client.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
 import { readStreamEvents, streamText } from "../helpers/sse.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { CHATML_TEMPLATE, writeTinyGguf } from "../helpers/tiny-gguf.js";
 import { until } from "../helpers/until.js";
 
-const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 let dir: string;
 let sshd: Sshd;

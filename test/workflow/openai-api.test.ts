@@ -11,12 +11,8 @@ import { makeProjectRepo } from "../helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
 import { readSseJson, sseMessages } from "../helpers/sse.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { CHATML_TEMPLATE, writeTinyGguf } from "../helpers/tiny-gguf.js";
 
-// A ChatML template like Qwen's: chat requests go through the worker's Jinja rendering.
-const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 let dir: string;
 let sshd: Sshd;
