@@ -1,12 +1,22 @@
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 
+/** The worker answered the probe with an error status instead of a stream. */
+export class ProbeRefused extends Error {
+  constructor(
+    readonly statusLine: string,
+    readonly body: string,
+  ) {
+    super(`the probe was refused: ${statusLine} ${body}`);
+  }
+}
+
 /**
  * One inference request written as a single segment on a connection that has just served a
  * `GET /health` (as a kept-alive connection has), timed to the `started` event. Raw, so that the
  * transport's behaviour is measured without any HTTP client's write pattern.
  */
-export function probeStarted(baseUrl: string, token: string, timeoutMs = 5_000): Promise<number> {
+export function probeStarted(baseUrl: string, token: string, timeoutMs = 15_000): Promise<number> {
   const url = new URL(baseUrl);
   const body = JSON.stringify({ prompt: "hello", max_tokens: 1, seed: 3 });
   const request =
@@ -40,6 +50,11 @@ export function probeStarted(baseUrl: string, token: string, timeoutMs = 5_000):
         clearTimeout(timer);
         resolve(performance.now() - sent);
         socket.destroy();
+      } else if (phase === "inference" && /^HTTP\/1\.1 (?!200)\d{3}/.test(received) && received.includes("}")) {
+        // Refused (a worker still finishing the previous probe's job answers 503): say so, with its words.
+        clearTimeout(timer);
+        socket.destroy();
+        reject(new ProbeRefused(received.split("\r\n")[0] ?? "", received.slice(received.indexOf("\r\n\r\n") + 4, 300)));
       }
     });
     socket.write(`GET /health HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);

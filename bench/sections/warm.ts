@@ -1,5 +1,5 @@
 import { settleIdle, warmUp } from "../lib/fleet.js";
-import { probeStarted } from "../lib/raw-probe.js";
+import { ProbeRefused, probeStarted } from "../lib/raw-probe.js";
 import { openTunnel } from "../lib/ssh-tunnel.js";
 import type { BenchContext } from "../lib/context.js";
 import { figure, type SectionResult } from "../lib/report.js";
@@ -38,9 +38,17 @@ export async function runWarm(ctx: BenchContext): Promise<SectionResult> {
   const fastTunnel = await openTunnel(sshTarget, workerPort, { noDelay: true });
   const direct = () => measure(`${worker.url}/v1/inference`, worker.token, body, "direct");
   const tunnel = () => measure(`${tunnelUrl}/v1/inference`, worker.token, body, "tunnel");
+  // A worker may still be finishing the previous probe's job (the probe hangs up at `started`):
+  // then it refuses with 503, and the probe waits for it to be idle again and retries.
   const probe = async (url: string): Promise<number> => {
-    await settleIdle(fleet);
-    return probeStarted(url, worker.token);
+    for (let attempt = 1; ; attempt++) {
+      await settleIdle(fleet);
+      try {
+        return await probeStarted(url, worker.token);
+      } catch (error) {
+        if (!(error instanceof ProbeRefused) || attempt >= 5) throw error;
+      }
+    }
   };
   const queen = () => measure(`${fleet.queen.baseUrl}/v1/inference`, fleet.queen.token, { model: fleet.modelRef, node: "bench", ...body }, "queen");
 
