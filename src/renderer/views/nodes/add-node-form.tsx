@@ -2,6 +2,7 @@ import { DialogHeader } from "../../components/dialog-header.js";
 import { ErrorBox } from "../../components/error-box.js";
 import { FormActions } from "../../components/form-actions.js";
 import { FormSection } from "../../components/form-section.js";
+import { RevealOnMount } from "../../components/reveal-on-mount.js";
 import { SpinnerIcon } from "../../components/icons.js";
 import { TextField } from "../../components/text-field.js";
 import { SshConfigPicker } from "./ssh-config-picker.js";
@@ -59,7 +60,11 @@ export function AddNodeForm({ titleId, onClose }: { readonly titleId: string; re
         </FormSection>
 
         <TestOutcome test={form.test} passed={passed} stale={form.stale} trusted={trusted} onTrustedChange={form.setTrusted} />
-        {saveError ? <ErrorBox text={saveError} title={`Could not save: ${saveError.title}`} /> : null}
+        {saveError ? (
+          <RevealOnMount>
+            <ErrorBox text={saveError} title={`Could not save: ${saveError.title}`} />
+          </RevealOnMount>
+        ) : null}
       </div>
 
       <FormActions>

@@ -1,12 +1,14 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { RbeeError } from "../../../shared/contract/errors.js";
 import type { SshNodeRequest, TestNodeResponse } from "../../../shared/contract/nodes.js";
 import type { SshConfigHost } from "../../../shared/contract/ssh-config.js";
 import { useNotify } from "../../components/notices.js";
+import { revealField } from "../../components/reveal-field.js";
 import { describeError, type ErrorText } from "../../lib/error-text.js";
 import {
   detailsToFieldErrors,
   EMPTY_NODE_FORM,
+  firstErrorField,
   formFromSshHost,
   formToRequest,
   validateNodeForm,
@@ -51,6 +53,8 @@ export function useAddNodeForm(onSaved: () => void) {
   const [trusted, setTrusted] = useState(false);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<ErrorText | null>(null);
+  // The field to bring on screen once its message is rendered; a new object for each Test or Save.
+  const [toReveal, setToReveal] = useState<{ readonly field: NodeFormField } | null>(null);
 
   const request = formToRequest(values);
   const key = requestKey(request);
@@ -64,6 +68,15 @@ export function useAddNodeForm(onSaved: () => void) {
   // appearing on blur moves the buttons under a pointer that is pressing one of them.
   const errorOf = (field: NodeFormField): string | undefined =>
     serverErrors[field] ?? (showAllErrors ? clientErrors[field] : undefined);
+
+  useEffect(() => {
+    if (toReveal) revealField(`node-form-${toReveal.field}`);
+  }, [toReveal]);
+
+  const revealFirst = (errors: NodeFormErrors): void => {
+    const field = firstErrorField(errors);
+    if (field) setToReveal({ field });
+  };
 
   const importHost = (host: SshConfigHost): void => {
     setValues((current) => formFromSshHost(current, host));
@@ -86,11 +99,13 @@ export function useAddNodeForm(onSaved: () => void) {
       const mapped = detailsToFieldErrors(error.details);
       setServerErrors(mapped);
       setShowAllErrors(true);
+      revealFirst(mapped);
       // Every problem is shown at its field: a summary box would only repeat it.
       if (Object.keys(mapped).length === error.details.length) return;
     }
     if (error instanceof RbeeError && error.code === "NODE_EXISTS") {
       setServerErrors({ node_name: "a node with this name already exists" });
+      setToReveal({ field: "node_name" });
       return;
     }
     onOther(describeError(error, context));
@@ -99,7 +114,7 @@ export function useAddNodeForm(onSaved: () => void) {
   const runTest = async (): Promise<void> => {
     setShowAllErrors(true);
     setSaveError(null);
-    if (!validation.ok) return;
+    if (!validation.ok) return revealFirst(validation.errors);
     setTest({ kind: "testing", key });
     setTrusted(false);
     try {
