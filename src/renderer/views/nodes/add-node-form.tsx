@@ -5,6 +5,7 @@ import { FormSection } from "../../components/form-section.js";
 import { RevealOnMount } from "../../components/reveal-on-mount.js";
 import { SpinnerIcon } from "../../components/icons.js";
 import { TextField } from "../../components/text-field.js";
+import { installSourceHint } from "../../lib/node-defaults.js";
 import { SshConfigPicker } from "./ssh-config-picker.js";
 import { TestOutcome } from "./test-outcome.js";
 import { useAddNodeForm } from "./use-add-node-form.js";
@@ -50,13 +51,20 @@ export function AddNodeForm({ titleId, onClose }: { readonly titleId: string; re
 
         <FormSection legend="Install">
           <TextField
-            className="col-span-6 sm:col-span-4"
+            className="col-span-6"
             label="Git repository URL"
             placeholder="https://github.com/you/rbee.git"
+            hint={installSourceHint(form.installSource)}
             {...field("git_repo_url")}
           />
           <TextField className="col-span-6 sm:col-span-2" label="Git branch" placeholder="main" {...field("git_branch")} />
-          <TextField className="col-span-6" label="Install path" hint="Where rbee is cloned on the node." placeholder="~/rbee" {...field("install_path")} />
+          <TextField
+            className="col-span-6 sm:col-span-4"
+            label="Install path"
+            hint="Where rbee is cloned on the node."
+            placeholder="~/rbee"
+            {...field("install_path")}
+          />
         </FormSection>
 
         <TestOutcome test={form.test} passed={passed} stale={form.stale} trusted={trusted} onTrustedChange={form.setTrusted} />

@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { RbeeError } from "../../../shared/contract/errors.js";
 import type { SshNodeRequest, TestNodeResponse } from "../../../shared/contract/nodes.js";
 import type { SshConfigHost } from "../../../shared/contract/ssh-config.js";
 import { useNotify } from "../../components/notices.js";
 import { revealField } from "../../components/reveal-field.js";
 import { describeError, type ErrorText } from "../../lib/error-text.js";
+import { applyNodeDefaults } from "../../lib/node-defaults.js";
 import {
   detailsToFieldErrors,
   EMPTY_NODE_FORM,
@@ -17,6 +18,7 @@ import {
   type NodeFormValues,
 } from "../../lib/node-form.js";
 import { useApi } from "../../state/fleet-context.js";
+import { useNodeDefaults } from "./use-node-defaults.js";
 
 /** Where the connection test is; a result holds only for the exact values that were tested (`key`). */
 export type TestState =
@@ -47,6 +49,9 @@ export function useAddNodeForm(onSaved: () => void) {
   const api = useApi();
   const notify = useNotify();
   const [values, setValues] = useState<NodeFormValues>(EMPTY_NODE_FORM);
+  const defaults = useNodeDefaults();
+  // The fields the user typed in: the queen's defaults, when they arrive, leave those alone.
+  const edited = useRef(new Set<NodeFormField>());
   const [showAllErrors, setShowAllErrors] = useState(false);
   const [serverErrors, setServerErrors] = useState<NodeFormErrors>({});
   const [test, setTest] = useState<TestState>({ kind: "idle" });
@@ -70,6 +75,10 @@ export function useAddNodeForm(onSaved: () => void) {
     serverErrors[field] ?? (showAllErrors ? clientErrors[field] : undefined);
 
   useEffect(() => {
+    if (defaults) setValues((current) => applyNodeDefaults(current, defaults, edited.current));
+  }, [defaults]);
+
+  useEffect(() => {
     if (toReveal) revealField(`node-form-${toReveal.field}`);
   }, [toReveal]);
 
@@ -86,6 +95,7 @@ export function useAddNodeForm(onSaved: () => void) {
   };
 
   const change = (field: NodeFormField, value: string): void => {
+    edited.current.add(field);
     setValues((current) => ({ ...current, [field]: value }));
     setServerErrors(({ [field]: _dropped, ...rest }) => rest);
     setSaveError(null);
@@ -162,6 +172,8 @@ export function useAddNodeForm(onSaved: () => void) {
 
   return {
     field,
+    /** Where the repository's default came from; null until the queen says. */
+    installSource: defaults?.source ?? null,
     test,
     passed,
     /** A test passed, but for values since changed. */
