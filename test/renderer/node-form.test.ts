@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detailsToFieldErrors, EMPTY_NODE_FORM, formToRequest, validateNodeForm } from "../../src/renderer/lib/node-form.js";
+import { detailsToFieldErrors, EMPTY_NODE_FORM, firstErrorField, formToRequest, validateNodeForm } from "../../src/renderer/lib/node-form.js";
 
 const filled = {
   ...EMPTY_NODE_FORM,
@@ -63,5 +63,10 @@ describe("node form", () => {
         { field: "0.node_name", message: "taken" },
       ]),
     ).toEqual({ ssh_key_path: "no such file: /x", node_name: "taken" });
+  });
+
+  it("brings on screen the first field with a message, in display order", () => {
+    expect(firstErrorField({ install_path: "required", ssh_host: "required" })).toBe("ssh_host");
+    expect(firstErrorField({})).toBeNull();
   });
 });

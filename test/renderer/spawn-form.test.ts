@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { changeSpawnForm, validateSpawnForm, type SpawnFormValues } from "../../src/renderer/lib/spawn-form.js";
 
-const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1", threads: "" };
+const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1", threads: "", ctx: "" };
 
 describe("the spawn form", () => {
   it("asks for the spawn it describes; one slot is the default and is left out", () => {
@@ -32,5 +32,17 @@ describe("the spawn form", () => {
     expect(changeSpawnForm(FORM, "device", " 2 ").device).toBe("2");
     expect(changeSpawnForm(FORM, "slots", "3 ").slots).toBe("3");
     expect(changeSpawnForm(FORM, "model", "hf:a/b c").model).toBe("hf:a/b c");
+  });
+
+  it("sends the context only when typed, from 16 to 1,048,576 tokens per slot", () => {
+    expect(validateSpawnForm({ ...FORM, ctx: "4096" })).toMatchObject({ ok: true, request: { ctx: 4096 } });
+    expect(validateSpawnForm({ ...FORM, ctx: "16" })).toMatchObject({ ok: true, request: { ctx: 16 } });
+    expect(validateSpawnForm({ ...FORM, ctx: "1048576" })).toMatchObject({ ok: true, request: { ctx: 1_048_576 } });
+    expect(validateSpawnForm(FORM)).toMatchObject({ ok: true, request: expect.not.objectContaining({ ctx: expect.anything() }) });
+    const message = "Context is a number of tokens from 16 to 1,048,576, or empty to let the worker pick.";
+    expect(validateSpawnForm({ ...FORM, ctx: "15" })).toEqual({ ok: false, message });
+    expect(validateSpawnForm({ ...FORM, ctx: "1048577" })).toEqual({ ok: false, message });
+    expect(validateSpawnForm({ ...FORM, ctx: "4k" })).toEqual({ ok: false, message });
+    expect(changeSpawnForm(FORM, "ctx", " 8192 ").ctx).toBe("8192");
   });
 });

@@ -115,3 +115,8 @@ export function formFromSshHost(
     ssh_key_path: host.ssh_key_path ?? "",
   };
 }
+
+/** The first field, in display order, that has a message: the one to bring on screen. */
+export function firstErrorField(errors: NodeFormErrors): NodeFormField | null {
+  return NODE_FORM_FIELDS.find((field) => errors[field] !== undefined) ?? null;
+}

@@ -1,6 +1,6 @@
 import type { Backend } from "../../shared/contract/workers.js";
 
-/** What the user chose in the "Spawn worker" form; device, slots and threads as typed. */
+/** What the user chose in the "Spawn worker" form; device, slots, threads and context as typed. */
 export interface SpawnFormValues {
   readonly node: string;
   readonly model: string;
@@ -9,6 +9,8 @@ export interface SpawnFormValues {
   readonly slots: string;
   /** Empty: the worker picks (on cpu, the physical cores less one). */
   readonly threads: string;
+  /** Context length in tokens per slot; empty: the worker's choice. */
+  readonly ctx: string;
 }
 
 /** The spawn the form asks for; one slot (the default) is left out. */
@@ -19,6 +21,7 @@ export interface SpawnFormRequest {
   readonly device: number;
   readonly slots?: number;
   readonly threads?: number;
+  readonly ctx?: number;
 }
 
 const LIMIT = 64;
@@ -38,6 +41,10 @@ export function validateSpawnForm(
   if (values.threads !== "" && (!/^\d+$/.test(values.threads) || threads < 1 || threads > 1024)) {
     return { ok: false, message: "Threads is a number from 1 to 1024, or empty to let the worker pick." };
   }
+  const ctx = Number(values.ctx);
+  if (values.ctx !== "" && (!/^\d+$/.test(values.ctx) || ctx < 16 || ctx > 1_048_576)) {
+    return { ok: false, message: "Context is a number of tokens from 16 to 1,048,576, or empty to let the worker pick." };
+  }
   return {
     ok: true,
     request: {
@@ -47,13 +54,14 @@ export function validateSpawnForm(
       device,
       ...(slots > 1 ? { slots } : {}),
       ...(values.threads !== "" ? { threads } : {}),
+      ...(values.ctx !== "" ? { ctx } : {}),
     },
   };
 }
 
-const NUMBERS: readonly (keyof SpawnFormValues)[] = ["device", "slots", "threads"];
+const NUMBERS: readonly (keyof SpawnFormValues)[] = ["device", "slots", "threads", "ctx"];
 
-/** The form after one change. Device, slots and threads are numbers: spaces are dropped as they are typed. */
+/** The form after one change. Device, slots, threads and context are numbers: spaces are dropped as they are typed. */
 export function changeSpawnForm<K extends keyof SpawnFormValues>(values: SpawnFormValues, name: K, value: SpawnFormValues[K]): SpawnFormValues {
   return { ...values, [name]: typeof value === "string" && NUMBERS.includes(name) ? value.trim() : value };
 }

@@ -2,8 +2,10 @@ import { DialogHeader } from "../../components/dialog-header.js";
 import { ErrorBox } from "../../components/error-box.js";
 import { FormActions } from "../../components/form-actions.js";
 import { FormSection } from "../../components/form-section.js";
+import { RevealOnMount } from "../../components/reveal-on-mount.js";
 import { SpinnerIcon } from "../../components/icons.js";
 import { TextField } from "../../components/text-field.js";
+import { installSourceHint } from "../../lib/node-defaults.js";
 import { SshConfigPicker } from "./ssh-config-picker.js";
 import { TestOutcome } from "./test-outcome.js";
 import { useAddNodeForm } from "./use-add-node-form.js";
@@ -49,17 +51,28 @@ export function AddNodeForm({ titleId, onClose }: { readonly titleId: string; re
 
         <FormSection legend="Install">
           <TextField
-            className="col-span-6 sm:col-span-4"
+            className="col-span-6"
             label="Git repository URL"
             placeholder="https://github.com/you/rbee.git"
+            hint={installSourceHint(form.installSource)}
             {...field("git_repo_url")}
           />
           <TextField className="col-span-6 sm:col-span-2" label="Git branch" placeholder="main" {...field("git_branch")} />
-          <TextField className="col-span-6" label="Install path" hint="Where rbee is cloned on the node." placeholder="~/rbee" {...field("install_path")} />
+          <TextField
+            className="col-span-6 sm:col-span-4"
+            label="Install path"
+            hint="Where rbee is cloned on the node."
+            placeholder="~/rbee"
+            {...field("install_path")}
+          />
         </FormSection>
 
         <TestOutcome test={form.test} passed={passed} stale={form.stale} trusted={trusted} onTrustedChange={form.setTrusted} />
-        {saveError ? <ErrorBox text={saveError} title={`Could not save: ${saveError.title}`} /> : null}
+        {saveError ? (
+          <RevealOnMount>
+            <ErrorBox text={saveError} title={`Could not save: ${saveError.title}`} />
+          </RevealOnMount>
+        ) : null}
       </div>
 
       <FormActions>

@@ -1,9 +1,10 @@
 import type { TestNodeResponse } from "../../../shared/contract/nodes.js";
 import { ErrorBox } from "../../components/error-box.js";
+import { RevealOnMount } from "../../components/reveal-on-mount.js";
 import { TestPassed } from "./test-passed.js";
 import type { TestState } from "./use-add-node-form.js";
 
-/** Under the fields: why the test failed, that it no longer holds, or what it found. */
+/** Under the fields: why the test failed, that it no longer holds, or what it found; brought on screen when it appears. */
 export function TestOutcome({
   test,
   passed,
@@ -17,7 +18,13 @@ export function TestOutcome({
   readonly trusted: boolean;
   readonly onTrustedChange: (trusted: boolean) => void;
 }) {
-  if (test.kind === "failed") return <ErrorBox text={test.error} title={test.error.title} />;
+  if (test.kind === "failed") {
+    return (
+      <RevealOnMount>
+        <ErrorBox text={test.error} title={test.error.title} />
+      </RevealOnMount>
+    );
+  }
   if (stale) {
     return (
       <p className="rounded-md border border-zinc-200 px-3 py-2 text-sm text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">
@@ -26,5 +33,9 @@ export function TestOutcome({
     );
   }
   if (!passed) return null;
-  return <TestPassed result={passed} trusted={trusted} onTrustedChange={onTrustedChange} />;
+  return (
+    <RevealOnMount>
+      <TestPassed result={passed} trusted={trusted} onTrustedChange={onTrustedChange} />
+    </RevealOnMount>
+  );
 }

@@ -1,12 +1,15 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { RbeeError } from "../../../shared/contract/errors.js";
 import type { SshNodeRequest, TestNodeResponse } from "../../../shared/contract/nodes.js";
 import type { SshConfigHost } from "../../../shared/contract/ssh-config.js";
 import { useNotify } from "../../components/notices.js";
+import { revealField } from "../../components/reveal-field.js";
 import { describeError, type ErrorText } from "../../lib/error-text.js";
+import { applyNodeDefaults } from "../../lib/node-defaults.js";
 import {
   detailsToFieldErrors,
   EMPTY_NODE_FORM,
+  firstErrorField,
   formFromSshHost,
   formToRequest,
   validateNodeForm,
@@ -15,6 +18,7 @@ import {
   type NodeFormValues,
 } from "../../lib/node-form.js";
 import { useApi } from "../../state/fleet-context.js";
+import { useNodeDefaults } from "./use-node-defaults.js";
 
 /** Where the connection test is; a result holds only for the exact values that were tested (`key`). */
 export type TestState =
@@ -45,12 +49,17 @@ export function useAddNodeForm(onSaved: () => void) {
   const api = useApi();
   const notify = useNotify();
   const [values, setValues] = useState<NodeFormValues>(EMPTY_NODE_FORM);
+  const defaults = useNodeDefaults();
+  // The fields the user typed in: the queen's defaults, when they arrive, leave those alone.
+  const edited = useRef(new Set<NodeFormField>());
   const [showAllErrors, setShowAllErrors] = useState(false);
   const [serverErrors, setServerErrors] = useState<NodeFormErrors>({});
   const [test, setTest] = useState<TestState>({ kind: "idle" });
   const [trusted, setTrusted] = useState(false);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<ErrorText | null>(null);
+  // The field to bring on screen once its message is rendered; a new object for each Test or Save.
+  const [toReveal, setToReveal] = useState<{ readonly field: NodeFormField } | null>(null);
 
   const request = formToRequest(values);
   const key = requestKey(request);
@@ -65,6 +74,19 @@ export function useAddNodeForm(onSaved: () => void) {
   const errorOf = (field: NodeFormField): string | undefined =>
     serverErrors[field] ?? (showAllErrors ? clientErrors[field] : undefined);
 
+  useEffect(() => {
+    if (defaults) setValues((current) => applyNodeDefaults(current, defaults, edited.current));
+  }, [defaults]);
+
+  useEffect(() => {
+    if (toReveal) revealField(`node-form-${toReveal.field}`);
+  }, [toReveal]);
+
+  const revealFirst = (errors: NodeFormErrors): void => {
+    const field = firstErrorField(errors);
+    if (field) setToReveal({ field });
+  };
+
   const importHost = (host: SshConfigHost): void => {
     setValues((current) => formFromSshHost(current, host));
     setServerErrors({});
@@ -73,6 +95,7 @@ export function useAddNodeForm(onSaved: () => void) {
   };
 
   const change = (field: NodeFormField, value: string): void => {
+    edited.current.add(field);
     setValues((current) => ({ ...current, [field]: value }));
     setServerErrors(({ [field]: _dropped, ...rest }) => rest);
     setSaveError(null);
@@ -86,11 +109,13 @@ export function useAddNodeForm(onSaved: () => void) {
       const mapped = detailsToFieldErrors(error.details);
       setServerErrors(mapped);
       setShowAllErrors(true);
+      revealFirst(mapped);
       // Every problem is shown at its field: a summary box would only repeat it.
       if (Object.keys(mapped).length === error.details.length) return;
     }
     if (error instanceof RbeeError && error.code === "NODE_EXISTS") {
       setServerErrors({ node_name: "a node with this name already exists" });
+      setToReveal({ field: "node_name" });
       return;
     }
     onOther(describeError(error, context));
@@ -99,7 +124,7 @@ export function useAddNodeForm(onSaved: () => void) {
   const runTest = async (): Promise<void> => {
     setShowAllErrors(true);
     setSaveError(null);
-    if (!validation.ok) return;
+    if (!validation.ok) return revealFirst(validation.errors);
     setTest({ kind: "testing", key });
     setTrusted(false);
     try {
@@ -147,6 +172,8 @@ export function useAddNodeForm(onSaved: () => void) {
 
   return {
     field,
+    /** Where the repository's default came from; null until the queen says. */
+    installSource: defaults?.source ?? null,
     test,
     passed,
     /** A test passed, but for values since changed. */

@@ -32,7 +32,7 @@ export function SpawnCard({ operation }: { readonly operation: SpawnOperation })
   return (
     <div className="card p-3 text-sm" data-testid="spawn-card">
       <div className="mb-1.5 flex items-baseline justify-between gap-3">
-        <p className="min-w-0 truncate">
+        <p className="min-w-0 truncate" title={request.model_ref}>
           <span className="font-medium">Spawning {title}</span>
           <span className="text-zinc-500 dark:text-zinc-400"> · {view ? `${view.step}: ${view.message}` : "starting"}</span>
         </p>

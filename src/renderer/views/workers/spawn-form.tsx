@@ -51,10 +51,11 @@ export function SpawnForm({ titleId, onClose }: { readonly titleId: string; read
         </LabelledField>
         <TextField label="Device" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" {...field("device")} />
         <TextField label="Slots" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" {...field("slots")} />
-        <TextField label="Threads" className="col-span-2" inputClassName="tabular-nums" inputMode="numeric" placeholder="auto" {...field("threads")} />
+        <TextField label="Threads" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" placeholder="auto" {...field("threads")} />
+        <TextField label="Context" className="col-span-1" inputClassName="tabular-nums" inputMode="numeric" placeholder="auto" {...field("ctx")} />
         <p className="col-span-6 -mt-1 text-xs text-zinc-500 dark:text-zinc-400">
           A GPU backend never falls back to cpu: the spawn fails if the node lacks it. Slots are requests served at once; threads
-          left empty are the node's physical cores less one.
+          left empty are the node's physical cores less one; context is tokens per slot, empty for the worker's choice.
         </p>
       </fieldset>
       <div className="space-y-3 px-5 pb-4 empty:hidden">

@@ -13,7 +13,7 @@ export function useSpawnForm(onClose: () => void) {
   const notify = useNotify();
   const idPrefix = useId();
   const firstNode = nodes?.find((n) => n.status === "ready") ?? nodes?.[0];
-  const [values, setValues] = useState<SpawnFormValues>({ node: firstNode?.node_name ?? "", model: "", backend: "cpu", device: "0", slots: "1", threads: "" });
+  const [values, setValues] = useState<SpawnFormValues>({ node: firstNode?.node_name ?? "", model: "", backend: "cpu", device: "0", slots: "1", threads: "", ctx: "" });
   const [operationId, setOperationId] = useState<string | null>(null);
   const [invalid, setInvalid] = useState<string | null>(null);
 
