@@ -56,7 +56,7 @@ async function fillNodeForm(page: Page, keyPath: string): Promise<void> {
 test("without a token the UI says how to open it", async ({ page }) => {
   await page.goto(`${queen.baseUrl}/`);
   await expect(page.getByRole("heading", { name: "Open rbee with its link" })).toBeVisible();
-  await expect(page.getByText(`open ${queen.baseUrl}/#token=`)).toBeVisible();
+  await expect(page.getByText(`Open the UI: ${queen.baseUrl}/#token=`)).toBeVisible();
 
   // Opening the printed link in the same tab only changes the fragment: no reload, still picked up.
   await page.goto(queen.uiUrl);
