@@ -38,6 +38,8 @@ export class HiveControl {
   private readonly handles = new Map<string, Promise<HiveHandle>>();
   /** Nodes whose hive this queen started or adopted from a queen that died: stopped when it stops. */
   readonly owned = new Set<string>();
+  /** Per node with an open in flight: whether it has begun starting a hive, and who wants to hear it. */
+  private readonly starts = new Map<string, { announced: boolean; readonly listeners: Set<() => void> }>();
 
   constructor(
     private readonly connections: NodeConnections,
@@ -46,11 +48,18 @@ export class HiveControl {
 
   /**
    * The node's hive, started if needed. NOT_INSTALLED when the programs are missing there.
-   * `onStart` is called only when a hive is about to be started (none ran, or one of another version
-   * is replaced), so that progress says "starting" only then; a caller joining an open in flight is not told.
+   * `onStart` is called only when a hive is started (none ran, or one of another version is
+   * replaced), so that progress says "starting" only then: also for a caller that joins an open
+   * already under way (told at once when that one has begun starting).
    */
   ensure(node: Beehive, onStart?: () => void): Promise<HiveHandle> {
-    return this.track(node, () => this.open(node, false, true, onStart));
+    const handle = this.track(node, () => this.open(node, false, true));
+    const start = this.starts.get(node.node_name);
+    if (onStart && start) {
+      if (start.announced) onStart();
+      else start.listeners.add(onStart);
+    }
+    return handle;
   }
 
   /** The node's hive if one already runs there (nothing is started); undefined when none does. */
@@ -86,16 +95,30 @@ export class HiveControl {
   private track(node: Beehive, opener: () => Promise<HiveHandle>): Promise<HiveHandle> {
     const existing = this.handles.get(node.node_name);
     if (existing) return existing;
+    const start = { announced: false, listeners: new Set<() => void>() };
+    this.starts.set(node.node_name, start);
     const handle = opener();
     this.handles.set(node.node_name, handle);
     const forget = (): void => {
       if (this.handles.get(node.node_name) === handle) this.handles.delete(node.node_name);
     };
+    const settled = (): void => {
+      if (this.starts.get(node.node_name) === start) this.starts.delete(node.node_name);
+    };
+    handle.then(settled, settled);
     handle.then((opened) => opened.connection.onDidClose(forget), forget);
     return handle;
   }
 
-  private async open(node: Beehive, replacing = false, start = true, onStart?: () => void): Promise<HiveHandle> {
+  /** Tells everyone waiting on the node's open that a hive is being started. */
+  private announceStart(nodeName: string): void {
+    const start = this.starts.get(nodeName);
+    if (!start || start.announced) return;
+    start.announced = true;
+    for (const listener of start.listeners) listener();
+  }
+
+  private async open(node: Beehive, replacing = false, start = true): Promise<HiveHandle> {
     const connection = await this.connections.get(node.node_name);
     const remotePort = await connection.remotePortFor(this.options.callbackPort());
     const callbackUrl = `http://127.0.0.1:${remotePort}`;
@@ -116,9 +139,9 @@ export class HiveControl {
       );
     // Asked first whether one runs, so that a start is announced only when there is one (one more
     // command, on the cold path only: a running hive answers the first).
-    let result = await script(onStart === undefined ? start : false);
-    if (onStart && start && result.code === EXIT_NO_HIVE) {
-      onStart();
+    let result = await script(false);
+    if (start && result.code === EXIT_NO_HIVE) {
+      this.announceStart(node.node_name);
       result = await script(true);
     }
     if (result.code === EXIT_NOT_INSTALLED || result.code === EXIT_NO_HIVE) {
@@ -141,7 +164,7 @@ export class HiveControl {
     if (state.data.version !== RBEE_VERSION && !replacing) {
       this.options.log(`${node.node_name}: replacing rbee-hive ${state.data.version} with ${RBEE_VERSION}`);
       await run(connection, hiveStopScript(connection.nodeHome));
-      onStart?.();
+      this.announceStart(node.node_name);
       return this.open(node, true);
     }
     const localPort = await connection.localPortFor(state.data.port);
