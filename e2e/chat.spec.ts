@@ -8,6 +8,7 @@ import { makeProjectRepo } from "../test/helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { startSshd, type Sshd } from "../test/helpers/sshd.js";
 import { writeTinyGguf } from "../test/helpers/tiny-gguf.js";
+import { openUi } from "./open-ui.js";
 import { guardPages } from "./page-guard.js";
 
 // The daily path through the real renderer: a real queen-rbee, a real sshd on loopback, a real
@@ -65,11 +66,6 @@ test.afterAll(async () => {
 // The strict CSP must hold, and no page may throw.
 guardPages(test);
 
-async function openUi(page: Page): Promise<void> {
-  await page.goto(queen.uiUrl);
-  await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "connected");
-}
-
 /** Saves the page in light and dark, each once its colour transitions have finished. */
 async function screenshots(page: Page, name: string): Promise<void> {
   for (const scheme of ["light", "dark"] as const) {
@@ -94,7 +90,7 @@ async function settled(page: Page): Promise<void> {
 
 test("adds a node imported from ~/.ssh/config and installs it with a progress bar", async ({ page }) => {
   test.setTimeout(180_000);
-  await openUi(page);
+  await openUi(page, queen);
   await page.getByRole("button", { name: "Add node" }).first().click();
   const form = page.getByRole("dialog", { name: "Add node" });
 
@@ -139,7 +135,7 @@ test("adds a node imported from ~/.ssh/config and installs it with a progress ba
 });
 
 test("chat streams an answer token by token, Stop ends it, and the conversation goes on", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.keyboard.press("Control+3");
   await expect(page).toHaveURL(/#\/chat$/);
 
@@ -222,7 +218,7 @@ test("chat streams an answer token by token, Stop ends it, and the conversation 
 });
 
 test("the worker shows idle in the Workers view, and another spawns from its dialog", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.keyboard.press("Control+2");
   await expect(page).toHaveURL(/#\/workers$/);
   const rows = page.locator('[data-testid^="worker-row-"]');

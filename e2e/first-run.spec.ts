@@ -7,6 +7,7 @@ import { LAST_MODEL_STORAGE_KEY } from "../src/renderer/state/last-model.js";
 import { startModelFileServer, type ModelFileServer } from "../test/helpers/model-file-server.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { CHATML_TEMPLATE, writeTinyGguf } from "../test/helpers/tiny-gguf.js";
+import { openUi } from "./open-ui.js";
 import { guardPages } from "./page-guard.js";
 
 // A first start, as a new user has it: a fresh RBEE_HOME, this computer as the only node, a model
@@ -55,11 +56,6 @@ test.afterAll(async () => {
 // The strict CSP must hold, and no page may throw.
 guardPages(test);
 
-async function openUi(page: Page): Promise<void> {
-  await page.goto(queen.uiUrl);
-  await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "connected");
-}
-
 /** Saves the page once its transitions (a progress bar's width) have finished. */
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate(() =>
@@ -89,7 +85,7 @@ function partialFiles(): { path: string; size: number }[] {
 const amount = (bytes: number): string => `${Math.floor((bytes / modelBytes) * 100)}% · ${formatBytes(bytes)} of ${formatBytes(modelBytes)}`;
 
 test("a first start lists this computer as the node, with nothing to install, and points to the chat", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   const row = page.getByTestId("node-row-local");
   await expect(row).toContainText("This computer");
   await expect(row).toContainText("no SSH, nothing to install");
@@ -106,7 +102,7 @@ test("the chat offers the catalog; one click downloads with a progress bar, Stop
   page,
 }) => {
   test.setTimeout(120_000);
-  await openUi(page);
+  await openUi(page, queen);
   await page.keyboard.press("Control+3");
   const chat = page.getByRole("region", { name: "Chat" });
   await expect(chat.getByRole("heading", { name: "Choose a model to start" })).toBeVisible();
@@ -185,7 +181,7 @@ test("the chat offers the catalog; one click downloads with a progress bar, Stop
 
 test("with one model loaded, typing and Enter send without choosing, and the model used is remembered", async ({ page }) => {
   // A new browser profile: its chat remembers nothing, and the queen has one model loaded.
-  await openUi(page);
+  await openUi(page, queen);
   await page.keyboard.press("Control+3");
   const chat = page.getByRole("region", { name: "Chat" });
   expect(await page.evaluate((key) => window.localStorage.getItem(key), LAST_MODEL_STORAGE_KEY)).toBeNull();
@@ -214,7 +210,7 @@ test("with one model loaded, typing and Enter send without choosing, and the mod
 });
 
 test("without this computer as a node, the Nodes view offers Add this computer", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.keyboard.press("Control+1");
   const row = page.getByTestId("node-row-local");
   await row.getByRole("button", { name: "Remove local" }).click();

@@ -2,6 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import type { NodeDefaultsResponse } from "../src/shared/contract/nodes.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { freePort, startSshd, type Sshd } from "../test/helpers/sshd.js";
+import { openUi } from "./open-ui.js";
 import { guardPages } from "./page-guard.js";
 
 // The forms at the window size the app opens at (the config's 1280×800): what a test or a mistake
@@ -26,8 +27,7 @@ test.afterAll(async () => {
 });
 
 async function openAddNode(page: Page) {
-  await page.goto(queen.uiUrl);
-  await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "connected");
+  await openUi(page, queen);
   await page.getByRole("button", { name: "Add node" }).first().click();
   return page.getByRole("dialog", { name: "Add node" });
 }
@@ -117,8 +117,7 @@ test("the spawn dialog has a Context field beside Threads and Slots", async ({ p
     }),
   });
   expect(added.status).toBe(201);
-  await page.goto(queen.uiUrl);
-  await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "connected");
+  await openUi(page, queen);
   await page.getByRole("link", { name: "Workers" }).click();
   await page.getByRole("button", { name: "Spawn worker" }).first().click();
   const dialog = page.getByRole("dialog", { name: "Spawn worker" });

@@ -1,6 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
 import { startSshd, type Sshd } from "../test/helpers/sshd.js";
+import { openUi } from "./open-ui.js";
 import { guardPages } from "./page-guard.js";
 
 // One real sshd on loopback and one real queen-rbee (built dist/ serving the built renderer) for
@@ -36,11 +37,6 @@ async function queenApi(method: "POST" | "GET", path: string, body?: unknown): P
   });
 }
 
-async function openUi(page: Page): Promise<void> {
-  await page.goto(queen.uiUrl);
-  await expect(page.getByTestId("connection-indicator")).toHaveAttribute("data-state", "connected");
-}
-
 async function fillNodeForm(page: Page, keyPath: string): Promise<void> {
   const form = page.getByRole("dialog", { name: "Add node" });
   await form.getByLabel("Node name", { exact: true }).fill(NODE);
@@ -65,7 +61,7 @@ test("without a token the UI says how to open it", async ({ page }) => {
 });
 
 test("the token leaves the address bar and a new user is told to add a machine", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   expect(page.url()).not.toContain("token=");
   await expect(page.getByRole("heading", { name: "Add your first machine" })).toBeVisible();
 
@@ -75,7 +71,7 @@ test("the token leaves the address bar and a new user is told to add a machine",
 });
 
 test("the add-node form validates each field before anything is sent", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.getByRole("button", { name: "Add node" }).first().click();
   const form = page.getByRole("dialog", { name: "Add node" });
   await form.getByLabel("Node name", { exact: true }).fill("Bad Name");
@@ -90,7 +86,7 @@ test("the add-node form validates each field before anything is sent", async ({ 
 });
 
 test("a refused key is explained in words", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.getByRole("button", { name: "Add node" }).first().click();
   await fillNodeForm(page, sshd.wrongKeyPath);
   const form = page.getByRole("dialog", { name: "Add node" });
@@ -100,7 +96,7 @@ test("a refused key is explained in words", async ({ page }) => {
 });
 
 test("adds a node: test connection, confirm the host key, save", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.getByRole("button", { name: "Add node" }).first().click();
   await fillNodeForm(page, sshd.keyPath);
   const form = page.getByRole("dialog", { name: "Add node" });
@@ -132,7 +128,7 @@ test("adds a node: test connection, confirm the host key, save", async ({ page }
 });
 
 test("a worker registered over HTTP appears live in the Workers view, and stops from it", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   await page.getByRole("link", { name: "Workers" }).click();
   await expect(page.getByRole("heading", { name: "No workers running" })).toBeVisible();
 
@@ -171,7 +167,7 @@ test("a worker registered over HTTP appears live in the Workers view, and stops 
 });
 
 test("removing a node asks first, then the list follows the queen", async ({ page }) => {
-  await openUi(page);
+  await openUi(page, queen);
   const row = page.getByTestId(`node-row-${NODE}`);
   await row.getByRole("button", { name: `Remove ${NODE}` }).click();
   const dialog = page.getByRole("alertdialog", { name: `Remove ${NODE}?` });

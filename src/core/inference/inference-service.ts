@@ -4,6 +4,7 @@ import {
   InferenceRequest,
   RbeeError,
   StreamEvent,
+  type Beehive,
   type RegisteredWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
@@ -86,11 +87,6 @@ export class InferenceService {
 
   constructor(private readonly deps: InferenceDeps) {
     deps.workers.onDidChange(() => this.drain());
-  }
-
-  /** Requests waiting in line for a slot. */
-  get waiting(): number {
-    return this.line.size;
   }
 
   /**
@@ -237,10 +233,14 @@ export class InferenceService {
   }
 
   private drainOnce(): void {
+    if (this.line.size === 0) return;
     const waitingPerModel = new Map<string, number>();
+    // The node registry is SQLite: read once per pass. Workers are re-read per waiter (in memory),
+    // since each booking in the pass changes their free slots.
+    const nodes = this.deps.beehives.list();
     for (const waiter of this.line.inOrder()) {
       const { request } = waiter.ticket;
-      const decision = this.decide(waiter.ticket);
+      const decision = this.decide(waiter.ticket, nodes);
       const turn = this.turnOf(decision, request);
       if (turn) {
         waiter.settle(turn);
@@ -255,13 +255,13 @@ export class InferenceService {
     }
   }
 
-  private decide(ticket: Ticket): Decision {
+  private decide(ticket: Ticket, nodes: readonly Beehive[]): Decision {
     const { request } = ticket;
     const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
     const affinity = this.affinity.scores(request.session, ticket.marks);
     return schedule(
       { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned },
-      this.deps.beehives.list(),
+      nodes,
       workers,
       this.spawning,
     );
