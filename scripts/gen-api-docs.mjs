@@ -3,10 +3,10 @@
 // after the node build; `--check` exits 1 when the committed file is out of date instead.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { openApiDocument } = await import(join(root, "dist/core/http/openapi.js"));
+const { openApiDocument } = await import(pathToFileURL(join(root, "dist/core/http/openapi.js")).href);
 
 /** A short type for a JSON Schema: `string`, `integer ≥ 1`, `"a" | "b"`, `object[]`… */
 function typeOf(schema) {

@@ -15,16 +15,22 @@ fail() {
   exit 1
 }
 
+# Runs a device probe for at most RBEE_PROBE_TIMEOUT_S (default 10) seconds where timeout(1)
+# exists: a wedged GPU driver must not hang the install (the toolkit then counts as absent).
+probe() {
+  if command -v timeout >/dev/null 2>&1; then timeout "${RBEE_PROBE_TIMEOUT_S:-10}" "$@"; else "$@"; fi
+}
+
 # A toolkit counts where its tool answers, as the hive finds devices (src/hive/devices.ts):
 # nvidia-smi lists a GPU; vulkaninfo lists a device that is not a software renderer.
 has_cuda() {
   command -v nvidia-smi >/dev/null 2>&1 || return 1
-  gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null) || return 1
+  gpus=$(probe nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null) || return 1
   printf '%s\n' "$gpus" | grep -q '^ *[0-9]'
 }
 has_vulkan() {
   command -v vulkaninfo >/dev/null 2>&1 || return 1
-  summary=$(vulkaninfo --summary 2>/dev/null) || return 1
+  summary=$(probe vulkaninfo --summary 2>/dev/null) || return 1
   printf '%s\n' "$summary" | grep 'deviceName' | grep -v -i -e llvmpipe -e lavapipe -e swiftshader | grep -q .
 }
 

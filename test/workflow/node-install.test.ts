@@ -86,13 +86,14 @@ const VULKAN_GPU = "printf 'Devices:\\n========\\nGPU0:\\n\\tdeviceName         
 const VULKAN_SOFTWARE = "printf 'Devices:\\n========\\nGPU0:\\n\\tdeviceName         = llvmpipe (LLVM 15.0.7, 256 bits)\\n'";
 
 /** Asks the install script which of the lockfile's llama.cpp packages a node keeps. */
-function usable(bin: string, target?: string): string[] {
+function usable(bin: string, target?: string, env: Record<string, string> = {}): string[] {
   const run = spawnSync("sh", [SCRIPT, "--usable-llama-binaries", ...LLAMA_PACKAGES], {
     encoding: "utf8",
     env: {
       ...process.env,
       PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`,
       ...(target ? { RBEE_INSTALL_TEST_SEAM_TARGET: target } : {}),
+      ...env,
     },
   });
   expect(run.stderr).toBe("");
@@ -119,6 +120,13 @@ describe("which llama.cpp builds a node keeps", () => {
   test("nvidia-smi is there but fails (no driver): no CUDA build", () => {
     const bin = fakeTools("cuda-broken", { nvidiaSmi: NVIDIA_NO_DRIVER, vulkaninfo: ABSENT });
     expect(usable(bin, "linux-x64")).toEqual(["linux-x64"]);
+  });
+
+  test("a probe that hangs (a wedged driver) counts as absent once its time is up", () => {
+    const bin = fakeTools("hanging", { nvidiaSmi: "sleep 30", vulkaninfo: "sleep 30" });
+    const started = Date.now();
+    expect(usable(bin, "linux-x64", { RBEE_PROBE_TIMEOUT_S: "1" })).toEqual(["linux-x64"]);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   test("vulkaninfo lists a GPU: the Vulkan build; a software renderer alone is not one", () => {
