@@ -60,6 +60,7 @@ export function contentText(content: z.infer<typeof Content>, field: string): st
   return content
     .map((block, at) => {
       if (block.type === "text" && typeof block.text === "string") return block.text;
+      if (block.type === "text") throw refuse(`${field}.${at}.text`, "a text block needs its text as a string");
       throw refuse(`${field}.${at}.type`, `rbee models take text only; a "${block.type}" block cannot be used`);
     })
     .join("\n");
