@@ -27,6 +27,10 @@ export interface BenchSettings {
   readonly chatThreadRuns: number;
   readonly chatThreadTokens: number;
   readonly chatAffinityTurns: number;
+  /** Per client API: tokens per answer and pairs (API, /v1/inference) for tokens/s; short pairs for the first token. */
+  readonly clientTokens: number;
+  readonly clientRuns: number;
+  readonly clientTtftPairs: number;
 }
 
 /** A few iterations of everything: for CI, well under two minutes. */
@@ -47,6 +51,9 @@ export const SMOKE: BenchSettings = {
   chatThreadRuns: 1,
   chatThreadTokens: 64,
   chatAffinityTurns: 2,
+  clientTokens: 100,
+  clientRuns: 2,
+  clientTtftPairs: 4,
 };
 
 /** The full run: a few minutes on two cores. */
@@ -67,6 +74,9 @@ export const FULL: BenchSettings = {
   chatThreadRuns: 5,
   chatThreadTokens: 400,
   chatAffinityTurns: 5,
+  clientTokens: 500,
+  clientRuns: 10,
+  clientTtftPairs: 40,
 };
 
 /** What every section gets. */

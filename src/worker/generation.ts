@@ -125,5 +125,6 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
     decode_ms: decodeMs,
     ttft_ms: firstTokenAt ?? decodeMs,
     stop_reason: reason,
+    ...(reason === "stop" && stops.matched !== undefined ? { stop_sequence: stops.matched } : {}),
   };
 }

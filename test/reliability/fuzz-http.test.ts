@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
 import {
   API,
   SshNodeRequest,
@@ -28,6 +28,8 @@ import {
   SSE_DONE,
 } from "../../src/shared/contract/index.js";
 import { HTTP_ONLY_ROUTES } from "../../src/core/http/http-only-routes.js";
+import { MessagesRequest } from "../../src/core/anthropic/messages-request.js";
+import { OllamaChatRequest, OllamaGenerateRequest } from "../../src/core/ollama/ollama-request.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
 import { jsonClient } from "../helpers/http-client.js";
 import {
@@ -495,6 +497,122 @@ describe("whole bodies and bytes", () => {
       { numRuns: 200 },
     );
     expect((await api.get("/health")).status).toBe(200);
+  }, 60_000);
+});
+
+describe("the Anthropic- and Ollama-compatible routes", () => {
+  const MISSING_MODEL = () => `file:${dir}/models/missing.gguf`;
+  const text = fc.oneof(junk, fc.string({ maxLength: 60 }));
+  const number = (min: number, max: number) => fc.oneof(junk, fc.double({ min, max }), fc.integer({ min: Math.floor(min), max: Math.ceil(max) }));
+  const blocks = fc.array(fc.record({ type: fc.constantFrom("text", "image", "tool_use", "x"), text: text }), { maxLength: 3 });
+  const anthropicMessages = fc.oneof(
+    junk,
+    fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system", "tool"), content: fc.oneof(text, blocks) }), { maxLength: 3 }),
+  );
+  const ollamaMessages = fc.oneof(
+    junk,
+    fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system", "tool"), content: text, images: fc.oneof(junk, fc.array(fc.string(), { maxLength: 1 })) }), { maxLength: 3 }),
+  );
+  const ollamaOptions = fc.oneof(
+    junk,
+    fc.record(
+      { temperature: number(-1, 9), top_p: number(-0.5, 1.5), seed: fc.oneof(junk, fc.integer()), num_predict: number(-3, 40_000), stop: fc.oneof(junk, fc.array(fc.string({ maxLength: 5 }), { maxLength: 20 })) },
+      { requiredKeys: [] },
+    ),
+  );
+  const model = () => fc.oneof(modelRefGenerator(scope), fc.constantFrom("claude-3-opus", "llama3.2:latest", "tinyllama:latest"));
+
+  /** Each route: its path, a valid body, hostile values per field, the schema that must refuse what it refuses, and its error shape. */
+  const routes = (): [string, () => Record<string, unknown>, Record<string, fc.Arbitrary<unknown>>, z.ZodType, z.ZodType][] => [
+    [
+      "/v1/messages",
+      () => ({ model: MISSING_MODEL(), max_tokens: 4, messages: [{ role: "user", content: "hello" }], stream: false }),
+      {
+        model: model(), max_tokens: number(-1, 40_000), messages: anthropicMessages, system: fc.oneof(text, blocks), stop_sequences: fc.oneof(junk, fc.array(fc.string({ maxLength: 300 }), { maxLength: 20 })),
+        temperature: number(-1, 2), top_p: number(-0.5, 1.5), top_k: number(-1, 100), metadata: fc.oneof(junk, fc.record({ user_id: text })), tools: fc.oneof(junk, fc.array(junk, { maxLength: 2 })),
+        stream: fc.oneof(junk, fc.boolean()),
+      },
+      MessagesRequest,
+      z.object({ type: z.literal("error"), error: z.object({ type: z.string(), message: z.string() }) }),
+    ],
+    [
+      "/api/chat",
+      () => ({ model: MISSING_MODEL(), messages: [{ role: "user", content: "hello" }], stream: false, options: { num_predict: 4 } }),
+      { model: model(), messages: ollamaMessages, options: ollamaOptions, format: fc.oneof(junk, fc.constantFrom("json", "")), stream: fc.oneof(junk, fc.boolean()), keep_alive: text, tools: fc.oneof(junk, fc.array(junk, { maxLength: 2 })) },
+      OllamaChatRequest,
+      z.object({ error: z.string() }),
+    ],
+    [
+      "/api/generate",
+      () => ({ model: MISSING_MODEL(), prompt: "hello", stream: false, options: { num_predict: 4 } }),
+      {
+        model: model(), prompt: text, system: text, raw: fc.oneof(junk, fc.boolean()), suffix: text, template: text, context: fc.oneof(junk, fc.array(fc.integer(), { maxLength: 3 })),
+        images: fc.oneof(junk, fc.array(fc.string(), { maxLength: 1 })), options: ollamaOptions, stream: fc.oneof(junk, fc.boolean()),
+      },
+      OllamaGenerateRequest,
+      z.object({ error: z.string() }),
+    ],
+  ];
+
+  /** No 500, and every error in the route's own shape. */
+  function expectOwnShape(status: number, body: string, shape: z.ZodType, context: string): void {
+    expect(status, `${context}: ${body.slice(0, 200)}`).not.toBe(500);
+    expect(status, context).toBeLessThan(600);
+    if (status >= 400) expect(shape.safeParse(JSON.parse(body)).success, `${context}: ${body.slice(0, 200)}`).toBe(true);
+  }
+
+  test("one hostile field: refused in the API's own shape, or scheduled onto a node and failed there in words; never a 500", async () => {
+    let scheduled = 0;
+    for (const [path, base, generators, schema, shape] of routes()) {
+      await fc.assert(
+        fc.asyncProperty(oneHostileField(generators), async (hostile) => {
+          const context = contextOf(path, hostile);
+          const body = overTheWire(withField(base(), hostile));
+          const { status, text: answer } = await post(path, body);
+          expectOwnShape(status, answer, shape, context);
+          if (!schema.safeParse(body).success) {
+            expect(status, `${context}: the route's schema refuses it, the queen answered ${answer.slice(0, 200)}`).toBe(400);
+            return;
+          }
+          if (status === 200) {
+            // A streamed answer (the hostile `stream: true`): it still ends in the API's own way.
+            const ended = path === "/v1/messages" ? /event: (message_stop|error)\n/.test(answer) : /"(done":true|error")/.test(answer.trim().split("\n").at(-1) ?? "");
+            expect(ended, `${context}: ${answer.slice(-300)}`).toBe(true);
+          }
+          // Only a hive says a file: model is missing on its node, and only a spawn there finds rbee
+          // or its hive missing (the queen does not look): the request was scheduled onto a node.
+          if (/not found on node |rbee is not installed on |The hive on /.test(answer)) scheduled += 1;
+          expectNoPayloadRan(context);
+        }),
+        { numRuns: 40, examples: payloadExamples({ model: (p) => `file:${dir}/models/${p}.gguf` }) },
+      );
+    }
+    expect(scheduled, "no request reached a node's hive").toBeGreaterThan(0);
+  }, 240_000);
+
+  test("whole bodies of the wrong type and raw bytes: refused in the API's own shape", async () => {
+    const all = routes();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...all.keys()),
+        fc.oneof(
+          fc.oneof(junk, fc.array(junk, { maxLength: 3 })).map((value) => ({ bytes: Buffer.from(JSON.stringify(value) ?? "null"), type: "application/json" })),
+          fc.record({ bytes: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)), type: fc.constantFrom("application/json", "text/plain", "application/json; charset=latin1") }),
+        ),
+        async (index, { bytes, type }) => {
+          const [path, , , , shape] = all[index]!;
+          const { status, text: answer } = await rawPost(path, bytes, type);
+          const context = `${path} ${type} ${bytes.toString("hex").slice(0, 80)}`;
+          expectOwnShape(status, answer, shape, context);
+          expect(status, context).toBeGreaterThanOrEqual(400);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    for (const path of ["/api/tags", "/api/version"]) {
+      const answer = await fetch(`${server.baseUrl}${path}?${encodeURIComponent("x".repeat(3000))}=%FF`, { headers: { authorization: `Bearer ${server.queen.token}` } });
+      expect(answer.status, path).toBe(200);
+    }
   }, 60_000);
 });
 

@@ -77,6 +77,21 @@ describe("the API port", () => {
     expect(chat.body.error.code).toBe("permission_denied");
   });
 
+  test("the Anthropic and Ollama routes refuse in their own error shapes", async () => {
+    const messages = await rawRequest(server.port, "/v1/messages", {
+      method: "POST",
+      headers: { host: "evil.example", "x-api-key": server.queen.token },
+      body: { model: "tinyllama", max_tokens: 4, messages: [{ role: "user", content: "hi" }] },
+    });
+    expect(messages).toEqual({ status: 403, body: { type: "error", error: { type: "permission_error", message: expect.stringContaining("evil.example") } } });
+    for (const path of ["/api/tags", "/api/version"]) {
+      const answer = await rawRequest(server.port, path, { headers: { host: "evil.example", ...bearer() } });
+      expect(answer).toEqual({ status: 403, body: { error: expect.stringContaining("evil.example") } });
+    }
+    const chat = await rawRequest(server.port, "/api/chat", { method: "POST", headers: { host: "evil.example", ...bearer() }, body: { model: "tinyllama", messages: [] } });
+    expect(chat).toEqual({ status: 403, body: { error: expect.stringContaining("evil.example") } });
+  });
+
   test("a request without Host (HTTP/1.0) is refused too", async () => {
     const answer = await rawBytes(server.port, "GET /health HTTP/1.0\r\n\r\n");
     expect(answer.status).toBe(403);

@@ -92,6 +92,7 @@ describe("runGeneration", () => {
     expect(stop, `no ASCII character to stop on in ${JSON.stringify(full.text)}`).toBeDefined();
     const stopped = await generate(model, "Stop test", { ...sampling, stop: [stop!] });
     expect(stopped.end.stop_reason).toBe("stop");
+    expect(stopped.end.stop_sequence).toBe(stop);
     expect(stopped.text).toBe(full.text.slice(0, full.text.indexOf(stop!)));
     expect(stopped.end.tokens_out).toBeLessThan(64);
   });

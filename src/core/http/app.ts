@@ -10,6 +10,8 @@ import { errorHandler } from "./errors.js";
 import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { ANTHROPIC_PATHS, anthropicErrorHandler, anthropicRoutes } from "./routes/anthropic.js";
+import { OLLAMA_PATHS, ollamaErrorHandler, ollamaRoutes } from "./routes/ollama.js";
 import { OPENAI_PATHS, openAiErrorHandler, openAiRoutes } from "./routes/openai.js";
 
 export interface HttpAppOptions {
@@ -42,8 +44,12 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
   app.use(hostCheck(ownAddress(options.bindHost)));
   // An error handler sees only the errors of the layers before it: here, the Host check's on the OpenAI paths.
   app.use(OPENAI_PATHS, openAiErrorHandler(options.log));
+  app.use(ANTHROPIC_PATHS, anthropicErrorHandler(options.log));
+  app.use(OLLAMA_PATHS, ollamaErrorHandler(options.log));
   const user = requireAuth(service, { allowWorkers: false });
   app.use(openAiRoutes(service, user, options.log));
+  app.use(anthropicRoutes(service, user, options.log));
+  app.use(ollamaRoutes(service, user, options.log));
   app.use(express.json({ limit: "1mb" }));
   serveUi(app, options.uiDir);
 

@@ -6,18 +6,20 @@ import {
   UpdateWorkerRequest,
   type HttpVerb,
 } from "../../shared/contract/index.js";
+import { MessagesRequest } from "../anthropic/messages-request.js";
+import { OllamaChatRequest, OllamaGenerateRequest } from "../ollama/ollama-request.js";
 import { ChatCompletionRequest } from "../openai/chat-request.js";
 
 /**
  * A route that exists over HTTP only, outside the API table: the worker callbacks (on the callback
- * listener a worker's own token may call them), the OpenAI-compatible routes (their own shapes and error shape) and the
+ * listener a worker's own token may call them), the OpenAI-, Anthropic- and Ollama-compatible routes (their own shapes and error shapes) and the
  * OpenAPI document itself. Listed here so that `/openapi.json` documents every route.
  */
 export interface HttpOnlyRoute {
   readonly verb: HttpVerb;
   readonly path: string;
   readonly summary: string;
-  readonly tag: "worker callbacks" | "OpenAI-compatible" | "meta";
+  readonly tag: "worker callbacks" | "OpenAI-compatible" | "Anthropic-compatible" | "Ollama-compatible" | "meta";
   readonly body?: z.ZodType;
   readonly answer: z.ZodType;
   readonly status?: number;
@@ -28,6 +30,9 @@ export interface HttpOnlyRoute {
 const WorkerAnswer = z.object({ worker: RegisteredWorker });
 /** OpenAI's shapes are documented by OpenAI; the queen answers them as its official clients expect. */
 const OpenAiAnswer = z.looseObject({});
+/** Likewise Anthropic's and Ollama's shapes. */
+const AnthropicAnswer = z.looseObject({});
+const OllamaAnswer = z.looseObject({});
 
 export const HTTP_ONLY_ROUTES = {
   registerWorker: {
@@ -81,6 +86,49 @@ export const HTTP_ONLY_ROUTES = {
     tag: "OpenAI-compatible",
     body: ChatCompletionRequest,
     answer: OpenAiAnswer,
+    auth: "user",
+  },
+  anthropicMessages: {
+    verb: "POST",
+    path: "/v1/messages",
+    summary: "Anthropic: a message, streamed as Anthropic's named events (`stream: true`) or not; the key as `x-api-key` or `Authorization: Bearer`",
+    tag: "Anthropic-compatible",
+    body: MessagesRequest,
+    answer: AnthropicAnswer,
+    auth: "user",
+  },
+  ollamaVersion: {
+    verb: "GET",
+    path: "/api/version",
+    summary: "Ollama: the Ollama API release these routes follow (and rbee's own version)",
+    tag: "Ollama-compatible",
+    answer: OllamaAnswer,
+    auth: "user",
+  },
+  ollamaTags: {
+    verb: "GET",
+    path: "/api/tags",
+    summary: "Ollama: the models a client can ask for (live workers' models first, then the catalog)",
+    tag: "Ollama-compatible",
+    answer: OllamaAnswer,
+    auth: "user",
+  },
+  ollamaChat: {
+    verb: "POST",
+    path: "/api/chat",
+    summary: "Ollama: a chat answer, streamed as NDJSON unless `stream: false`",
+    tag: "Ollama-compatible",
+    body: OllamaChatRequest,
+    answer: OllamaAnswer,
+    auth: "user",
+  },
+  ollamaGenerate: {
+    verb: "POST",
+    path: "/api/generate",
+    summary: "Ollama: a completion of a prompt (a user turn in the chat template, or `raw`), streamed as NDJSON unless `stream: false`",
+    tag: "Ollama-compatible",
+    body: OllamaGenerateRequest,
+    answer: OllamaAnswer,
     auth: "user",
   },
   openapi: {

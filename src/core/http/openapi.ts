@@ -103,11 +103,11 @@ export function openApiDocument(): JsonObject {
       title: "queen-rbee API",
       version: RBEE_VERSION,
       description:
-        "The orchestrator of rbee. Every route but /health needs `Authorization: Bearer <token>` (RBEE_HOME/token). Streams are Server-Sent Events ending with `data: [DONE]`.",
+        "The orchestrator of rbee. Every route but /health needs `Authorization: Bearer <token>` (RBEE_HOME/token), or the same token as `x-api-key` (as Anthropic's clients send it). Streams are Server-Sent Events ending with `data: [DONE]`.",
     },
     servers: [{ url: "http://127.0.0.1:8080" }],
-    security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }, { apiKey: [] }],
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, apiKey: { type: "apiKey", in: "header", name: "x-api-key" } } },
     paths,
   };
 }

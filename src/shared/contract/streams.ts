@@ -35,6 +35,8 @@ export const EndEvent = z.object({
   decode_ms: z.number(),
   ttft_ms: z.number(),
   stop_reason: StopReason,
+  /** With `stop_reason` `stop`: the stop string that ended the answer (Anthropic's `stop_sequence`). */
+  stop_sequence: z.string().optional(),
 });
 export const ErrorEvent = z.object({ type: z.literal("error"), code: ErrorCode, message: z.string() });
 
