@@ -7,6 +7,8 @@ import {
   type HttpVerb,
 } from "../../shared/contract/index.js";
 import { ChatCompletionRequest } from "../openai/chat-request.js";
+import { CompletionRequest } from "../openai/completion-request.js";
+import { EmbeddingsRequest } from "../openai/embeddings.js";
 
 /**
  * A route that exists over HTTP only, outside the API table: the worker callbacks (on the callback
@@ -80,6 +82,24 @@ export const HTTP_ONLY_ROUTES = {
     summary: "OpenAI: a chat completion, streamed (`stream: true`) or not",
     tag: "OpenAI-compatible",
     body: ChatCompletionRequest,
+    answer: OpenAiAnswer,
+    auth: "user",
+  },
+  openAiCompletions: {
+    verb: "POST",
+    path: "/v1/completions",
+    summary: "OpenAI: a text completion of one prompt (no chat template), streamed (`stream: true`) or not, with usage",
+    tag: "OpenAI-compatible",
+    body: CompletionRequest,
+    answer: OpenAiAnswer,
+    auth: "user",
+  },
+  openAiEmbeddings: {
+    verb: "POST",
+    path: "/v1/embeddings",
+    summary: "OpenAI: one embedding vector per input (a string or a list of strings), float or base64",
+    tag: "OpenAI-compatible",
+    body: EmbeddingsRequest,
     answer: OpenAiAnswer,
     auth: "user",
   },
