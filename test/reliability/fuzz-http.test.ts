@@ -326,6 +326,7 @@ describe("one hostile field on a valid body", () => {
       top_p: fc.oneof(junk, fc.double({ min: -0.5, max: 1.5 })),
       seed: fc.oneof(junk, fc.integer()),
       stop: fc.oneof(junk, fc.array(fc.string({ maxLength: 5 }), { maxLength: 20 })),
+      grammar: fc.oneof(junk, fc.record({ type: fc.constantFrom("json", "json_schema", "xml"), schema: fc.oneof(junk, fc.jsonValue({ maxDepth: 4 })) })),
     };
     let scheduled = 0;
     await fc.assert(
