@@ -121,14 +121,15 @@ describe("grammar-constrained answers", () => {
 
 describe("embeddings", () => {
   it("one vector of the model's size per input, in order; the same text gives the same vector", async () => {
-    const batch = await embed(["red apple", "a different text", "red apple"]);
+    const inputs = ["red apple", "a different text", "third", "red apple"];
+    const batch = await embed(inputs);
     expect(batch.dimensions).toBe(EMBEDDING_SIZE);
-    expect(batch.embeddings).toHaveLength(3);
+    expect(batch.embeddings).toHaveLength(4);
     expect(batch.embeddings.every((vector) => vector.length === EMBEDDING_SIZE)).toBe(true);
-    expect(batch.embeddings[2]).toEqual(batch.embeddings[0]);
+    expect(batch.embeddings[3]).toEqual(batch.embeddings[0]);
     expect(batch.embeddings[1]).not.toEqual(batch.embeddings[0]);
-    const [alone] = (await embed(["a different text"])).embeddings;
-    expect(alone).toEqual(batch.embeddings[1]);
+    expect(batch.embeddings[2]).not.toEqual(batch.embeddings[1]);
+    for (const [index, input] of inputs.entries()) expect((await embed([input])).embeddings[0], input).toEqual(batch.embeddings[index]);
     expect(batch.prompt_tokens).toBeGreaterThan(10);
   });
 

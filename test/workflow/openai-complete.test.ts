@@ -108,6 +108,17 @@ describe("text completions", () => {
     expect(chunks.slice(0, -1).every((chunk) => chunk.choices[0]?.finish_reason === null)).toBe(true);
   }, 120_000);
 
+  test("stop and seed are honoured: the same seed's text, cut before the stop string, finish_reason stop", async () => {
+    const request = { model, prompt: "A story:", max_tokens: 16, temperature: 1, top_p: 0.9, seed: 21 };
+    const full = (await client.completions.create(request)).choices[0]?.text ?? "";
+    const stop = full.slice(6, 8);
+    expect(stop).toHaveLength(2);
+    const stopped = await client.completions.create({ ...request, stop: [stop] });
+    expect(stopped.choices[0]).toMatchObject({ text: full.slice(0, full.indexOf(stop)), finish_reason: "stop" });
+    const other = (await client.completions.create({ ...request, seed: 22 })).choices[0]?.text;
+    expect(other).not.toBe(full);
+  }, 60_000);
+
   test("refuses what it does not do, in OpenAI's error shape", async () => {
     await expect(client.completions.create({ model, prompt: "x", echo: true })).rejects.toMatchObject({ status: 400, param: "echo" });
     await expect(client.completions.create({ model, prompt: ["one", "two"] })).rejects.toMatchObject({
