@@ -79,7 +79,10 @@ export const HTTP_ONLY_ROUTES = {
   openAiChatCompletions: {
     verb: "POST",
     path: "/v1/chat/completions",
-    summary: "OpenAI: a chat completion, streamed (`stream: true`) or not",
+    summary:
+      "OpenAI: a chat completion, streamed (`stream: true`) or not, with usage. `response_format` json_object / json_schema and " +
+      "`tool_choice` naming a function or `required` are held to their JSON schema by a grammar (a schema keyword the grammar " +
+      "cannot enforce is refused); `tool_choice` auto answers in text; an answer cut by max_tokens ends with finish_reason length",
     tag: "OpenAI-compatible",
     body: ChatCompletionRequest,
     answer: OpenAiAnswer,
