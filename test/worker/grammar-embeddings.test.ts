@@ -117,6 +117,17 @@ describe("grammar-constrained answers", () => {
     expect(error.details?.[0]?.field).toBe("grammar.schema");
     expect(error.message).toContain("pattern");
   });
+
+  it("a schema that passes the contract but that node-llama-cpp cannot build (a reference to itself) is INVALID_REQUEST too; the worker goes on", async () => {
+    const loop = { $defs: { loop: { $ref: "#/$defs/loop" } }, $ref: "#/$defs/loop" };
+    const response = await post("/v1/inference", { prompt: "x", grammar: { type: "json_schema", schema: loop } });
+    expect(response.status).toBe(400);
+    const { error } = ErrorBody.parse(await response.json());
+    expect(error).toMatchObject({ code: "INVALID_REQUEST", message: expect.stringContaining("No grammar can be made") });
+    expect(error.details?.[0]?.field).toBe("grammar.schema");
+    const { end } = await generate({ seed: 1, max_tokens: 3 });
+    expect(end.stop_reason).toBe("max_tokens");
+  });
 });
 
 describe("embeddings", () => {
