@@ -70,6 +70,7 @@ class ManagedWorker implements RelayedWorker {
   slotsTotal: number;
   slotsAvailable: number;
   vramBytes: number | undefined;
+  contextLength: number | undefined;
   registered = false;
   relayed = false;
   stopping = false;
@@ -127,6 +128,7 @@ class ManagedWorker implements RelayedWorker {
       slots_available: Math.min(this.slotsAvailable, this.slotsTotal),
       state: this.state,
       ...(this.vramBytes !== undefined ? { vram_bytes: this.vramBytes } : {}),
+      ...(this.contextLength !== undefined ? { context_length: this.contextLength } : {}),
     };
   }
 
@@ -351,6 +353,7 @@ export class WorkerPool {
     worker.slotsAvailable = body.slots_available;
     worker.state = body.state && body.state !== "loading" ? body.state : worker.slotsAvailable < worker.slotsTotal ? "busy" : "idle";
     if (body.vram_bytes !== undefined) worker.vramBytes = body.vram_bytes;
+    if (body.context_length !== undefined) worker.contextLength = body.context_length;
     if (first) this.options.log(`worker ${worker.id} is ready`);
     this.trackIdle(worker);
     for (const waiter of worker.readyWaiters.splice(0)) waiter.resolve(worker.view());

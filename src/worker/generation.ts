@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import type { EndEvent, StopReason, TokenEvent } from "../shared/contract/index.js";
 import { NO_END_OF_TURN, type EndOfTurn } from "./chat-template.js";
+import type { JobGrammar } from "./job-grammar.js";
 import { reusePrefix } from "./prefix-cache.js";
 import { StopDetector } from "./stop-detector.js";
 import { TokenTextDecoder, type TextDetokenizer } from "./token-text-decoder.js";
@@ -25,6 +26,11 @@ export type GenerationJob = {
   readonly endOfTurn?: EndOfTurn;
   /** Keep what the slot holds of the prompt's beginning (default true); false evaluates it all again. */
   readonly cachePrompt?: boolean;
+  /**
+   * Constrains every token to the grammar. The answer then ends where the grammar ends (`eos`):
+   * the chat template's end-of-turn texts give way to the grammar's own end.
+   */
+  readonly grammar?: JobGrammar;
   readonly signal: AbortSignal;
   /** When the job was accepted (performance.now()): ttft and decode time count from here. */
   readonly startedAt: number;
@@ -48,7 +54,7 @@ function elapsed(since: number): number {
  */
 export async function runGeneration(job: GenerationJob, onToken: (event: TokenEvent) => void): Promise<EndEvent> {
   const { sequence, sampling, signal } = job;
-  const endOfTurn = job.endOfTurn ?? NO_END_OF_TURN;
+  const endOfTurn = job.grammar ? { texts: job.grammar.endTexts, marks: new Map() } : (job.endOfTurn ?? NO_END_OF_TURN);
   const decoder = new TokenTextDecoder(job.detokenizer, job.promptTokens);
   const stops = new StopDetector([...sampling.stop, ...endOfTurn.texts]);
   const endsTurn = new Set(endOfTurn.texts);
@@ -76,6 +82,7 @@ export async function runGeneration(job: GenerationJob, onToken: (event: TokenEv
       temperature: sampling.temperature,
       seed: sampling.seed,
       ...(sampling.topP !== undefined ? { topP: sampling.topP } : {}),
+      ...(job.grammar ? { grammarEvaluationState: job.grammar.evaluationState } : {}),
       // node-llama-cpp's own default, spelled out: when the slot is full it erases its oldest
       // tokens but BOS (min(100, half the context) at a time) and shifts the rest in place,
       // evaluating nothing again, so that a long answer goes on instead of failing.

@@ -3,6 +3,8 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaGpuType, LlamaMode
 import { RbeeError, type Backend } from "../shared/contract/index.js";
 import { chatTemplate, type ChatTemplate } from "./chat-template.js";
 import { defaultCpuThreads } from "./cpu-threads.js";
+import { Embedder } from "./embedder.js";
+import { GrammarCache } from "./job-grammar.js";
 import { SlotPool } from "./slot-pool.js";
 import type { WorkerLog } from "./worker-log.js";
 
@@ -29,6 +31,10 @@ export type InferenceEngine = {
   readonly vramBytes: number | undefined;
   /** The threads llama.cpp evaluates with: `--threads`, or the worker's own choice. */
   readonly threads: number;
+  /** Grammars for JSON answers. */
+  readonly grammars: GrammarCache;
+  /** Embeddings of texts (`POST /v1/embeddings`). */
+  readonly embedder: Embedder;
   dispose(): Promise<void>;
 };
 
@@ -162,14 +168,18 @@ export async function loadInferenceEngine(options: EngineOptions): Promise<Infer
     const vramAfter = await usedVram(llama, options.backend);
     const vramBytes =
       vramBefore !== undefined && vramAfter !== undefined ? Math.max(0, Math.round(vramAfter - vramBefore)) : undefined;
+    const embedder = new Embedder(loadedModel, loadedContext.contextSize, threads);
     return {
       model: loadedModel,
+      grammars: new GrammarCache(loadedModel),
+      embedder,
       slots: new SlotPool(sequences),
       contextSize: loadedContext.contextSize,
       chat,
       vramBytes,
       threads,
       dispose: async () => {
+        await embedder.dispose();
         await loadedContext.dispose();
         await loadedModel.dispose();
         await llama.dispose();

@@ -29,6 +29,8 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
         { field: "job_id", message: "a job with this id is already running" },
       ]);
     }
+    // Built before the slot is taken: a schema without a grammar is refused with nothing held.
+    const grammar = request.grammar && runtime.loadedEngine ? await runtime.loadedEngine.grammars.forJob(request.grammar) : undefined;
     const reservation = runtime.reserve(request);
     const startedAt = performance.now();
     const { options } = runtime;
@@ -53,6 +55,7 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
               promptTokens: reservation.promptTokens,
               sampling: reservation.sampling,
               ...(reservation.endOfTurn ? { endOfTurn: reservation.endOfTurn } : {}),
+              ...(grammar ? { grammar } : {}),
               cachePrompt: reservation.cachePrompt,
               signal,
               startedAt,

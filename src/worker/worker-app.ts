@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import { RbeeError, type WorkerHealthResponse, type WorkerReadyResponse, type WorkerShutdownResponse } from "../shared/contract/index.js";
 import { requireBearer } from "./bearer-auth.js";
+import { embeddingsRoute } from "./embeddings-route.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { inferenceRoute } from "./inference-route.js";
 import type { WorkerLog } from "./worker-log.js";
@@ -20,7 +21,7 @@ export const BODY_LIMIT = "1mb";
 
 /**
  * The worker's HTTP API: `GET /health` without auth; `GET /v1/ready`,
- * `POST /v1/inference`, `DELETE /v1/inference/:job_id` and `POST /v1/admin/shutdown` behind the
+ * `POST /v1/inference`, `POST /v1/embeddings`, `DELETE /v1/inference/:job_id` and `POST /v1/admin/shutdown` behind the
  * bearer token. Errors are the contract's ErrorBody.
  */
 export function createWorkerApp({ runtime, token, log, onShutdownRequested }: WorkerAppOptions): Express {
@@ -39,6 +40,8 @@ export function createWorkerApp({ runtime, token, log, onShutdownRequested }: Wo
   });
 
   app.post("/v1/inference", express.json({ limit: BODY_LIMIT }), inferenceRoute(runtime, log));
+
+  app.post("/v1/embeddings", express.json({ limit: BODY_LIMIT }), embeddingsRoute(runtime));
 
   app.delete("/v1/inference/:job_id", (req, res) => {
     const jobId = req.params.job_id;

@@ -37,6 +37,10 @@ export type Reservation = {
   release(): void;
 };
 
+function busyError(engine: InferenceEngine): RbeeError {
+  return new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
+}
+
 // A raw prompt's tokens: no chat template, so no end of turn.
 type RawPrompt = { readonly tokens: Token[]; readonly endOfTurn: undefined };
 
@@ -107,6 +111,7 @@ export class WorkerRuntime {
       slots_available: this.slotsAvailable,
       state: this.state,
       ...(vram !== undefined ? { vram_bytes: vram } : {}),
+      ...(this.engine ? { context_length: this.engine.contextSize } : {}),
       ...(this.options.nodeName !== "" ? { node_name: this.options.nodeName } : {}),
     };
   }
@@ -133,11 +138,8 @@ export class WorkerRuntime {
    * refuses the conversation.
    */
   reserve(request: WorkerInferenceRequest): Reservation {
-    const engine = this.engine;
-    if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
-    if (!engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
-    const busy = (): RbeeError =>
-      new RbeeError("NO_CAPACITY", `All ${engine.slots.total} slot(s) of this worker are busy; retry later or spawn another worker`);
+    const engine = this.servingEngine();
+    const busy = (): RbeeError => busyError(engine);
     if (engine.slots.available === 0) throw busy();
     const maxTokens = request.max_tokens ?? DEFAULT_MAX_TOKENS;
     const { tokens, endOfTurn } = this.input(engine, request, maxTokens);
@@ -165,6 +167,31 @@ export class WorkerRuntime {
         engine.slots.release(sequence);
       },
     };
+  }
+
+  /**
+   * Takes any free slot for work that is not a generation (embeddings), so that the worker shows
+   * busy while it computes; answers the engine and the slot's release. NO_CAPACITY as `reserve`.
+   */
+  borrowSlot(): { readonly engine: InferenceEngine; readonly release: () => void } {
+    const engine = this.servingEngine();
+    const sequence = engine.slots.acquire();
+    if (!sequence) throw busyError(engine);
+    let released = false;
+    return {
+      engine,
+      release: () => {
+        if (released) return;
+        released = true;
+        engine.slots.release(sequence);
+      },
+    };
+  }
+
+  private servingEngine(): InferenceEngine {
+    if (this.stopping) throw new RbeeError("NO_CAPACITY", "This worker is shutting down");
+    if (!this.engine) throw new RbeeError("NO_CAPACITY", "The model is still loading; retry when /v1/ready says ready");
+    return this.engine;
   }
 
   /** Stops accepting jobs, cancels the running ones and waits until they ended. */

@@ -91,8 +91,13 @@ describe("chat request → /v1/inference request", () => {
   it("refuses what it cannot honour, naming the field as OpenAI does", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ messages: [] }, "messages"],
-      [{ messages: [{ role: "tool", content: "42", tool_call_id: "x" }] }, "messages[0].role"],
-      [{ messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c" }] }] }, "messages[0].tool_calls"],
+      [{ messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c" }] }] }, "messages[0].tool_calls[0].function"],
+      [{ tool_choice: "required" }, "tool_choice"],
+      [{ tools: [{ type: "function", function: { name: "f" } }], tool_choice: { type: "function", function: { name: "g" } } }, "tool_choice.function.name"],
+      [{ tools: [{ type: "function", function: { name: "has space" } }] }, "tools[0].function.name"],
+      [{ tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: { a: { type: "string", pattern: "x" } } } } }], tool_choice: "required" }, "tools[0].function.parameters"],
+      [{ response_format: { type: "json_schema", json_schema: { name: "n", schema: { type: "number", minimum: 1 } } } }, "response_format.json_schema.schema"],
+      [{ response_format: { type: "xml" } }, "response_format.type"],
       [{ messages: [user([{ type: "image_url", image_url: { url: "data:," } }])] }, "messages[0].content[0]"],
       [{ messages: [{ role: "critic", content: "x" }] }, "messages[0].role"],
       [{ n: 2 }, "n"],
@@ -142,6 +147,7 @@ const started: StreamEvent = { type: "started", job_id: "job-abc", worker_id: "w
 const end = (stop_reason: "max_tokens" | "eos" | "stop" | "cancelled"): StreamEvent => ({
   type: "end",
   tokens_in: 7,
+  tokens_cached: 4,
   tokens_out: 3,
   decode_ms: 10,
   ttft_ms: 2,
@@ -190,7 +196,7 @@ describe("rbee stream → OpenAI chunks", () => {
       created: 1,
       model: "m",
       choices: [],
-      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, prompt_tokens_details: { cached_tokens: 4 } },
     });
   });
 
@@ -225,7 +231,7 @@ describe("rbee stream → chat.completion", () => {
         created: 5,
         model: "tinyllama",
         choices: [{ index: 0, message: { role: "assistant", content: "Hello", refusal: null }, logprobs: null, finish_reason: "stop" }],
-        usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+        usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, prompt_tokens_details: { cached_tokens: 4 } },
       },
     });
   });

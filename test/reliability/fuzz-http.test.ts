@@ -30,6 +30,9 @@ import {
 import { HTTP_ONLY_ROUTES } from "../../src/core/http/http-only-routes.js";
 import { MessagesRequest } from "../../src/core/anthropic/messages-request.js";
 import { OllamaChatRequest, OllamaGenerateRequest } from "../../src/core/ollama/ollama-request.js";
+import { parseChatCompletionRequest, toChatJob } from "../../src/core/openai/chat-request.js";
+import { parseCompletionRequest, toCompletionInference } from "../../src/core/openai/completion-request.js";
+import { parseEmbeddingsRequest } from "../../src/core/openai/embeddings.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
 import { jsonClient } from "../helpers/http-client.js";
 import {
@@ -325,6 +328,7 @@ describe("one hostile field on a valid body", () => {
       top_p: fc.oneof(junk, fc.double({ min: -0.5, max: 1.5 })),
       seed: fc.oneof(junk, fc.integer()),
       stop: fc.oneof(junk, fc.array(fc.string({ maxLength: 5 }), { maxLength: 20 })),
+      grammar: fc.oneof(junk, fc.record({ type: fc.constantFrom("json", "json_schema", "xml"), schema: fc.oneof(junk, fc.jsonValue({ maxDepth: 4 })) })),
     };
     let scheduled = 0;
     await fc.assert(
@@ -440,6 +444,145 @@ describe("one hostile field on a valid body", () => {
         rows.removed(name, context);
       }),
       { numRuns: 60 },
+    );
+  }, 60_000);
+});
+
+/** OpenAI's error body, which every error of the OpenAI-compatible routes has. */
+function expectOpenAiError(status: number, text: string, context: string): void {
+  expect(status, context).not.toBe(500);
+  expect(status, context).toBeLessThan(600);
+  if (status < 400) return;
+  const body = JSON.parse(text) as { error?: { message?: unknown; type?: unknown } };
+  expect(typeof body.error?.message === "string" && typeof body.error?.type === "string", `${context}: ${text.slice(0, 200)}`).toBe(true);
+}
+
+/** True when the route's own translation refuses the body (the oracle for a 400). */
+function refusedBy(translate: () => unknown): boolean {
+  try {
+    translate();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe("OpenAI-compatible routes: one hostile field", () => {
+  const model = () => `file:${dir}/models/missing.gguf`;
+  const schemaJunk = fc.oneof(
+    junk,
+    fc.jsonValue({ maxDepth: 4 }),
+    fc.constantFrom(
+      { type: "string", pattern: "(a+)+$" },
+      { type: "object", properties: { a: { $ref: "#/$defs/loop" } }, $defs: { loop: { $ref: "#/$defs/loop" } } },
+      { type: ["object", "array"] },
+      { oneOf: [] },
+      { properties: { __proto__: { type: "string" } } },
+      { type: "object", required: ["nope"] },
+    ),
+  );
+  const sampling = {
+    max_tokens: fc.oneof(junk, fc.integer({ min: -1, max: 40_000 })),
+    temperature: fc.oneof(junk, fc.double({ min: -1, max: 6 })),
+    top_p: fc.oneof(junk, fc.double({ min: -0.5, max: 1.5 })),
+    seed: fc.oneof(junk, fc.integer(), fc.double()),
+    stop: fc.oneof(junk, fc.array(fc.string({ maxLength: 5 }), { maxLength: 20 })),
+    stream: fc.oneof(junk, fc.boolean()),
+    stream_options: fc.oneof(junk, fc.record({ include_usage: fc.oneof(junk, fc.boolean()) })),
+    user: junk,
+  };
+  const responseFormat = fc.oneof(
+    junk,
+    fc.constantFrom({ type: "json_object" }, { type: "text" }, { type: "yaml" }),
+    fc.record({ type: fc.constant("json_schema"), json_schema: fc.oneof(junk, fc.record({ name: fc.oneof(junk, fc.constant("x")), schema: schemaJunk })) }),
+  );
+  const tool = fc.record({ type: fc.oneof(fc.constant("function"), junk), function: fc.oneof(junk, fc.record({ name: fc.oneof(junk, fc.constantFrom("f", "g")), parameters: schemaJunk })) });
+  // Built in the test: the generators need the scope that beforeAll makes.
+  const routesOf = (): [string, () => Record<string, unknown>, Record<string, fc.Arbitrary<unknown>>, (body: unknown) => unknown][] => [
+    [
+      "/v1/chat/completions",
+      () => ({ model: model(), messages: [{ role: "user", content: "hi" }], max_tokens: 4 }),
+      {
+        ...sampling,
+        model: modelRefGenerator(scope),
+        messages: fc.oneof(junk, fc.array(fc.record({ role: fc.constantFrom("user", "system", "tool", "assistant", "function", "x"), content: fc.oneof(junk, fc.string()), tool_calls: junk }), { maxLength: 3 })),
+        response_format: responseFormat,
+        tools: fc.oneof(junk, fc.array(tool, { maxLength: 3 })),
+        tool_choice: fc.oneof(junk, fc.constantFrom("auto", "none", "required", { type: "function", function: { name: "f" } })),
+        n: fc.oneof(junk, fc.integer({ min: -1, max: 3 })),
+      },
+      (body) => toChatJob(parseChatCompletionRequest(body)),
+    ],
+    [
+      "/v1/completions",
+      () => ({ model: model(), prompt: "hi", max_tokens: 4 }),
+      {
+        ...sampling,
+        model: modelRefGenerator(scope),
+        prompt: fc.oneof(junk, fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 })),
+        echo: fc.oneof(junk, fc.boolean()),
+        suffix: junk,
+        logprobs: fc.oneof(junk, fc.integer({ min: 0, max: 5 })),
+        best_of: fc.oneof(junk, fc.integer({ min: 0, max: 3 })),
+        response_format: responseFormat,
+      },
+      (body) => toCompletionInference(parseCompletionRequest(body)),
+    ],
+    [
+      "/v1/embeddings",
+      () => ({ model: model(), input: ["a", "b"] }),
+      {
+        model: modelRefGenerator(scope),
+        input: fc.oneof(junk, fc.array(fc.oneof(fc.string(), fc.integer(), junk), { maxLength: 300 })),
+        encoding_format: fc.oneof(junk, fc.constantFrom("float", "base64", "int8")),
+        dimensions: fc.oneof(junk, fc.integer({ min: -1, max: 100_000 })),
+      },
+      (body) => parseEmbeddingsRequest(body),
+    ],
+  ];
+
+  test("refused bodies get 400 in OpenAI's shape; accepted ones are scheduled and never answer 500", async () => {
+    let refused = 0;
+    let accepted = 0;
+    let scheduled = 0;
+    for (const [path, base, generators, translate] of routesOf()) {
+      await fc.assert(
+        fc.asyncProperty(oneHostileField(generators), async (hostile) => {
+          const context = contextOf(path, hostile);
+          const body = overTheWire(withField(base(), hostile));
+          const { status, text } = await post(path, body);
+          expectOpenAiError(status, text, context);
+          if (refusedBy(() => translate(body))) {
+            // A model the queen cannot resolve is 404, before or after the body's other checks.
+            expect([400, 404], `${context}: ${text.slice(0, 200)}`).toContain(status);
+            refused += 1;
+          } else {
+            accepted += 1;
+            // Only the hive says a file: model is missing: the request was scheduled onto a node.
+            if (/Model file .* not found on node/.test(text)) scheduled += 1;
+          }
+          expectNoPayloadRan(context);
+        }),
+        { numRuns: 50 },
+      );
+    }
+    expect(refused, "no hostile body was refused").toBeGreaterThan(0);
+    expect(accepted, "no body got past validation").toBeGreaterThan(0);
+    expect(scheduled, "no accepted body was scheduled onto a node").toBeGreaterThan(0);
+  }, 180_000);
+
+  test("raw bytes and bodies of the wrong type: OpenAI's error shape, never 500", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("/v1/chat/completions", "/v1/completions", "/v1/embeddings"),
+        fc.oneof(fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)), fc.oneof(junk, fc.array(junk, { maxLength: 3 })).map((value) => Buffer.from(JSON.stringify(value) ?? "null"))),
+        async (path, bytes) => {
+          const { status, text } = await rawPost(path, bytes);
+          expectOpenAiError(status, text, `${path} ${bytes.toString("hex").slice(0, 80)}`);
+          expect(status, path).toBeGreaterThanOrEqual(400);
+        },
+      ),
+      { numRuns: 150 },
     );
   }, 60_000);
 });

@@ -180,8 +180,8 @@ describe("the official openai client against the queen", () => {
       type: "invalid_request_error",
     });
     await expect(
-      client.chat.completions.create({ model: modelRef, messages: [{ role: "tool", content: "42", tool_call_id: "t1" }] }),
-    ).rejects.toMatchObject({ status: 400, param: "messages[0].role" });
+      client.chat.completions.create({ model: modelRef, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] }] }),
+    ).rejects.toMatchObject({ status: 400, param: "messages[0].content[0]" });
     await expect(client.models.retrieve("no-such-model")).rejects.toMatchObject({ status: 404, code: "model_not_found" });
 
     const raw = await fetch(`${queen.baseUrl}/v1/chat/completions`, {

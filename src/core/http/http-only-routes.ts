@@ -9,6 +9,8 @@ import {
 import { MessagesRequest } from "../anthropic/messages-request.js";
 import { OllamaChatRequest, OllamaGenerateRequest } from "../ollama/ollama-request.js";
 import { ChatCompletionRequest } from "../openai/chat-request.js";
+import { CompletionRequest } from "../openai/completion-request.js";
+import { EmbeddingsRequest } from "../openai/embeddings.js";
 
 /**
  * A route that exists over HTTP only, outside the API table: the worker callbacks (on the callback
@@ -82,7 +84,10 @@ export const HTTP_ONLY_ROUTES = {
   openAiChatCompletions: {
     verb: "POST",
     path: "/v1/chat/completions",
-    summary: "OpenAI: a chat completion, streamed (`stream: true`) or not",
+    summary:
+      "OpenAI: a chat completion, streamed (`stream: true`) or not, with usage. `response_format` json_object / json_schema and " +
+      "`tool_choice` naming a function or `required` are held to their JSON schema by a grammar (a schema keyword the grammar " +
+      "cannot enforce is refused); `tool_choice` auto answers in text; an answer cut by max_tokens ends with finish_reason length",
     tag: "OpenAI-compatible",
     body: ChatCompletionRequest,
     answer: OpenAiAnswer,
@@ -129,6 +134,24 @@ export const HTTP_ONLY_ROUTES = {
     tag: "Ollama-compatible",
     body: OllamaGenerateRequest,
     answer: OllamaAnswer,
+    auth: "user",
+  },
+  openAiCompletions: {
+    verb: "POST",
+    path: "/v1/completions",
+    summary: "OpenAI: a text completion of one prompt (no chat template), streamed (`stream: true`) or not, with usage",
+    tag: "OpenAI-compatible",
+    body: CompletionRequest,
+    answer: OpenAiAnswer,
+    auth: "user",
+  },
+  openAiEmbeddings: {
+    verb: "POST",
+    path: "/v1/embeddings",
+    summary: "OpenAI: one embedding vector per input (a string or a list of strings), float or base64",
+    tag: "OpenAI-compatible",
+    body: EmbeddingsRequest,
+    answer: OpenAiAnswer,
     auth: "user",
   },
   openapi: {

@@ -5,19 +5,31 @@ import {
   RbeeError,
   StreamEvent,
   type Beehive,
+  type ErrorEvent,
   type RegisteredWorker,
+  type WorkerEmbeddingsResponse,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
 import type { Fleet } from "../fleet.js";
 import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
+import { postEmbeddings } from "./worker-embeddings.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 
 type ParsedInference = z.output<typeof InferenceRequest>;
+
+/** What placement reads of a request: the model, the node it must run on, its conversation. */
+type Placement = Pick<ParsedInference, "model" | "node" | "session">;
+
+/** Embeddings of texts, placed on the fleet as inference is. */
+export type EmbeddingJob = { readonly model: string; readonly node?: string | undefined; readonly input: readonly string[] };
+
+/** The work a placed request does on its booked worker. */
+type WorkerWork = (endpoint: WorkerEndpoint, jobId: string, worker: RegisteredWorker, signal: AbortSignal) => Promise<void>;
 
 /** How long a request waits for a busy model's slot before it gives up with NO_CAPACITY. */
 const QUEUE_TIMEOUT_MS = 5 * 60_000;
@@ -44,7 +56,7 @@ interface RunningJob {
 
 /** One request's part in placement: what it asks for and its place in line, kept across retries. */
 interface Ticket {
-  readonly request: ParsedInference;
+  readonly request: Placement;
   readonly place: number;
   /** The beginnings of its input, and those a worker that runs it will be known to hold. */
   readonly marks: readonly PrefixMark[];
@@ -97,6 +109,35 @@ export class InferenceService {
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin = "interactive"): Promise<void> {
     const marks = prefixMarks(request);
     const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks, held: heldMarks(request, marks) };
+    await this.place(ticket, send, signal, (endpoint, jobId, worker, jobSignal) =>
+      this.relay(endpoint, jobId, worker, request, (event) => {
+        if (event.type === "started") this.affinity.record(worker.id, request.session, ticket.held);
+        send(event);
+      }, jobSignal),
+    );
+  }
+
+  /**
+   * Computes embeddings on a worker with the model, placed exactly as inference is: a free worker,
+   * else a spawn (its progress is not shown: the answer is one JSON object), else a place in line.
+   * Throws the placement's or the worker's error.
+   */
+  async embed(job: EmbeddingJob, signal: AbortSignal, origin: RequestOrigin = "api"): Promise<WorkerEmbeddingsResponse> {
+    const ticket: Ticket = { request: { model: job.model, node: job.node, session: undefined }, place: placeInLine(origin, Date.now()), marks: [], held: [] };
+    let answer: WorkerEmbeddingsResponse | undefined;
+    let failure: ErrorEvent | undefined;
+    await this.place(ticket, (event) => {
+      if (event.type === "error") failure ??= event;
+    }, signal, async (endpoint, _jobId, worker, jobSignal) => {
+      answer = await postEmbeddings(endpoint, worker, job.input, jobSignal);
+    });
+    if (answer) return answer;
+    if (signal.aborted) throw new RbeeError("WORKER_FAILED", "Cancelled");
+    throw RbeeError.fromBody({ error: { code: failure?.code ?? "WORKER_FAILED", message: failure?.message ?? "The embeddings were not computed" } }, "");
+  }
+
+  /** Books a worker for the ticket and runs `work` there, placing it again when the worker turns it away as busy. */
+  private async place(ticket: Ticket, send: (event: StreamEvent) => void, signal: AbortSignal, work: WorkerWork): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
       try {
@@ -105,7 +146,7 @@ export class InferenceService {
         if (!signal.aborted) send(errorEvent(error));
         return;
       }
-      const outcome = await this.runOn(worker, ticket, send, signal, attempt < MAX_BUSY_RETRIES);
+      const outcome = await this.runOn(worker, work, send, signal, attempt < MAX_BUSY_RETRIES);
       if (outcome !== "busy") return;
     }
   }
@@ -113,7 +154,7 @@ export class InferenceService {
   /** Runs the job on one worker; "busy" when the worker turned it away before it started. */
   private async runOn(
     worker: RegisteredWorker,
-    ticket: Ticket,
+    work: WorkerWork,
     send: (event: StreamEvent) => void,
     signal: AbortSignal,
     mayRetry: boolean,
@@ -123,10 +164,7 @@ export class InferenceService {
     this.jobs.set(jobId, job);
     try {
       job.endpoint = await this.deps.fleet.endpoint(worker);
-      await this.relay(job.endpoint, jobId, worker, ticket.request, (event) => {
-        if (event.type === "started") this.affinity.record(worker.id, ticket.request.session, ticket.held);
-        send(event);
-      }, signal);
+      await work(job.endpoint, jobId, worker, signal);
       return "done";
     } catch (error) {
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
@@ -268,7 +306,7 @@ export class InferenceService {
   }
 
   /** What a decision means for a waiter now; undefined while it must keep waiting. */
-  private turnOf(decision: Decision, request: ParsedInference): Turn | undefined {
+  private turnOf(decision: Decision, request: Placement): Turn | undefined {
     switch (decision.kind) {
       case "reuse": {
         // Booked in the same pass as the decision, so no other request can take the same slot.
@@ -335,6 +373,7 @@ export class InferenceService {
         ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.stop !== undefined ? { stop: request.stop } : {}),
         ...(request.cache_prompt !== undefined ? { cache_prompt: request.cache_prompt } : {}),
+        ...(request.grammar !== undefined ? { grammar: request.grammar } : {}),
       }),
       signal,
     });

@@ -1,14 +1,20 @@
 import { assertNever, type EndEvent, type StopReason, type StreamEvent } from "../../shared/contract/index.js";
 import { streamErrorToOpenAi, type OpenAiErrorAnswer } from "./openai-error.js";
+import { ToolCallAssembler, type ToolCallDelta, type ToolCallForm } from "./tool-call-text.js";
 
 /** OpenAI's reasons for the end of a choice that rbee can give. */
-export type FinishReason = "stop" | "length";
+export type FinishReason = "stop" | "length" | "tool_calls";
 
 export type Usage = {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
+  /** Prompt tokens a worker's slot already held (the `end` event's `tokens_cached`). */
+  readonly prompt_tokens_details: { readonly cached_tokens: number };
 };
+
+/** A tool call of a finished answer. */
+export type ToolCall = { readonly id: string; readonly type: "function"; readonly function: { readonly name: string; readonly arguments: string } };
 
 /** The fields every object of one completion shares. */
 export type CompletionMeta = {
@@ -26,7 +32,7 @@ export type ChatCompletionChunk = {
   readonly model: string;
   readonly choices: readonly {
     readonly index: 0;
-    readonly delta: { readonly role?: "assistant"; readonly content?: string };
+    readonly delta: { readonly role?: "assistant"; readonly content?: string | null; readonly tool_calls?: readonly ToolCallDelta[] };
     readonly logprobs: null;
     readonly finish_reason: FinishReason | null;
   }[];
@@ -42,7 +48,7 @@ export type ChatCompletion = {
   readonly choices: readonly [
     {
       readonly index: 0;
-      readonly message: { readonly role: "assistant"; readonly content: string; readonly refusal: null };
+      readonly message: { readonly role: "assistant"; readonly content: string | null; readonly refusal: null; readonly tool_calls?: readonly ToolCall[] };
       readonly logprobs: null;
       readonly finish_reason: FinishReason;
     },
@@ -74,7 +80,23 @@ export function finishReason(reason: StopReason): FinishReason {
 /** Token counts of a finished job (prompt tokens are 0 when a worker did not report them). */
 export function usageOf(end: EndEvent): Usage {
   const prompt = end.tokens_in ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: end.tokens_out, total_tokens: prompt + end.tokens_out };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: end.tokens_out,
+    total_tokens: prompt + end.tokens_out,
+    prompt_tokens_details: { cached_tokens: end.tokens_cached ?? 0 },
+  };
+}
+
+/** The finish reason of an answer that was to be a tool call: `tool_calls` when the call is complete. */
+export function toolFinishReason(reason: StopReason, called: boolean): FinishReason {
+  const plain = finishReason(reason);
+  return plain === "stop" && called && reason !== "cancelled" ? "tool_calls" : plain;
+}
+
+/** The id of a job's tool call. */
+export function toolCallId(jobId: string): string {
+  return `call_${jobId}`;
 }
 
 /** The completion id for a job. */
@@ -105,11 +127,14 @@ function chunk(
  */
 export class ChatStreamTranslator {
   private meta: CompletionMeta | undefined;
+  private calls: ToolCallAssembler | undefined;
 
+  /** With `tools`, the answer is streamed as one tool call's deltas (see ToolCallAssembler). */
   constructor(
     private readonly model: string,
     private readonly includeUsage: boolean,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    private readonly tools?: ToolCallForm,
   ) {}
 
   /** True once the job started on a worker. */
@@ -121,17 +146,24 @@ export class ChatStreamTranslator {
     switch (event.type) {
       case "progress":
         return [{ kind: "comment", text: `${event.stage}: ${event.message}` }];
-      case "started":
+      case "started": {
         this.meta = { id: completionId(event.job_id), created: this.now(), model: this.model };
-        return [{ kind: "chunk", chunk: chunk(this.meta, { role: "assistant", content: "" }, null, this.includeUsage) }];
+        if (!this.tools) return [{ kind: "chunk", chunk: chunk(this.meta, { role: "assistant", content: "" }, null, this.includeUsage) }];
+        this.calls = new ToolCallAssembler(this.tools, toolCallId(event.job_id));
+        return [
+          { kind: "chunk", chunk: chunk(this.meta, { role: "assistant", content: null }, null, this.includeUsage) },
+          ...this.callChunks(this.calls.start()),
+        ];
+      }
       case "token":
         if (event.t === "" || !this.meta) return [];
+        if (this.calls) return this.callChunks(this.calls.push(event.t));
         return [{ kind: "chunk", chunk: chunk(this.meta, { content: event.t }, null, this.includeUsage) }];
       case "end": {
         const meta = this.requireMeta();
-        const outputs: ChatStreamOutput[] = [
-          { kind: "chunk", chunk: chunk(meta, {}, finishReason(event.stop_reason), this.includeUsage) },
-        ];
+        const rest = this.calls ? this.callChunks(this.calls.finish()) : [];
+        const reason = this.calls ? toolFinishReason(event.stop_reason, this.calls.call() !== undefined) : finishReason(event.stop_reason);
+        const outputs: ChatStreamOutput[] = [...rest, { kind: "chunk", chunk: chunk(meta, {}, reason, this.includeUsage) }];
         if (this.includeUsage) {
           outputs.push({
             kind: "chunk",
@@ -145,6 +177,11 @@ export class ChatStreamTranslator {
       default:
         return assertNever(event);
     }
+  }
+
+  private callChunks(deltas: readonly ToolCallDelta[]): ChatStreamOutput[] {
+    const meta = this.requireMeta();
+    return deltas.map((delta) => ({ kind: "chunk", chunk: chunk(meta, { tool_calls: [delta] }, null, this.includeUsage) }));
   }
 
   // An `end` without `started` does not happen in a well-formed stream; it still gets an id.
@@ -168,9 +205,11 @@ export class ChatCompletionCollector {
   private text = "";
   private outcome: ChatCompletionOutcome | undefined;
 
+  /** With `tools`, the answer is read as one tool call: `tool_calls`, no content. */
   constructor(
     private readonly model: string,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    private readonly tools?: ToolCallForm,
   ) {}
 
   push(event: StreamEvent): void {
@@ -186,6 +225,7 @@ export class ChatCompletionCollector {
         return;
       case "end": {
         const meta = this.meta ?? { id: completionId(`job-${this.now()}`), created: this.now(), model: this.model };
+        const call = this.toolCall(meta.id);
         this.outcome = {
           kind: "completion",
           completion: {
@@ -196,9 +236,11 @@ export class ChatCompletionCollector {
             choices: [
               {
                 index: 0,
-                message: { role: "assistant", content: this.text, refusal: null },
+                message: call
+                  ? { role: "assistant", content: null, refusal: null, tool_calls: [call] }
+                  : { role: "assistant", content: this.text, refusal: null },
                 logprobs: null,
-                finish_reason: finishReason(event.stop_reason),
+                finish_reason: this.tools ? toolFinishReason(event.stop_reason, call !== undefined) : finishReason(event.stop_reason),
               },
             ],
             usage: usageOf(event),
@@ -212,6 +254,16 @@ export class ChatCompletionCollector {
       default:
         assertNever(event);
     }
+  }
+
+  // The answer's text read as a tool call, as the stream would have sent it; undefined when it is not one.
+  private toolCall(completion: string): ToolCall | undefined {
+    if (!this.tools) return undefined;
+    const assembler = new ToolCallAssembler(this.tools, toolCallId(completion.replace(/^chatcmpl-/, "")));
+    assembler.push(this.text);
+    assembler.finish();
+    const call = assembler.call();
+    return call ? { id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } } : undefined;
   }
 
   result(): ChatCompletionOutcome {

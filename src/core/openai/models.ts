@@ -9,37 +9,48 @@ export type OpenAiModel = {
   /** rbee does not know when a model was made: always 0. */
   readonly created: 0;
   readonly owned_by: "rbee";
+  /** Tokens a request may use (the smallest context among the live workers serving it); absent when none says. */
+  readonly context_length?: number;
   readonly rbee: {
     /** The hub reference an alias stands for. */
     readonly model_ref?: string;
     readonly description?: string;
-    /** Live workers serving this exact id, and their nodes. */
+    /** Live workers serving this exact id. */
     readonly workers: number;
+    /** The nodes that hold the model: those of its live workers, and those whose disk has it. */
     readonly nodes: readonly string[];
   };
 };
 
 export type OpenAiModelList = { readonly object: "list"; readonly data: readonly OpenAiModel[] };
 
+/** A model file a node holds on its disk (from a models inventory), by the id a client asks for. */
+export type StoredModel = { readonly node_name: string; readonly model_ref: string };
+
 /**
- * The models a client can ask for, as a pure function of the catalog and the live workers: first
+ * The models a client can ask for, as a pure function of the catalog, the live workers and the
+ * model files nodes hold (none known: pass nothing): first
  * the model_refs that live workers serve (answered without a cold start), then the catalog aliases
  * not among them; each id once, workers counted per id.
  */
-export function listModels(aliases: readonly ModelAlias[], workers: readonly RegisteredWorker[]): OpenAiModelList {
+export function listModels(aliases: readonly ModelAlias[], workers: readonly RegisteredWorker[], stored: readonly StoredModel[] = []): OpenAiModelList {
   const live = new Map<string, RegisteredWorker[]>();
   for (const worker of workers) live.set(worker.model_ref, [...(live.get(worker.model_ref) ?? []), worker]);
   const entry = (id: string, alias: ModelAlias | undefined): OpenAiModel => {
     const serving = live.get(id) ?? [];
+    const refs = new Set([id, ...(alias ? [alias.model_ref] : [])]);
+    const onDisk = stored.filter((model) => refs.has(model.model_ref)).map((model) => model.node_name);
+    const contexts = serving.flatMap((worker) => (worker.context_length !== undefined ? [worker.context_length] : []));
     return {
       id,
       object: "model",
       created: 0,
       owned_by: "rbee",
+      ...(contexts.length > 0 ? { context_length: Math.min(...contexts) } : {}),
       rbee: {
         ...(alias ? { model_ref: alias.model_ref, description: alias.description } : {}),
         workers: serving.length,
-        nodes: [...new Set(serving.map((worker) => worker.node_name))].sort(),
+        nodes: [...new Set([...serving.map((worker) => worker.node_name), ...onDisk])].sort(),
       },
     };
   };

@@ -58,6 +58,7 @@ export class WorkerRegistry {
         slots_total: request.slots_total,
         slots_available: request.slots_available,
         vram_bytes: request.vram_bytes ?? null,
+        ...(request.context_length !== undefined ? { context_length: request.context_length } : {}),
         node_name: nodeName,
         last_heartbeat_unix: this.clock(),
       },

@@ -12,7 +12,9 @@ import {
   type StreamEvent,
   type StreamName,
   type UpdateWorkerRequest,
+  type WorkerEmbeddingsResponse,
 } from "../../shared/contract/index.js";
+import type { EmbeddingJob } from "../inference/inference-service.js";
 import type { Disposable } from "../../shared/emitter.js";
 import { secretsEqual } from "../../node-common/secrets.js";
 import type { Principal, Queen, StreamOperation } from "../queen.js";
@@ -153,6 +155,11 @@ export class QueenService implements ApiService, StreamOpener {
   }
 
   readonly events = (listener: (event: QueenEvent) => void): Disposable => subscribeToState(this.queen, listener);
+
+  /** Embeddings on a worker with the model, placed as inference is (`origin` as for `infer`). */
+  embed(job: EmbeddingJob, signal: AbortSignal, origin: RequestOrigin = "api"): Promise<WorkerEmbeddingsResponse> {
+    return this.queen.inference.embed(job, signal, origin);
+  }
 
   /** The live workers, for the client APIs' model lists. */
   liveWorkers(): readonly RegisteredWorker[] {

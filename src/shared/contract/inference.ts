@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Grammar } from "./grammar.js";
 import { fieldWithDefault, optionalField } from "./optional.js";
 import { NodeName } from "./nodes.js";
 import { ModelRef } from "./workers.js";
@@ -32,6 +33,11 @@ const Sampling = {
    * the whole prompt again: the output is the same, only slower; it exists to measure the cache.
    */
   cache_prompt: optionalField(z.boolean()),
+  /**
+   * Constrains the answer to JSON (or JSON matching a schema) with a grammar. An answer cut by
+   * max_tokens ends with `max_tokens` and is not complete JSON: give room for the whole value.
+   */
+  grammar: optionalField(Grammar),
 };
 
 function onePromptForm(request: { prompt?: string | undefined; messages?: unknown[] | undefined }): boolean {

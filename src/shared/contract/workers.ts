@@ -43,6 +43,8 @@ export const WorkerInfo = z.object({
   slots_total: Count,
   slots_available: Count,
   vram_bytes: z.number().int().min(0).nullable(),
+  /** Tokens one slot holds (the model's context as loaded); absent from workers that do not say. */
+  context_length: z.number().int().min(1).optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 
@@ -64,6 +66,7 @@ export const RegisterWorkerRequest = z
     slots_total: Count.min(1),
     slots_available: Count,
     vram_bytes: optionalField(z.number().int().min(0)),
+    context_length: optionalField(z.number().int().min(1).max(16_777_216)),
     node_name: optionalField(NodeName),
     state: optionalField(WorkerState),
   })

@@ -2,8 +2,12 @@ import express, { Router, type RequestHandler, type Response } from "express";
 import { beginEventStream } from "../../../node-common/sse-response.js";
 import { RbeeError } from "../../../shared/contract/index.js";
 import { MODEL_ALIASES } from "../../../shared/contract/model-catalog.js";
-import { parseChatCompletionRequest, toInferenceRequest } from "../../openai/chat-request.js";
+import { parseChatCompletionRequest, toChatJob } from "../../openai/chat-request.js";
 import { ChatCompletionCollector, ChatStreamTranslator } from "../../openai/chat-response.js";
+import { parseCompletionRequest, toCompletionInference } from "../../openai/completion-request.js";
+import { CompletionStreamTranslator, TextCompletionCollector } from "../../openai/completion-response.js";
+import { inputsOf, parseEmbeddingsRequest, toEmbeddingList } from "../../openai/embeddings.js";
+import type { ToolCallForm } from "../../openai/tool-call-text.js";
 import { listModels, assertKnownModel } from "../../openai/models.js";
 import { toOpenAiError, type OpenAiErrorAnswer } from "../../openai/openai-error.js";
 import { errorHandler } from "../errors.js";
@@ -12,7 +16,13 @@ import type { QueenService } from "../../service/queen-service.js";
 import type { StreamEvent } from "../../../shared/contract/index.js";
 
 /** Where the OpenAI-compatible routes live: every error under these has OpenAI's shape. */
-export const OPENAI_PATHS = ["/v1/models", "/v1/chat/completions"];
+export const OPENAI_PATHS = ["/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
+
+/** What a streaming route's translator gives for each rbee event. */
+type StreamOutput =
+  | { readonly kind: "chunk"; readonly chunk: object }
+  | { readonly kind: "comment"; readonly text: string }
+  | { readonly kind: "error"; readonly error: OpenAiErrorAnswer };
 
 function sendError(res: Response, error: OpenAiErrorAnswer): void {
   res.status(error.status).json(error.body);
@@ -53,15 +63,17 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
 
   router.post("/v1/chat/completions", async (req, res) => {
     const request = parseChatCompletionRequest(req.body);
-    const inference = toInferenceRequest(request);
+    const { inference, tools } = toChatJob(request);
     assertKnownModel(inference.model, service.liveWorkers());
     const stream = await service.infer(inference, "api");
     const gone = cancelWhenGone(res, stream);
+    const form: ToolCallForm | undefined = tools.kind === "text" ? undefined : tools.kind === "function" ? { kind: "function", name: tools.name } : { kind: "any" };
     if (request.stream === true) {
-      await streamChatCompletion(stream, res, new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true), gone);
+      const translator = new ChatStreamTranslator(request.model, request.stream_options?.include_usage === true, undefined, form);
+      await streamOpenAi(stream, res, translator, gone);
       return;
     }
-    const collector = new ChatCompletionCollector(request.model);
+    const collector = new ChatCompletionCollector(request.model, undefined, form);
     await stream.run((event) => collector.push(event));
     if (gone()) return;
     const outcome = collector.result();
@@ -69,7 +81,37 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
     else sendError(res, outcome.error);
   });
 
-  router.all(["/v1/models", "/v1/models/*model", "/v1/chat/completions"], (req) => {
+  router.post("/v1/completions", async (req, res) => {
+    const request = parseCompletionRequest(req.body);
+    const inference = toCompletionInference(request);
+    assertKnownModel(inference.model, service.liveWorkers());
+    const stream = await service.infer(inference, "api");
+    const gone = cancelWhenGone(res, stream);
+    if (request.stream === true) {
+      await streamOpenAi(stream, res, new CompletionStreamTranslator(request.model, request.stream_options?.include_usage === true), gone);
+      return;
+    }
+    const collector = new TextCompletionCollector(request.model);
+    await stream.run((event) => collector.push(event));
+    if (gone()) return;
+    const outcome = collector.result();
+    if (outcome.kind === "completion") res.json(outcome.completion);
+    else sendError(res, outcome.error);
+  });
+
+  router.post("/v1/embeddings", async (req, res) => {
+    const request = parseEmbeddingsRequest(req.body);
+    assertKnownModel(request.model, service.liveWorkers());
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const result = await service.embed({ model: request.model, input: inputsOf(request) }, abort.signal);
+    if (abort.signal.aborted) return;
+    res.json(toEmbeddingList(request, result));
+  });
+
+  router.all(["/v1/models", "/v1/models/*model", ...OPENAI_PATHS.slice(1)], (req) => {
     throw new RbeeError("ROUTE_NOT_FOUND", `Unknown request URL: ${req.method} ${req.originalUrl.split("?")[0]}`);
   });
 
@@ -83,15 +125,15 @@ export function openAiErrorHandler(log: (message: string) => void) {
 }
 
 /**
- * Streams a chat completion as OpenAI does: `data: {chunk}` lines ending with `data: [DONE]`. The
+ * Streams a chat or text completion as OpenAI does: `data: {chunk}` lines ending with `data: [DONE]`. The
  * answer's status waits for the first event, so that a request refused at once (no capacity, no
  * node) gets its HTTP error status; once streaming, cold-start progress goes out as SSE comments and
  * a later error as a `data: {"error": …}` line, which OpenAI clients raise.
  */
-async function streamChatCompletion(
+async function streamOpenAi(
   stream: CoreStream<StreamEvent>,
   res: Response,
-  translator: ChatStreamTranslator,
+  translator: { push(event: StreamEvent): readonly StreamOutput[] },
   gone: () => boolean,
 ): Promise<void> {
   let open = false;
