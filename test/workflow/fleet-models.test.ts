@@ -2,6 +2,7 @@
 // queen, two installed nodes, real workers on generated models, a loopback model file server.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -56,7 +57,7 @@ async function list(): Promise<Map<string, NodeModels>> {
 
 async function stream(path: string, body: unknown, onEvent?: (event: ModelStreamEvent) => void): Promise<ModelStreamEvent[]> {
   const response = await postJson(fleet.queen, path, body);
-  expect(response.status, await response.clone().text().then((t) => t.slice(0, 300))).toBe(200);
+  if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
   const { events, done } = await readSseJson(response, (raw) => onEvent?.(ModelStreamEvent.parse(raw)));
   expect(done).toBe(true);
   return events.map((event) => ModelStreamEvent.parse(event));
@@ -161,7 +162,9 @@ describe("models across two machines", () => {
     const body = { model_ref: url("big.gguf"), from_node: "north", to_node: "east" };
     let dropped = 0;
     const broken = await stream("/v2/models/copy", body, (event) => {
-      if (event.type === "progress" && (event.bytes ?? 0) >= big.length / 4 && dropped === 0) dropped = fleet.b.sshd.dropSessions();
+      if (event.type === "progress" && (event.bytes ?? 0) >= big.length / 4 && dropped === 0) {
+        dropped = fleet.b.sshd.dropSessions();
+      }
     });
     expect(dropped).toBeGreaterThan(0);
     expect(broken.at(-1), JSON.stringify(broken.at(-1))).toMatchObject({ type: "error", code: "COPY_FAILED" });
@@ -274,5 +277,32 @@ describe("models across two machines", () => {
     }
     expect(readFileSync(canary, "utf8")).toBe("canary");
     expect(readdirSync(dir).filter((name) => name.includes("pwned") || name === "x.gguf")).toEqual([]);
+  });
+
+  test("a node that does not answer is listed with an error within the list's deadline; the others are listed all the same", async () => {
+    // Accepts TCP and then says nothing: an SSH handshake there hangs, as with a node gone half-open.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const added = await api().post("/v2/registry/beehives/add?verify=false", {
+        node_name: "silent",
+        ssh_host: "127.0.0.1",
+        ssh_port: (silent.address() as AddressInfo).port,
+        ssh_user: "nobody",
+        ssh_key_path: fleet.a.sshd.keyPath,
+        git_repo_url: "https://example.invalid/rbee.git",
+        install_path: "~/rbee",
+      });
+      expect(added.status).toBe(201);
+      const started = Date.now();
+      const nodes = await list();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(nodes.get("silent")).toMatchObject({ models: [], error: { code: expect.any(String), message: expect.stringContaining("silent") } });
+      expect(nodes.get("north")?.error).toBeUndefined();
+      expect(nodes.get("east")?.models.map((model) => model.model_ref)).toContain(url("copied.gguf"));
+    } finally {
+      await api().post("/v2/registry/beehives/remove", { node_name: "silent" });
+      silent.close();
+    }
   });
 });

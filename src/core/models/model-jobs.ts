@@ -25,7 +25,7 @@ export interface ModelJob {
 
 interface RunningJob extends ModelJob {
   readonly listeners: Set<(progress: JobProgress) => void>;
-  last: JobProgress | undefined;
+  lastProgress(): JobProgress | undefined;
 }
 
 function jobKey(nodeName: string, modelKey: string): string {
@@ -55,9 +55,9 @@ export class ModelJobs {
       ...(spec.fromNode ? { from_node: spec.fromNode } : {}),
     });
     const listeners = new Set<(progress: JobProgress) => void>();
-    const job: RunningJob = { spec, abort, listeners, last: undefined, done: Promise.resolve(undefined as never) };
+    const state: { last: JobProgress | undefined } = { last: undefined };
     const report = (progress: JobProgress): void => {
-      job.last = progress;
+      state.last = progress;
       if (progress.bytes !== undefined) transfer.update(progress.bytes, progress.bytes_total);
       for (const listener of [...listeners]) listener(progress);
     };
@@ -66,7 +66,7 @@ export class ModelJobs {
       if (this.jobs.get(key) === job) this.jobs.delete(key);
     });
     done.catch(() => undefined);
-    Object.assign(job, { done });
+    const job: RunningJob = { spec, abort, listeners, done, lastProgress: () => state.last };
     this.jobs.set(key, job);
     return job;
   }
@@ -82,7 +82,8 @@ export class ModelJobs {
    */
   async follow(job: ModelJob, listener: (progress: JobProgress) => void, signal: AbortSignal): Promise<NodeModel | undefined> {
     const running = job as RunningJob;
-    if (running.last) listener(running.last);
+    const last = running.lastProgress();
+    if (last) listener(last);
     running.listeners.add(listener);
     const gone = new Promise<undefined>((resolve) => {
       if (signal.aborted) resolve(undefined);
