@@ -10,7 +10,7 @@ import {
 import type { ProgressSink } from "../fleet/progress-sink.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { HiveControl, HiveHandle } from "../remote/hive-control.js";
-import { copyModelFile, type CopyOptions } from "./model-copy.js";
+import { copyModelFile, type CopyEnd, type CopyOptions } from "./model-copy.js";
 import { ModelJobs, type JobProgress, type ModelJob } from "./model-jobs.js";
 import { managedModelKey, modelKeyOrUndefined } from "./model-key.js";
 import type { ModelTransfers } from "./model-transfers.js";
@@ -18,6 +18,11 @@ import type { ModelTransfers } from "./model-transfers.js";
 function isInsidePosix(dir: string, path: string): boolean {
   const rel = posix.relative(posix.resolve(dir), posix.resolve(path));
   return rel !== "" && !rel.startsWith("..") && !posix.isAbsolute(rel);
+}
+
+/** One end of a copy: its hive, reached over one SSH channel per request (no local listener in between). */
+function copyEnd(nodeName: string, hive: HiveHandle): CopyEnd {
+  return { nodeName, client: hive.client, address: { ...hive.client.address(), connect: () => hive.connection.openStream(hive.port) } };
 }
 
 /** How long `GET /v2/models/list` waits for one node: a slower one is listed with `error`. */
@@ -118,8 +123,8 @@ export class FleetModels {
         throw new RbeeError("MODEL_NOT_FOUND", `${modelRef} is not on ${fromNode}: list the fleet's models (GET /v2/models/list) to see which nodes have it`);
       }
       const outcome = await copyModelFile(
-        { nodeName: fromNode, client: source.client },
-        { nodeName: toNode, client: target.client },
+        copyEnd(fromNode, source),
+        copyEnd(toNode, target),
         file,
         (bytes, bytesTotal, message) => report({ stage: "copy", message: message ?? `Copying ${modelRef} from ${fromNode} to ${toNode}`, bytes, bytes_total: bytesTotal }),
         signal,

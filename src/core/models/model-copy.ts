@@ -1,11 +1,14 @@
-import { setTimeout as delay } from "node:timers/promises";
+import { Transform } from "node:stream";
 import { type HiveModelFile, type LocalModel, RbeeError } from "../../shared/contract/index.js";
 import type { HiveClient } from "../remote/hive-client.js";
+import { readModelStream, sendModelStream, type HiveAddress } from "../remote/hive-transfer.js";
 
 /** One end of a copy: a node and its hive. */
 export interface CopyEnd {
   readonly nodeName: string;
   readonly client: HiveClient;
+  /** The file's bytes go over this (the hive's address, with a direct stream when the transport has one). */
+  readonly address: HiveAddress;
 }
 
 /** How a copy reports: bytes on the target so far, the file's size, and a line for the user. */
@@ -17,18 +20,17 @@ export interface CopyOptions {
 }
 
 /** Counts the bytes passing through (and paces them under a cap). */
-function counter(start: number, total: number, report: CopyProgress, maxBytesPerSecond: number | undefined): TransformStream<Uint8Array, Uint8Array> {
+function counter(start: number, total: number, report: CopyProgress, maxBytesPerSecond: number | undefined): Transform {
   let bytes = start;
   const began = Date.now();
-  return new TransformStream({
-    async transform(chunk, controller) {
-      bytes += chunk.byteLength;
-      if (maxBytesPerSecond) {
-        const due = began + ((bytes - start) / maxBytesPerSecond) * 1000;
-        if (due > Date.now()) await delay(due - Date.now());
-      }
-      controller.enqueue(chunk);
+  return new Transform({
+    highWaterMark: 1024 * 1024,
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
       report(bytes, total);
+      const due = maxBytesPerSecond ? began + ((bytes - start) / maxBytesPerSecond) * 1000 : 0;
+      if (due > Date.now()) setTimeout(() => done(null, chunk), due - Date.now());
+      else done(null, chunk);
     },
   });
 }
@@ -59,15 +61,14 @@ export async function copyModelFile(
   const both = AbortSignal.any([signal, abort.signal]);
   let sent = start.offset;
   try {
-    const reading = await from.client.readModel(source.model_ref, start.offset, both);
-    if (!reading.body) throw new RbeeError("COPY_FAILED", `${from.nodeName} sent no body for ${source.model_ref}`);
-    const body = reading.body.pipeThrough(
-      counter(start.offset, source.bytes, (bytes, total, message) => {
-        sent = bytes;
-        report(bytes, total, message);
-      }, options.maxBytesPerSecond),
-    );
-    return await to.client.receive(request, start.offset, body, both);
+    const reading = await readModelStream(from.address, source.model_ref, start.offset, both);
+    const counted = counter(start.offset, source.bytes, (bytes, total) => {
+      sent = bytes;
+      report(bytes, total);
+    }, options.maxBytesPerSecond);
+    reading.once("error", (error) => counted.destroy(error));
+    // A source that ends early leaves the target short: it says so (and keeps the partial file).
+    return await sendModelStream(to.address, request, start.offset, reading.pipe(counted), both);
   } catch (error) {
     abort.abort();
     if (signal.aborted) throw new RbeeError("COPY_FAILED", `The copy of ${source.model_ref} to ${to.nodeName} was cancelled at ${sent} of ${source.bytes} bytes; run it again to resume`);

@@ -4,9 +4,7 @@ import {
   HiveModelStreamEvent,
   HiveReceiveStart,
   HiveRemoveResponse,
-  ModelDownloadResponse,
   type HiveReceiveRequest,
-  type LocalModel,
   HiveCallbackRequest,
   HiveDevices,
   HiveSpawnStreamEvent,
@@ -16,6 +14,7 @@ import {
   type HiveWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
+import type { HiveAddress } from "./hive-transfer.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -88,31 +87,15 @@ export class HiveClient {
     HiveRemoveResponse.parse(await response.json());
   }
 
-  /** A model file's bytes from `offset` on: the sending end of a copy (the body is a stream). */
-  async readModel(modelRef: string, offset: number, signal: AbortSignal): Promise<Response> {
-    return this.request("GET", `/v1/models/file?model_ref=${encodeURIComponent(modelRef)}`, undefined, {
-      signal,
-      timeout: false,
-      accept: "application/octet-stream",
-      headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-    });
-  }
-
   /** Prepares the receiving end of a copy: where to go on from, or that the file is already there. */
   async startReceive(request: HiveReceiveRequest): Promise<HiveReceiveStart> {
     const response = await this.request("POST", "/v1/models/receive/start", request);
     return HiveReceiveStart.parse(await response.json());
   }
 
-  /** Sends a copy's bytes from `offset` on; answers the model once the hive verified and cataloged it. */
-  async receive(request: HiveReceiveRequest, offset: number, body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<LocalModel> {
-    const query = new URLSearchParams({ model_ref: request.model_ref, file: request.file, bytes: String(request.bytes), sha256: request.sha256, offset: String(offset) });
-    const response = await this.request("PUT", `/v1/models/receive?${query.toString()}`, undefined, {
-      signal,
-      timeout: false,
-      rawBody: body,
-    });
-    return ModelDownloadResponse.parse(await response.json()).model;
+  /** Where this hive is and its token: what a copy's streams (hive-transfer.ts) use. */
+  address(): HiveAddress {
+    return { baseUrl: this.baseUrl, token: this.token, nodeName: this.nodeName };
   }
 
   /** Tells the hive where the queen's callback routes are now (they move on every reconnect). */
@@ -130,8 +113,6 @@ export class HiveClient {
       signal?: AbortSignal | undefined;
       timeout?: boolean;
       allow404?: boolean;
-      headers?: Record<string, string>;
-      rawBody?: ReadableStream<Uint8Array>;
     } = {},
   ): Promise<Response> {
     const signals = [options.signal, options.timeout === false ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter(
@@ -145,11 +126,8 @@ export class HiveClient {
           authorization: `Bearer ${this.token}`,
           accept: options.accept ?? "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
-          ...(options.rawBody ? { "content-type": "application/octet-stream" } : {}),
-          ...options.headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(options.rawBody ? { body: options.rawBody, duplex: "half" } : {}),
         ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       });
     } catch (error) {
