@@ -89,6 +89,7 @@ async function append(store: ModelStore, location: ModelLocation, request: HiveR
   if (have !== request.offset) {
     throw new RbeeError("COPY_FAILED", `The partial copy of ${request.model_ref} on ${store.nodeLabel()} holds ${have} bytes, not ${request.offset}: run the copy again`);
   }
+  await mkdir(dirname(location.path), { recursive: true });
   const hash = createHash("sha256");
   if (have > 0) await hashPrefix(partial, hash);
   let size = have;
