@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ListModelsResponse, ModelStreamEvent, QueenEvent, type ModelTransfer, type NodeModels, type StreamEvent } from "../../src/shared/contract/index.js";
 import { jsonClient } from "../helpers/http-client.js";
@@ -23,6 +23,7 @@ let slow: ModelFileServer;
 const slowFile = randomBytes(512 * 1024);
 const tiny = buildTinyGguf({ seed: 3 });
 const copied = randomBytes(1024 * 1024);
+const fallback = buildTinyGguf({ seed: 4 });
 // 8 MiB at the queen's copy cap of 4 MiB/s: a copy takes about 2 s, long enough to break it half-way.
 const big = randomBytes(8 * 1024 * 1024);
 const COPY_CAP = 4 * 1024 * 1024;
@@ -32,7 +33,7 @@ const requestsFor = (name: string) => files.requests.filter((request) => request
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rbee-fleet-models-"));
-  files = await startModelFileServer({ "tiny.gguf": tiny, "copied.gguf": copied, "big.gguf": big });
+  files = await startModelFileServer({ "tiny.gguf": tiny, "copied.gguf": copied, "big.gguf": big, "fallback.gguf": fallback });
   slow = await startModelFileServer({ "slow.gguf": slowFile }, { stepBytes: 32 * 1024, stepMs: 250 });
   // "north" has the files; "east" sorts first, so a placement that ignored where files are would pick it.
   fleet = await startTwoMachines(dir, ["north", "east"], { RBEE_COPY_MAX_BYTES_PER_S: String(COPY_CAP) });
@@ -119,14 +120,29 @@ describe("models across two machines", () => {
     expect((await list()).get("east")?.models.map((model) => model.sha256)).toEqual([sha(tiny)]);
   });
 
+  test("when the copy for a spawn fails, the node downloads the model instead and the stream says so", async () => {
+    const downloaded = await stream("/v2/models/download", { node_name: "north", model_ref: url("fallback.gguf") });
+    const onNorth = (downloaded.at(-1) as { model: { file: string } }).model.file;
+    // The same size, other bytes: north's catalog still vouches for it, the copy's sha256 check will not.
+    writeFileSync(join(fleet.a.models, ...onNorth.split("/")), randomBytes(fallback.length));
+    const downloads = requestsFor("fallback.gguf").length;
+    const events = await infer({ model: url("fallback.gguf"), node: "east" });
+    expect(events.find((event) => event.type === "started"), JSON.stringify(events.slice(-3))).toMatchObject({ node_name: "east" });
+    const stages = events.filter((event) => event.type === "progress").map((event) => event.stage);
+    expect(stages.indexOf("copy")).toBeGreaterThanOrEqual(0);
+    expect(stages.lastIndexOf("download")).toBeGreaterThan(stages.indexOf("copy"));
+    expect(events.some((event) => event.type === "progress" && /failed .*downloading it instead/.test(event.message))).toBe(true);
+    expect(requestsFor("fallback.gguf").length).toBe(downloads + 1);
+  });
+
   test("removing a model a worker uses is refused with 409 MODEL_IN_USE; once the worker stops it is removed and its disk freed", async () => {
     const body = { node_name: "north", model_ref: url("tiny.gguf") };
     const inUse = await api().post("/v2/models/remove", body);
     expect(inUse.status).toBe(409);
     expect(inUse.body.error.code).toBe("MODEL_IN_USE");
-    const north = (await list()).get("north")!;
-    const path = join(fleet.a.models, ...north.models[0]!.file.split("/"));
-    expect(north.models[0]?.workers.length).toBe(1);
+    const model = (await list()).get("north")!.models.find((entry) => entry.model_ref === url("tiny.gguf"))!;
+    const path = join(fleet.a.models, ...model.file.split("/"));
+    expect(model.workers.length).toBe(1);
     expect(existsSync(path)).toBe(true);
 
     const workers = (await api().get("/v1/workers/list")).body.workers as { id: string; node_name: string }[];
@@ -136,8 +152,9 @@ describe("models across two machines", () => {
     for (const deadline = Date.now() + 10_000; removed.status === 409 && Date.now() < deadline; ) removed = await api().post("/v2/models/remove", body);
     expect(removed).toEqual({ status: 200, body: { removed: true } });
     expect(existsSync(path)).toBe(false);
-    expect(readdirSync(fleet.a.models)).toEqual(["catalog.json"]);
-    expect((await list()).get("north")?.models).toEqual([]);
+    // Its folder went with it (it held nothing else).
+    expect(existsSync(dirname(path))).toBe(false);
+    expect((await list()).get("north")?.models.map((entry) => entry.model_ref)).not.toContain(url("tiny.gguf"));
     expect((await api().post("/v2/models/remove", body)).body.error.code).toBe("MODEL_NOT_FOUND");
   });
 
