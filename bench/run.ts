@@ -17,6 +17,7 @@ import { markdownTables, SECTION_IDS, type BenchReport, type SectionId, type Sec
 import { runChat } from "./sections/chat.js";
 import { runClients } from "./sections/clients.js";
 import { runCold } from "./sections/cold.js";
+import { runCopy } from "./sections/copy.js";
 import { runRegistry } from "./sections/registry.js";
 import { runRelay } from "./sections/relay.js";
 import { runUi } from "./sections/ui.js";
@@ -30,6 +31,7 @@ const TITLES: Record<SectionId, string> = {
   ui: "5. UI",
   chat: "6. Chat",
   clients: "7. Client APIs",
+  copy: "8. Model copy",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -39,6 +41,7 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   ui: runUi,
   chat: runChat,
   clients: runClients,
+  copy: runCopy,
 };
 const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat", "clients"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];

@@ -99,6 +99,15 @@ describe("schedule", () => {
     expect(schedule({ model: "tinyllama" }, [node("b"), node("a")], [worker("y", { node_name: "a", model_ref: "other" })])).toMatchObject({ node: { node_name: "b" } });
   });
 
+  test("spawns where the model's file already is before a node that would fetch it; a pinned node stays pinned", () => {
+    const nodes = [node("a"), node("b"), node("c", "reachable")];
+    expect(schedule({ model: "m" }, nodes, [])).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
+    expect(schedule({ model: "m", holders: new Set(["b"]) }, nodes, [])).toMatchObject({ kind: "spawn", node: { node_name: "b" } });
+    // Having the file counts before being ready: a reachable node with it beats ready ones without.
+    expect(schedule({ model: "m", holders: new Set(["c"]) }, nodes, [])).toMatchObject({ kind: "spawn", node: { node_name: "c" } });
+    expect(schedule({ model: "m", node: "a", holders: new Set(["b"]) }, nodes, [])).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
+  });
+
   test("says why when nothing fits", () => {
     expect(schedule({ model: "m" }, [], [])).toEqual({ kind: "none", reason: "No nodes registered: add one first" });
     expect(schedule({ model: "m" }, [node("a", "unreachable"), node("b", "unknown")], [])).toEqual({ kind: "none", reason: "No node is reachable or ready" });

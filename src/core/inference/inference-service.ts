@@ -17,6 +17,7 @@ import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { postEmbeddings } from "./worker-embeddings.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
+import type { FleetModels } from "../models/fleet-models.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 
@@ -47,6 +48,8 @@ export interface InferenceDeps {
   readonly fleet: InferenceFleet;
   /** Workers that may get new work (not stale); default all. */
   readonly usable?: ((worker: RegisteredWorker) => boolean) | undefined;
+  /** Where the fleet's model files are, for a spawn's choice of node. */
+  readonly models?: Pick<FleetModels, "holders" | "refreshOpen"> | undefined;
 }
 
 interface RunningJob {
@@ -138,6 +141,11 @@ export class InferenceService {
 
   /** Books a worker for the ticket and runs `work` there, placing it again when the worker turns it away as busy. */
   private async place(ticket: Ticket, send: (event: StreamEvent) => void, signal: AbortSignal, work: WorkerWork): Promise<void> {
+    const { request } = ticket;
+    // A model no worker serves may be spawned: look (briefly, only at open hives) where its file is.
+    if (this.deps.models && request.node === undefined && !this.deps.workers.list().some((worker) => worker.model_ref === request.model)) {
+      await this.deps.models.refreshOpen().catch(() => undefined);
+    }
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
       try {
@@ -298,7 +306,7 @@ export class InferenceService {
     const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
     const affinity = this.affinity.scores(request.session, ticket.marks);
     return schedule(
-      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned },
+      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned, holders: this.deps.models?.holders(request.model) },
       nodes,
       workers,
       this.spawning,

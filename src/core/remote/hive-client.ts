@@ -1,4 +1,10 @@
 import {
+  HiveCancelResponse,
+  HiveInventory,
+  HiveModelStreamEvent,
+  HiveReceiveStart,
+  HiveRemoveResponse,
+  type HiveReceiveRequest,
   HiveCallbackRequest,
   HiveDevices,
   HiveSpawnStreamEvent,
@@ -8,7 +14,7 @@ import {
   type HiveWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
-
+import type { HiveAddress } from "./hive-transfer.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -52,6 +58,46 @@ export class HiveClient {
     await response.body?.cancel();
   }
 
+  /** The node's model files, free disk and running downloads; `signal` bounds the wait (a list never waits long). */
+  async inventory(signal?: AbortSignal): Promise<HiveInventory> {
+    const response = await this.request("GET", "/v1/models/inventory", undefined, { signal });
+    return HiveInventory.parse(await response.json());
+  }
+
+  /** Downloads a model on the node, yielding the hive's progress until the model is there. */
+  async *download(modelRef: string, signal?: AbortSignal): AsyncGenerator<HiveModelStreamEvent> {
+    const response = await this.request("POST", "/v1/models/download", { model_ref: modelRef }, { accept: "text/event-stream", signal, timeout: false });
+    if (!response.body) throw this.failure("the download stream had no body");
+    for await (const data of sseData(response.body)) {
+      const parsed = HiveModelStreamEvent.safeParse(JSON.parse(data));
+      if (!parsed.success) throw this.failure(`it sent a download event outside the contract: ${data.slice(0, 200)}`);
+      yield parsed.data;
+    }
+  }
+
+  /** Stops a running download on the node (false: none ran). */
+  async cancelDownload(modelRef: string): Promise<boolean> {
+    const response = await this.request("POST", "/v1/models/cancel", { model_ref: modelRef });
+    return HiveCancelResponse.parse(await response.json()).cancelled;
+  }
+
+  /** Deletes a model file on the node (MODEL_IN_USE, MODEL_NOT_FOUND as the hive answers). */
+  async removeModel(modelRef: string): Promise<void> {
+    const response = await this.request("POST", "/v1/models/remove", { model_ref: modelRef });
+    HiveRemoveResponse.parse(await response.json());
+  }
+
+  /** Prepares the receiving end of a copy: where to go on from, or that the file is already there. */
+  async startReceive(request: HiveReceiveRequest): Promise<HiveReceiveStart> {
+    const response = await this.request("POST", "/v1/models/receive/start", request);
+    return HiveReceiveStart.parse(await response.json());
+  }
+
+  /** Where this hive is and its token: what a copy's streams (hive-transfer.ts) use. */
+  address(): HiveAddress {
+    return { baseUrl: this.baseUrl, token: this.token, nodeName: this.nodeName };
+  }
+
   /** Tells the hive where the queen's callback routes are now (they move on every reconnect). */
   async setCallback(body: HiveCallbackRequest): Promise<void> {
     const response = await this.request("POST", "/v1/callback", HiveCallbackRequest.parse(body));
@@ -62,7 +108,12 @@ export class HiveClient {
     method: string,
     path: string,
     body?: unknown,
-    options: { accept?: string; signal?: AbortSignal | undefined; timeout?: boolean; allow404?: boolean } = {},
+    options: {
+      accept?: string;
+      signal?: AbortSignal | undefined;
+      timeout?: boolean;
+      allow404?: boolean;
+    } = {},
   ): Promise<Response> {
     const signals = [options.signal, options.timeout === false ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter(
       (s): s is AbortSignal => s !== undefined,

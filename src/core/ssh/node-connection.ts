@@ -1,8 +1,10 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type ssh2 from "ssh2";
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
 import { installOnNode } from "../remote/installer.js";
+import { NODE_OWN_HOME } from "./shell.js";
 import type { ExecListener, ExecResult, NodeConnection } from "../transport/node-connection.js";
 
 /**
@@ -22,7 +24,7 @@ export class SshNodeConnection implements NodeConnection {
     readonly client: ssh2.Client,
     readonly fingerprint: string,
     /** RBEE_HOME on the node, as its shell reads it (`~/.rbee` by default). */
-    readonly nodeHome = "~/.rbee",
+    readonly nodeHome = NODE_OWN_HOME,
   ) {
     client.on("close", () => this.markClosed());
     client.on("end", () => this.markClosed());
@@ -109,6 +111,26 @@ export class SshNodeConnection implements NodeConnection {
       forward.catch(() => this.localForwards.delete(remotePort));
     }
     return (await forward).port;
+  }
+
+  /** One SSH channel to `127.0.0.1:remotePort` on the node (like one connection through `ssh -L`), shaped like a socket for node:http. */
+  openStream(remotePort: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      if (this.isClosed) {
+        reject(this.closedError());
+        return;
+      }
+      this.client.forwardOut("127.0.0.1", 0, "127.0.0.1", remotePort, (error, channel) => {
+        if (error) {
+          reject(new RbeeError("SSH_FAILED", `Cannot reach port ${remotePort} on ${this.nodeName}: ${error.message}`));
+          return;
+        }
+        // What node:http calls on a socket; an SSH channel has no such knobs.
+        const noop = (): void => undefined;
+        Object.assign(channel, { setKeepAlive: noop, setNoDelay: noop, setTimeout: noop, ref: noop, unref: noop, destroySoon: () => channel.destroy() });
+        resolve(channel);
+      });
+    });
   }
 
   /**

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { shellQuote } from "../ssh/shell.js";
 import type { ExecListener, ExecResult, NodeConnection } from "./node-connection.js";
@@ -86,6 +88,14 @@ export class LocalNodeConnection implements NodeConnection {
 
   async localPortFor(remotePort: number): Promise<number> {
     return remotePort;
+  }
+
+  openStream(remotePort: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(remotePort, "127.0.0.1");
+      socket.once("connect", () => resolve(socket));
+      socket.once("error", reject);
+    });
   }
 
   async remotePortFor(localPort: number): Promise<number> {

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { Beehive } from "../../shared/contract/index.js";
 
 /** Output of a finished command on a node. */
@@ -41,6 +42,11 @@ export interface NodeConnection {
   exec(command: string, listener?: ExecListener): Promise<ExecResult>;
   /** A loopback port on this machine that leads to `127.0.0.1:remotePort` on the node. */
   localPortFor(remotePort: number): Promise<number>;
+  /**
+   * One stream to `127.0.0.1:remotePort` on the node, without a listener here: what a bulk
+   * transfer (a model copy) speaks HTTP over, one hop shorter than through `localPortFor`.
+   */
+  openStream(remotePort: number): Promise<Duplex>;
   /** A loopback port on the node that leads to `127.0.0.1:localPort` here. */
   remotePortFor(localPort: number): Promise<number>;
   /** Fires once when the connection is gone. */

@@ -33,6 +33,9 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
           (a, b) => a.node_name.localeCompare(b.node_name) || a.id.localeCompare(b.id),
         ),
       };
+    case "downloads":
+      // The Models view follows running downloads itself; the fleet state holds nodes and workers.
+      return state;
     default:
       return assertNever(event);
   }

@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { ErrorBody, RbeeError, parseOrThrow } from "./errors.js";
 import { HealthResponse, QueenEvent } from "./events.js";
+import {
+  CancelDownloadResponse,
+  CopyModelRequest,
+  ListModelsQuery,
+  ListModelsResponse,
+  ModelStreamEvent,
+  NodeModelRequest,
+  RemoveModelResponse,
+} from "./fleet-models.js";
 import { HiveDevices } from "./hive.js";
 import { InferenceRequest, JobId } from "./inference.js";
 import { ModelCatalogResponse } from "./model-catalog.js";
@@ -147,6 +156,48 @@ export const API = {
     summary: "The models the UI offers to start with, each with its size when known (the built-in catalog, or the RBEE_MODEL_CATALOG file's)",
     answer: ModelCatalogResponse,
   },
+  listModels: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/models/list",
+    summary: "Every node's model files (size, sha256 when known, the workers using each) and free disk; an unreachable node is listed with `error`, never waited for",
+    query: ListModelsQuery,
+    answer: ListModelsResponse,
+  },
+  downloadModel: {
+    kind: "stream",
+    verb: "POST",
+    path: "/v2/models/download",
+    summary: "Downloads a model to a node (resuming a partial file), streaming progress; it keeps going when the client goes away and shows in `/v1/events` `downloads`",
+    query: StreamQuery,
+    body: NodeModelRequest,
+    events: ModelStreamEvent,
+  },
+  cancelDownload: {
+    kind: "call",
+    verb: "POST",
+    path: "/v2/models/cancel",
+    summary: "Stops a running download on a node; the partial file stays for a later resume",
+    body: NodeModelRequest,
+    answer: CancelDownloadResponse,
+  },
+  removeModel: {
+    kind: "call",
+    verb: "POST",
+    path: "/v2/models/remove",
+    summary: "Deletes a model file from a node's models folder: 409 `MODEL_IN_USE` while a worker has it loaded",
+    body: NodeModelRequest,
+    answer: RemoveModelResponse,
+  },
+  copyModel: {
+    kind: "stream",
+    verb: "POST",
+    path: "/v2/models/copy",
+    summary: "Copies a model file from one node to another over the queen's connections (the nodes need not reach each other), resuming a broken copy; sha256 verified on arrival",
+    query: StreamQuery,
+    body: CopyModelRequest,
+    events: ModelStreamEvent,
+  },
   listWorkers: { kind: "call", verb: "GET", path: "/v1/workers/list", summary: "Every live worker", answer: ListWorkersResponse },
   spawnWorker: {
     kind: "stream",
@@ -194,7 +245,7 @@ export const API = {
     kind: "subscription",
     verb: "GET",
     path: "/v1/events",
-    summary: "Snapshots of nodes and workers on connect and after each change",
+    summary: "Snapshots of nodes, workers and running downloads on connect and after each change",
     events: QueenEvent,
   },
 } as const satisfies Record<string, ApiEntry>;

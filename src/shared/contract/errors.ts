@@ -16,6 +16,8 @@ export const ErrorCode = z.enum([
   "BACKEND_UNAVAILABLE",
   "MODEL_NOT_FOUND",
   "DOWNLOAD_FAILED",
+  "MODEL_IN_USE",
+  "COPY_FAILED",
   "PAYLOAD_TOO_LARGE",
   "WORKER_FAILED",
   "ROUTE_NOT_FOUND",
@@ -42,6 +44,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   BACKEND_UNAVAILABLE: 503,
   MODEL_NOT_FOUND: 404,
   DOWNLOAD_FAILED: 502,
+  // A model file a worker has loaded cannot be removed.
+  MODEL_IN_USE: 409,
+  // A node-to-node copy broke or arrived with another sha256 (run it again: it resumes).
+  COPY_FAILED: 502,
   PAYLOAD_TOO_LARGE: 413,
   WORKER_FAILED: 502,
   ROUTE_NOT_FOUND: 404,

@@ -3,6 +3,7 @@ export * from "./errors.js";
 export * from "./embeddings.js";
 export * from "./events.js";
 export * from "./grammar.js";
+export * from "./fleet-models.js";
 export * from "./hive.js";
 export * from "./inference.js";
 export * from "./ipc-channels.js";
