@@ -124,6 +124,10 @@ function titleOf(code: ErrorCode): string {
       return "Model not found";
     case "DOWNLOAD_FAILED":
       return "Download failed";
+    case "MODEL_IN_USE":
+      return "Model in use";
+    case "COPY_FAILED":
+      return "Copy failed";
     case "PAYLOAD_TOO_LARGE":
       return "Request too large";
     case "WORKER_FAILED":
@@ -158,6 +162,10 @@ function hintOf(code: ErrorCode): string | null {
       return "Check the model: a catalog alias (tinyllama), hf:org/repo/file.gguf, https://…/file.gguf, or file:/abs/path.gguf on the node.";
     case "DOWNLOAD_FAILED":
       return "The node could not download the model. Check its internet access (and HF_TOKEN for gated models), then try again: the download resumes.";
+    case "MODEL_IN_USE":
+      return "A worker has this model loaded. Stop that worker first (Workers → Stop), then remove the model.";
+    case "COPY_FAILED":
+      return "The copy broke or arrived damaged. Copy it again: it resumes where it stopped, and the file is checked on arrival.";
     case "BACKEND_UNAVAILABLE":
       return "That node has no such GPU backend. Choose cpu, or a node whose devices include it.";
     case "NOT_INSTALLED":
