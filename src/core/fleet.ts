@@ -7,6 +7,9 @@ import { adoptRunningWorkers, rediscover } from "./fleet/rediscovery.js";
 import { spawnWorker, type SpawnRequest } from "./fleet/spawning.js";
 import { WorkerEndpoints, type WorkerEndpoint } from "./fleet/worker-endpoints.js";
 import { WorkerLifecycle, type RetireOptions, type RetireReason } from "./fleet/worker-lifecycle.js";
+import { FleetModels } from "./models/fleet-models.js";
+import type { CopyOptions } from "./models/model-copy.js";
+import { ModelTransfers } from "./models/model-transfers.js";
 import { checkNode } from "./nodes/node-check.js";
 import { NodeLifecycle } from "./nodes/node-lifecycle.js";
 import type { BeehiveRegistry } from "./registry/beehive-registry.js";
@@ -31,6 +34,8 @@ export interface FleetOptions {
   /** The queen's callback listener port on this machine: what each node's callback tunnel leads to. */
   readonly callbackPort: () => number;
   readonly log: (message: string) => void;
+  /** Node-to-node copies (a bandwidth cap). */
+  readonly copy?: CopyOptions | undefined;
 }
 
 /**
@@ -46,6 +51,10 @@ export class Fleet {
   readonly workerLifecycle: WorkerLifecycle;
   /** The workers' API tokens and the way to their APIs. */
   readonly endpoints: WorkerEndpoints;
+  /** The downloads and copies running on the fleet (the `downloads` of /v1/events). */
+  readonly transfers = new ModelTransfers();
+  /** Every node's models: inventory, download, copy, remove. */
+  readonly models: FleetModels;
   private readonly access: NodeAccess;
   /** Adoptions under way, one per node at a time (see adoptWorkers). */
   private readonly adopting = new Map<string, Promise<void>>();
@@ -65,6 +74,7 @@ export class Fleet {
     this.nodes = new NodeLifecycle(beehives);
     this.endpoints = new WorkerEndpoints({ beehives, workers, hives: this.hives, connections });
     this.workerLifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints: this.endpoints, hives: this.hives, log: options.log });
+    this.models = new FleetModels({ beehives, hives: this.hives, transfers: this.transfers, log: options.log, copy: options.copy });
     this.access = new NodeAccess({ connections, hives: this.hives, nodes: this.nodes, log: options.log });
     connections.onDidConnect((connection) => this.nodes.send(connection.nodeName, { type: "connected" }));
     // A dropped connection is checked at once: reconnected, or the node is marked unreachable.
@@ -123,6 +133,8 @@ export class Fleet {
         lifecycle: this.workerLifecycle,
         install: (nodeName, sink) => this.install(nodeName, sink),
         workerThreads: this.options.workerThreads,
+        bringModel: (nodeName, modelRef, sink, abort) => this.models.bringTo(nodeName, modelRef, sink, abort),
+        transfers: this.transfers,
       },
       request,
       progress,

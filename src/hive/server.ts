@@ -27,6 +27,7 @@ import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
 import type { ModelStore } from "./models/model-store.js";
+import { modelsRoutes } from "./models-routes.js";
 import type { QueenRelay } from "./queen-relay.js";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -169,6 +170,8 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   app.get("/v1/models/list", (_req, res) => {
     res.json({ models: models.list() } satisfies ModelsListResponse);
   });
+
+  app.use(modelsRoutes(models, pool, options.log));
 
   app.post("/v1/callback", (req, res) => {
     const body = parseOrThrow(HiveCallbackRequest, req.body);

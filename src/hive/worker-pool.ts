@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { z } from "zod";
 import {
   type Backend,
@@ -88,6 +88,8 @@ class ManagedWorker implements RelayedWorker {
     readonly modelBytes: number,
     public callbackToken: string | undefined,
     slots: number,
+    /** The model file it loads: a removal of that file waits until the worker is gone. */
+    readonly modelPath: string,
   ) {
     this.slotsTotal = slots;
     this.slotsAvailable = slots;
@@ -153,6 +155,12 @@ export class WorkerPool {
   /** The workers that are running (listening); loading ones included. */
   list(): HiveWorker[] {
     return [...this.workers.values()].filter((worker) => worker.url !== "").map((worker) => worker.view());
+  }
+
+  /** The workers (loading or running) that have the model file at `path` open. */
+  usersOf(path: string): string[] {
+    const wanted = resolve(path);
+    return [...this.workers.values()].filter((worker) => worker.modelPath === wanted).map((worker) => worker.id);
   }
 
   /**
@@ -227,6 +235,7 @@ export class WorkerPool {
         model.size_bytes,
         request.callback_token,
         request.slots ?? 1,
+        resolve(model.path),
       );
       this.workers.set(id, worker);
       this.reserved.delete(id);

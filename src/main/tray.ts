@@ -94,10 +94,12 @@ export function installTray(options: TrayOptions): TrayHandle {
   const unsubscribe = service.events((event) => {
     if (event.type === "workers") {
       workers = event.workers;
-    } else {
+    } else if (event.type === "nodes") {
       const notices = nodeTransitions(nodes, event.nodes);
       nodes = event.nodes;
       for (const notice of notices) notify?.(notice);
+    } else {
+      return; // running downloads do not change the fleet's health
     }
     if (installed) update();
   });

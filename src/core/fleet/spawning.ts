@@ -14,6 +14,7 @@ import type { NodeAccess } from "./node-access.js";
 import type { ProgressSink } from "./progress-sink.js";
 import type { WorkerEndpoints } from "./worker-endpoints.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
+import type { ModelTransfers, TransferHandle } from "../models/model-transfers.js";
 
 /** A worker to start: which model, on which node and device. */
 export interface SpawnRequest {
@@ -39,6 +40,10 @@ export interface SpawnDeps {
   readonly install: (nodeName: string, progress: ProgressSink) => Promise<unknown>;
   /** Threads per worker (`--threads`); default: the worker's own choice. */
   readonly workerThreads?: number | undefined;
+  /** Puts the model on the node from another node that has it (a copy) before the hive would download it. */
+  readonly bringModel?: ((nodeName: string, modelRef: string, progress: ProgressSink, signal: AbortSignal) => Promise<void>) | undefined;
+  /** Where a download the spawn makes shows while it runs. */
+  readonly transfers?: ModelTransfers | undefined;
 }
 
 /**
@@ -54,8 +59,10 @@ export async function spawnWorker(
   const node = deps.beehives.require(request.node_name);
   await deps.access.connect(node, progress);
   const hive = await startOrInstall(deps, node.node_name, progress);
+  if (deps.bringModel) await deps.bringModel(node.node_name, request.model_ref, progress, signal ?? new AbortController().signal);
   const workerId = `${node.node_name}-${randomBytes(4).toString("hex")}`;
   const callbackToken = deps.callbackTokens.issue(workerId, node.node_name);
+  let download: TransferHandle | undefined;
   try {
     let ready: HiveWorker | undefined;
     let spawnedToken: string | undefined;
@@ -74,6 +81,12 @@ export async function spawnWorker(
     )) {
       switch (event.type) {
         case "progress":
+          if (event.stage === "download" && event.bytes !== undefined && deps.transfers) {
+            download ??= deps.transfers.track({ kind: "download", node_name: node.node_name, model_ref: request.model_ref });
+            download.update(event.bytes, event.bytes_total);
+          } else {
+            download?.end();
+          }
           progress(event);
           break;
         case "spawned":
@@ -102,6 +115,8 @@ export async function spawnWorker(
     // id is refused at registration and the process stopped.
     void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: signal?.aborted === true, nodeName: node.node_name });
     throw error;
+  } finally {
+    download?.end();
   }
 }
 

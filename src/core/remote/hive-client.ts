@@ -1,4 +1,12 @@
 import {
+  HiveCancelResponse,
+  HiveInventory,
+  HiveModelStreamEvent,
+  HiveReceiveStart,
+  HiveRemoveResponse,
+  ModelDownloadResponse,
+  type HiveReceiveRequest,
+  type LocalModel,
   HiveCallbackRequest,
   HiveDevices,
   HiveSpawnStreamEvent,
@@ -8,7 +16,6 @@ import {
   type HiveWorker,
 } from "../../shared/contract/index.js";
 import { sseData } from "../../shared/sse.js";
-
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -52,6 +59,62 @@ export class HiveClient {
     await response.body?.cancel();
   }
 
+  /** The node's model files, free disk and running downloads; `signal` bounds the wait (a list never waits long). */
+  async inventory(signal?: AbortSignal): Promise<HiveInventory> {
+    const response = await this.request("GET", "/v1/models/inventory", undefined, { signal });
+    return HiveInventory.parse(await response.json());
+  }
+
+  /** Downloads a model on the node, yielding the hive's progress until the model is there. */
+  async *download(modelRef: string, signal?: AbortSignal): AsyncGenerator<HiveModelStreamEvent> {
+    const response = await this.request("POST", "/v1/models/download", { model_ref: modelRef }, { accept: "text/event-stream", signal, timeout: false });
+    if (!response.body) throw this.failure("the download stream had no body");
+    for await (const data of sseData(response.body)) {
+      const parsed = HiveModelStreamEvent.safeParse(JSON.parse(data));
+      if (!parsed.success) throw this.failure(`it sent a download event outside the contract: ${data.slice(0, 200)}`);
+      yield parsed.data;
+    }
+  }
+
+  /** Stops a running download on the node (false: none ran). */
+  async cancelDownload(modelRef: string): Promise<boolean> {
+    const response = await this.request("POST", "/v1/models/cancel", { model_ref: modelRef });
+    return HiveCancelResponse.parse(await response.json()).cancelled;
+  }
+
+  /** Deletes a model file on the node (MODEL_IN_USE, MODEL_NOT_FOUND as the hive answers). */
+  async removeModel(modelRef: string): Promise<void> {
+    const response = await this.request("POST", "/v1/models/remove", { model_ref: modelRef });
+    HiveRemoveResponse.parse(await response.json());
+  }
+
+  /** A model file's bytes from `offset` on: the sending end of a copy (the body is a stream). */
+  async readModel(modelRef: string, offset: number, signal: AbortSignal): Promise<Response> {
+    return this.request("GET", `/v1/models/file?model_ref=${encodeURIComponent(modelRef)}`, undefined, {
+      signal,
+      timeout: false,
+      accept: "application/octet-stream",
+      headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+    });
+  }
+
+  /** Prepares the receiving end of a copy: where to go on from, or that the file is already there. */
+  async startReceive(request: HiveReceiveRequest): Promise<HiveReceiveStart> {
+    const response = await this.request("POST", "/v1/models/receive/start", request);
+    return HiveReceiveStart.parse(await response.json());
+  }
+
+  /** Sends a copy's bytes from `offset` on; answers the model once the hive verified and cataloged it. */
+  async receive(request: HiveReceiveRequest, offset: number, body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<LocalModel> {
+    const query = new URLSearchParams({ model_ref: request.model_ref, file: request.file, bytes: String(request.bytes), sha256: request.sha256, offset: String(offset) });
+    const response = await this.request("PUT", `/v1/models/receive?${query.toString()}`, undefined, {
+      signal,
+      timeout: false,
+      rawBody: body,
+    });
+    return ModelDownloadResponse.parse(await response.json()).model;
+  }
+
   /** Tells the hive where the queen's callback routes are now (they move on every reconnect). */
   async setCallback(body: HiveCallbackRequest): Promise<void> {
     const response = await this.request("POST", "/v1/callback", HiveCallbackRequest.parse(body));
@@ -62,7 +125,14 @@ export class HiveClient {
     method: string,
     path: string,
     body?: unknown,
-    options: { accept?: string; signal?: AbortSignal | undefined; timeout?: boolean; allow404?: boolean } = {},
+    options: {
+      accept?: string;
+      signal?: AbortSignal | undefined;
+      timeout?: boolean;
+      allow404?: boolean;
+      headers?: Record<string, string>;
+      rawBody?: ReadableStream<Uint8Array>;
+    } = {},
   ): Promise<Response> {
     const signals = [options.signal, options.timeout === false ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter(
       (s): s is AbortSignal => s !== undefined,
@@ -75,8 +145,11 @@ export class HiveClient {
           authorization: `Bearer ${this.token}`,
           accept: options.accept ?? "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(options.rawBody ? { "content-type": "application/octet-stream" } : {}),
+          ...options.headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(options.rawBody ? { body: options.rawBody, duplex: "half" } : {}),
         ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       });
     } catch (error) {

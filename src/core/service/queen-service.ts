@@ -5,6 +5,7 @@ import {
   type CallName,
   type EventOf,
   type HeartbeatRequest,
+  type ModelStreamEvent,
   type ParsedInputOf,
   type QueenEvent,
   type RegisterWorkerRequest,
@@ -18,6 +19,7 @@ import { secretsEqual } from "../../node-common/secrets.js";
 import type { Principal, Queen, StreamOperation } from "../queen.js";
 import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
 import { nodeDefaults } from "../nodes/install-source.js";
+import type { ModelJob } from "../models/model-jobs.js";
 import type { RequestOrigin } from "../scheduling/wait-line.js";
 import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
 import { subscribeToState } from "./state-feed.js";
@@ -50,6 +52,14 @@ const DEFAULT_CANCEL_GRACE_MS = 3_000;
 /** The queen's operations send any stream event; each row's stream carries only its own kinds. */
 function narrow<E>(operation: StreamOperation): StreamWork<E> {
   return operation as unknown as StreamWork<E>;
+}
+
+/** A download or copy job as a stream: its progress, then the model; the client going away leaves it running. */
+function followJob(queen: Queen, job: ModelJob, nodeName: string): StreamWork<ModelStreamEvent> {
+  return async (send, signal) => {
+    const model = await queen.fleet.models.jobs.follow(job, (progress) => send({ type: "progress", ...progress }), signal);
+    if (model) send({ type: "model", node_name: nodeName, model });
+  };
 }
 
 /**
@@ -97,6 +107,27 @@ export class QueenService implements ApiService, StreamOpener {
   });
 
   readonly modelCatalog = async (): Promise<AnswerOf<"modelCatalog">> => ({ models: [...this.queen.modelCatalog] });
+
+  readonly listModels = ({ node }: ParsedInputOf<"listModels">): Promise<AnswerOf<"listModels">> => this.queen.fleet.models.list(node);
+
+  readonly downloadModel = async ({ node_name, model_ref }: ParsedInputOf<"downloadModel">): Promise<CoreStream<EventOf<"downloadModel">>> => {
+    const job = this.queen.fleet.models.download(node_name, model_ref);
+    return workStream(followJob(this.queen, job, node_name), `download of ${model_ref} to ${node_name}`, this.log);
+  };
+
+  readonly cancelDownload = async ({ node_name, model_ref }: ParsedInputOf<"cancelDownload">): Promise<AnswerOf<"cancelDownload">> => ({
+    cancelled: await this.queen.fleet.models.cancel(node_name, model_ref),
+  });
+
+  readonly removeModel = async ({ node_name, model_ref }: ParsedInputOf<"removeModel">): Promise<AnswerOf<"removeModel">> => {
+    await this.queen.fleet.models.remove(node_name, model_ref);
+    return { removed: true };
+  };
+
+  readonly copyModel = async ({ model_ref, from_node, to_node }: ParsedInputOf<"copyModel">): Promise<CoreStream<EventOf<"copyModel">>> => {
+    const job = this.queen.fleet.models.copy(model_ref, from_node, to_node);
+    return workStream(followJob(this.queen, job, to_node), `copy of ${model_ref} to ${to_node}`, this.log);
+  };
 
   readonly listWorkers = async (): Promise<AnswerOf<"listWorkers">> => ({ workers: this.queen.workers.list() });
 

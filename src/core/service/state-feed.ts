@@ -2,37 +2,70 @@ import type { QueenEvent } from "../../shared/contract/index.js";
 import type { Disposable } from "../../shared/emitter.js";
 import type { Queen } from "../queen.js";
 
+/** The running downloads are sent at most this often (each byte count is a change). */
+export const DOWNLOADS_INTERVAL_MS = 250;
+
 /**
- * Feeds `listener` a snapshot of nodes and workers at once, then a fresh snapshot after each
- * change. Bursts of changes within one tick are sent as one snapshot per kind.
+ * Feeds `listener` a snapshot of nodes, workers and running downloads at once, then a fresh
+ * snapshot after each change. Bursts of changes within one tick are sent as one snapshot per
+ * kind; downloads at most every DOWNLOADS_INTERVAL_MS, the last state (an empty list once they
+ * ended) always sent.
  */
 export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void): Disposable {
   const pending = new Set<QueenEvent["type"]>();
   let scheduled: ReturnType<typeof setImmediate> | undefined;
-  const flush = (): void => {
-    scheduled = undefined;
-    const types = [...pending];
-    pending.clear();
+  let downloadsTimer: ReturnType<typeof setTimeout> | undefined;
+  let downloadsSentAt = 0;
+  const send = (type: QueenEvent["type"]): void => {
     try {
-      for (const type of types) listener(snapshot(queen, type));
+      listener(snapshot(queen, type));
     } catch (error) {
       // The queen is shutting down: its registry closed after the last change was announced.
       if (!(error instanceof TypeError && /not open/.test(error.message))) throw error;
     }
   };
+  const flush = (): void => {
+    scheduled = undefined;
+    const types = [...pending];
+    pending.clear();
+    for (const type of types) send(type);
+  };
   const schedule = (type: QueenEvent["type"]) => (): void => {
     pending.add(type);
     scheduled ??= setImmediate(flush);
   };
+  const downloadsChanged = (): void => {
+    if (downloadsTimer) return;
+    const wait = Math.max(0, downloadsSentAt + DOWNLOADS_INTERVAL_MS - Date.now());
+    downloadsTimer = setTimeout(() => {
+      downloadsTimer = undefined;
+      downloadsSentAt = Date.now();
+      send("downloads");
+    }, wait);
+  };
   listener(snapshot(queen, "nodes"));
   listener(snapshot(queen, "workers"));
-  const disposables = [queen.beehives.onDidChange(schedule("nodes")), queen.workers.onDidChange(schedule("workers"))];
+  listener(snapshot(queen, "downloads"));
+  downloadsSentAt = Date.now();
+  const disposables = [
+    queen.beehives.onDidChange(schedule("nodes")),
+    queen.workers.onDidChange(schedule("workers")),
+    queen.fleet.transfers.onDidChange(downloadsChanged),
+  ];
   return () => {
     if (scheduled) clearImmediate(scheduled);
+    if (downloadsTimer) clearTimeout(downloadsTimer);
     for (const dispose of disposables) dispose();
   };
 }
 
 function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
-  return type === "nodes" ? { type, nodes: queen.beehives.list() } : { type, workers: queen.workers.list() };
+  switch (type) {
+    case "nodes":
+      return { type, nodes: queen.beehives.list() };
+    case "workers":
+      return { type, workers: queen.workers.list() };
+    case "downloads":
+      return { type, downloads: queen.fleet.transfers.list() };
+  }
 }

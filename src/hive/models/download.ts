@@ -29,6 +29,8 @@ export interface DownloadRequest {
   readonly freeBytes?: (dir: string) => Promise<number>;
   /** The network (default the global fetch): tests stand a test double in for an https origin. */
   readonly fetch?: typeof fetch;
+  /** Stops the download (cancel): the partial file stays for a later resume. */
+  readonly signal?: AbortSignal;
 }
 
 /** What was written to `dest`. */
@@ -109,9 +111,11 @@ class Download {
     const retries = this.request.retries ?? 4;
     for (let failures = 0; ; ) {
       try {
+        this.throwIfCancelled();
         await this.attempt();
         break;
       } catch (error) {
+        this.throwIfCancelled();
         if (error instanceof RbeeError) throw error;
         failures += 1;
         if (failures > retries) {
@@ -121,6 +125,12 @@ class Download {
       }
     }
     return this.finish();
+  }
+
+  private throwIfCancelled(): void {
+    if (this.request.signal?.aborted) {
+      throw new RbeeError("DOWNLOAD_FAILED", `Download of ${this.request.url} was cancelled at ${this.offset} bytes; the partial file stays for a later resume`);
+    }
   }
 
   private async restartFromZero(): Promise<void> {
@@ -176,6 +186,8 @@ class Download {
 
   private async attempt(): Promise<void> {
     const controller = new AbortController();
+    const cancel = (): void => controller.abort(new RetryableError("cancelled"));
+    this.request.signal?.addEventListener("abort", cancel, { once: true });
     const idleMs = this.request.idleTimeoutMs ?? 60_000;
     let idle = setTimeout(() => controller.abort(new RetryableError(`no data for ${idleMs} ms`)), idleMs);
     const touch = (): void => {
@@ -222,6 +234,7 @@ class Download {
       throw new RetryableError(reason instanceof RetryableError ? reason.message : describe(error));
     } finally {
       clearTimeout(idle);
+      this.request.signal?.removeEventListener("abort", cancel);
     }
   }
 

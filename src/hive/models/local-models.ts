@@ -47,6 +47,16 @@ export class LocalModels {
       ...this.entries.filter((entry) => entry.model_ref !== model.model_ref),
       { ...model, downloaded_unix: Math.floor(Date.now() / 1000) },
     ];
+    await this.save();
+  }
+
+  /** Forgets every entry of the file at `path` (it was removed) and saves the catalog. */
+  async forgetPath(path: string): Promise<void> {
+    this.entries = this.entries.filter((entry) => entry.path !== path);
+    await this.save();
+  }
+
+  private async save(): Promise<void> {
     const snapshot = JSON.stringify({ version: 1, models: this.entries }, null, 2);
     // Writes are serialised and atomic (temp file + rename): a crash never leaves half a catalog.
     this.writing = this.writing.catch(() => undefined).then(async () => {

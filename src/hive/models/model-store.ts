@@ -1,8 +1,9 @@
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
-import { type LocalModel, RbeeError } from "../../shared/contract/index.js";
+import { join, resolve } from "node:path";
+import { type HiveDownload, type LocalModel, RbeeError } from "../../shared/contract/index.js";
 import { type DownloadProgress, type DownloadRequest, downloadFile } from "./download.js";
 import { LocalModels } from "./local-models.js";
+import { isInside } from "./model-paths.js";
 import { type ModelSource, type RemoteModelSource, modelSource } from "./model-source.js";
 
 /** A model file ready on this node. */
@@ -25,7 +26,16 @@ export type DownloadTuning = Pick<DownloadRequest, "retries" | "idleTimeoutMs" |
 interface InFlight {
   readonly promise: Promise<LocalModel>;
   readonly listeners: Set<ProgressListener>;
+  /** Cancels the download (`POST /v1/models/cancel`): the partial file stays. */
+  readonly abort: AbortController;
   last: DownloadProgress | undefined;
+}
+
+/** Where a model_ref of the models routes lives on this node. */
+export interface ModelLocation {
+  /** What the catalog keys it by (`hf:…`, the URL, or `file:` and the absolute path). */
+  readonly key: string;
+  readonly path: string;
 }
 
 /**
@@ -35,6 +45,8 @@ interface InFlight {
 export class ModelStore {
   private readonly local: LocalModels;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Catalog keys of the copies arriving now (see model-receive.ts). */
+  readonly receiving = new Set<string>();
 
   /** `nodeName`: the name the queen knows this node by (undefined when the hive runs without one), named in errors. */
   constructor(
@@ -54,6 +66,59 @@ export class ModelStore {
   /** The downloaded models present on disk. */
   list(): LocalModel[] {
     return this.local.list();
+  }
+
+  /** The models folder. */
+  get dir(): string {
+    return this.modelsDir;
+  }
+
+  /** The catalog (inventory, removal and receive keep it). */
+  get catalog(): LocalModels {
+    return this.local;
+  }
+
+  /** The name the queen knows this node by, for messages ("this node" without one). */
+  nodeLabel(): string {
+    const node = this.nodeName();
+    return node ? `node ${node}` : "this node";
+  }
+
+  /**
+   * Where a model_ref of the models routes (inventory, remove, cancel, copy) is on this node: an
+   * hf: or https:// model where downloads put it, a file: model only inside the models folder
+   * (INVALID_REQUEST for any other path: these routes never touch a file outside it).
+   */
+  locate(modelRef: string): ModelLocation {
+    if (/(^|[/:])\.\.([/]|$)/.test(modelRef) || /%2e%2e/i.test(modelRef)) {
+      throw new RbeeError("INVALID_REQUEST", `Invalid model_ref '${modelRef}': '..' is not allowed in a model reference`, [{ field: "model_ref", message: "no '..' segments" }]);
+    }
+    const source = this.parse(modelRef);
+    if (source.kind === "remote") return { key: source.canonical, path: join(this.modelsDir, ...source.storePath.split("/")) };
+    if (!isInside(this.modelsDir, source.path)) {
+      throw new RbeeError("INVALID_REQUEST", `Invalid model_ref '${modelRef}': a file: model here must be inside ${this.nodeLabel()}'s models folder (${this.modelsDir})`, [
+        { field: "model_ref", message: "outside the models folder" },
+      ]);
+    }
+    const path = resolve(source.path);
+    return { key: `file:${path}`, path };
+  }
+
+  /** The downloads running now. */
+  downloads(): HiveDownload[] {
+    return [...this.inFlight.entries()].map(([ref, flight]) => ({ model_ref: ref, bytes: flight.last?.bytes ?? 0, ...(flight.last?.bytes_total !== undefined ? { bytes_total: flight.last.bytes_total } : {}) }));
+  }
+
+  /** True when a download of this model runs (a removal then waits). */
+  isDownloading(key: string): boolean {
+    return this.inFlight.has(key);
+  }
+
+  /** Stops the running download of `modelRef`; false when none runs. The partial file stays. */
+  cancel(modelRef: string): boolean {
+    const flight = this.inFlight.get(this.locate(modelRef).key);
+    flight?.abort.abort();
+    return flight !== undefined;
   }
 
   /** Makes the model available on this node and answers where it is. */
@@ -84,7 +149,8 @@ export class ModelStore {
     let flight = this.inFlight.get(source.canonical);
     if (!flight) {
       const listeners = new Set<ProgressListener>();
-      const started: InFlight = { listeners, last: undefined, promise: this.download(source, listeners, () => started) };
+      const abort = new AbortController();
+      const started: InFlight = { listeners, abort, last: undefined, promise: this.download(source, listeners, () => started, abort.signal) };
       flight = started;
       this.inFlight.set(source.canonical, flight);
       const forget = (): void => {
@@ -104,10 +170,11 @@ export class ModelStore {
     }
   }
 
-  private async download(source: RemoteModelSource, listeners: Set<ProgressListener>, self: () => InFlight): Promise<LocalModel> {
+  private async download(source: RemoteModelSource, listeners: Set<ProgressListener>, self: () => InFlight, signal: AbortSignal): Promise<LocalModel> {
     const dest = join(this.modelsDir, ...source.storePath.split("/"));
     const result = await downloadFile({
       ...this.tuning,
+      signal,
       url: source.url,
       dest,
       headers: source.headers,
@@ -123,6 +190,10 @@ export class ModelStore {
           }
         }
       },
+    }).catch((error: unknown) => {
+      // Disk space is the node's: say which of the user's machines is full.
+      if (error instanceof RbeeError && error.code === "NO_CAPACITY") throw new RbeeError("NO_CAPACITY", `On ${this.nodeLabel()}: ${error.message}`);
+      throw error;
     });
     const model: LocalModel = { model_ref: source.canonical, path: dest, size_bytes: result.size_bytes, sha256: result.sha256 };
     await this.local.add(model);

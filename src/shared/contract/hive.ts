@@ -132,3 +132,55 @@ export type HiveModelEvent = z.infer<typeof HiveModelEvent>;
 /** One event of that stream: `progress` while it downloads, then `model` (or `error`), then `[DONE]`. */
 export const HiveModelStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveModelEvent, ErrorEvent]);
 export type HiveModelStreamEvent = z.infer<typeof HiveModelStreamEvent>;
+
+/** One model file in a hive's inventory (`GET /v1/models/inventory`). */
+export const HiveModelFile = z.object({
+  model_ref: z.string(),
+  /** Relative to the node's models folder. */
+  file: z.string(),
+  bytes: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The workers of this hive that have it loaded or are loading it. */
+  workers: z.array(WorkerId),
+});
+export type HiveModelFile = z.infer<typeof HiveModelFile>;
+
+/** A download running on a hive now (a spawn's or a queen's). */
+export const HiveDownload = z.object({
+  model_ref: z.string(),
+  bytes: z.number().int().min(0),
+  bytes_total: z.number().int().min(0).optional(),
+});
+export type HiveDownload = z.infer<typeof HiveDownload>;
+
+/** `GET /v1/models/inventory` on a hive: its model files, free disk of its models folder, running downloads. */
+export const HiveInventory = z.object({
+  disk_free_bytes: z.number().int().min(0),
+  models: z.array(HiveModelFile),
+  downloads: z.array(HiveDownload),
+});
+export type HiveInventory = z.infer<typeof HiveInventory>;
+
+/** `POST /v1/models/remove` and `POST /v1/models/cancel` on a hive. */
+export const HiveModelRequest = z.strictObject({ model_ref: ModelRef });
+export const HiveRemoveResponse = z.object({ removed: z.literal(true) });
+export type HiveRemoveResponse = z.infer<typeof HiveRemoveResponse>;
+export const HiveCancelResponse = z.object({ cancelled: z.boolean() });
+export type HiveCancelResponse = z.infer<typeof HiveCancelResponse>;
+
+/**
+ * A file a hive is to receive from another node (through the queen): `POST /v1/models/receive/start`
+ * answers where to continue; `PUT /v1/models/receive?…` (the same fields plus `offset`) carries the
+ * bytes from there. `file` is where it is on the sending node, relative to its models folder.
+ */
+export const HiveReceiveRequest = z.strictObject({
+  model_ref: ModelRef,
+  file: z.string().min(1).max(1024),
+  bytes: z.coerce.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type HiveReceiveRequest = z.infer<typeof HiveReceiveRequest>;
+/** `offset`: the bytes already there (a partial file left by a broken copy); `present`: the whole file already is. */
+export const HiveReceiveStart = z.object({ offset: z.number().int().min(0), present: z.boolean() });
+export type HiveReceiveStart = z.infer<typeof HiveReceiveStart>;
+export const HiveReceiveChunk = HiveReceiveRequest.extend({ offset: z.coerce.number().int().min(0) });

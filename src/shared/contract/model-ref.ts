@@ -155,6 +155,8 @@ export function parseModelRef(ref: string): ParsedModelRef {
   if (ref.startsWith("file:")) return parseFile(ref);
   if (/^https?:/i.test(ref)) return parseUrl(ref);
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) throw invalid(ref, "use hf:, https:, file: or a catalog alias");
+  // A bare name is an alias: letters, digits, '.', '_' and '-' only (nothing a shell would read).
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) throw invalid(ref, "a catalog alias is letters, digits, '.', '_' and '-'");
   const alias = ALIAS.test(ref) ? findAlias(ref) : undefined;
   if (!alias) {
     const known = MODEL_ALIASES.map((entry) => entry.alias).join(", ");
