@@ -5,7 +5,11 @@ import { RbeeError } from "../shared/contract/index.js";
 export const EXIT_CODES = { ok: 0, error: 1, interrupted: 130 } as const;
 
 /** Parses a command's flags strictly; a wrong one is INVALID_REQUEST that points at --help. */
-export function commandFlags<O extends NonNullable<ParseArgsConfig["options"]>>(args: readonly string[], options: O, positionals = false) {
+export function commandFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: readonly string[],
+  options: O,
+  positionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>> {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: positionals });
   } catch (error) {

@@ -118,7 +118,8 @@ async function follow(
 /** "tiny.gguf (2.0 MiB, sha256 1a2b3c4d5e6f)" */
 function arrived(event: ModelEvent): string {
   const digest = event.model.sha256 ? `, sha256 ${event.model.sha256.slice(0, 12)}` : "";
-  return `${event.model.file} (${bytes(event.model.bytes)}${digest})`;
+  // The file's own name: its folder under the node's models folder is in `models list`.
+  return `${event.model.file.slice(event.model.file.lastIndexOf("/") + 1)} (${bytes(event.model.bytes)}${digest})`;
 }
 
 /** An unknown node's error always says how to see the nodes there are. */

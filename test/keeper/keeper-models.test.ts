@@ -1,6 +1,6 @@
-// rbee-keeper models, from the real programs: a real queen-rbee, two loopback sshd (two "machines",
-// each with its own node home), nodes installed from this project, and a model file served by a
-// loopback HTTP server at the pace of a slow link so that the download's progress shows.
+// rbee-keeper models, from the real programs: a real queen-rbee with two nodes (this computer, and a
+// loopback sshd with its own node home where rbee is installed from this project), and a model file
+// served by a loopback HTTP server at the pace of a slow link so that the download's progress shows.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,14 +9,13 @@ import { addInstalledNode, spawnWorker } from "../helpers/installed-node.js";
 import { runKeeperBin } from "../helpers/keeper.js";
 import { startModelFileServer, type ModelFileServer } from "../helpers/model-file-server.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
-import { startSshdWithHome } from "../helpers/sshd-node-home.js";
-import type { Sshd } from "../helpers/sshd.js";
+import { startSshd, type Sshd } from "../helpers/sshd.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
 
 const MODEL_FILE = "keeper-tiny.gguf";
 
 let dir: string;
-let machines: Sshd[] = [];
+let sshd: Sshd;
 let server: ModelFileServer;
 let queen: QueenProcess;
 let env: Record<string, string>;
@@ -30,17 +29,17 @@ beforeAll(async () => {
   // Six steps 300 ms apart: longer than the hive's 200 ms between progress reports.
   server = await startModelFileServer({ [MODEL_FILE]: body }, { stepBytes: Math.ceil(body.length / 6), stepMs: 300 });
   modelRef = `${server.url}/${MODEL_FILE}`;
-  machines = [await startSshdWithHome(join(dir, "mac-home")), await startSshdWithHome(join(dir, "gpu-home"))];
-  queen = await startQueen({ env: { RBEE_WORKER_THREADS: "1" } });
-  await addInstalledNode(queen, machines[0]!, "mac", join(dir, "mac"));
-  await addInstalledNode(queen, machines[1]!, "gpu", join(dir, "gpu"));
+  sshd = await startSshd();
+  // "local" keeps its models under the queen's home, "mac" under its own.
+  queen = await startQueen({ env: { RBEE_LOCAL_NODE: "1", RBEE_NODE_HOME: join(dir, "mac-home"), RBEE_WORKER_THREADS: "1" } });
+  await addInstalledNode(queen, sshd, "mac", join(dir, "mac"));
   env = { RBEE_HOME: queen.home, RBEE_TOKEN: "", RBEE_QUEEN_URL: queen.baseUrl };
 }, 300_000);
 
 afterAll(async () => {
   await queen?.stop();
   await server?.stop();
-  for (const sshd of machines) await sshd.dispose();
+  await sshd?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -61,9 +60,9 @@ describe("rbee-keeper models", () => {
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^NODE\s+MODEL\s+FILE\s+SIZE\s+SHA256\s+IN USE$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^gpu\s+\(no models\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^local\s+\(no models\)$/));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^mac\\s+\\S+${MODEL_FILE}\\s+\\S*${MODEL_FILE}\\s+[\\d.]+ KiB\\s+([0-9a-f]{12}|—)\\s+no$`)));
-    expect(lines.at(-1)).toMatch(/^Free disk: (gpu|mac) [\d.]+ [KMGT]iB, (gpu|mac) [\d.]+ [KMGT]iB$/);
+    expect(lines.at(-1)).toMatch(/^Free disk: (local|mac) [\d.]+ [KMGT]iB, (local|mac) [\d.]+ [KMGT]iB$/);
 
     const json = await keeper("models", "list", "--node", "mac", "--json");
     expect(json.code, json.stderr).toBe(0);
@@ -101,12 +100,12 @@ describe("rbee-keeper models", () => {
   test("copy goes from one node to the other with progress on stderr; the file server sees no second download", async () => {
     expect((await keeper("models", "download", "--node", "mac", modelRef)).code).toBe(0);
     const downloads = server.requests.length;
-    const run = await keeper("models", "copy", modelRef, "--from", "mac", "--to", "gpu");
+    const run = await keeper("models", "copy", modelRef, "--from", "mac", "--to", "local");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^\[copy\] /m);
-    expect(run.stdout).toMatch(new RegExp(`^Copied ${MODEL_FILE.replace(".", "\\.")} \\([\\d.]+ KiB, sha256 [0-9a-f]{12}\\) from mac to gpu\\n$`));
+    expect(run.stdout).toMatch(new RegExp(`^Copied ${MODEL_FILE.replace(".", "\\.")} \\([\\d.]+ KiB, sha256 [0-9a-f]{12}\\) from mac to local\\n$`));
     expect(server.requests.length).toBe(downloads);
-    const listed = await keeper("models", "list", "--node", "gpu");
-    expect(listed.stdout).toMatch(new RegExp(`^gpu\\s+\\S+${MODEL_FILE}`, "m"));
+    const listed = await keeper("models", "list", "--node", "local");
+    expect(listed.stdout).toMatch(new RegExp(`^local\\s+\\S+${MODEL_FILE}`, "m"));
   }, 120_000);
 });

@@ -162,6 +162,7 @@ describe("the models store", () => {
     await store.cancel({ node_name: "mac", model_ref: "hf:o/r/tiny.gguf", operationId: id });
     expect(calls).toContainEqual({ method: "cancelDownload", input: { node_name: "mac", model_ref: "hf:o/r/tiny.gguf" } });
     expect(streams[0]!.cancelled).toBe(true);
+    streams[0]!.emit({ type: "error", code: "DOWNLOAD_FAILED", message: "The download was cancelled" });
     streams[0]!.finish();
     await streams[0]!.settled();
     expect(store.getSnapshot().transfers).toEqual([]);

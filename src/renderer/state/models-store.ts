@@ -73,7 +73,10 @@ export function createModelsStore(api: ModelsApi, fleet: Store<FleetState>): Mod
   /** Follows one stream: a finished one lists the models again and goes; a failed one stays to be read. */
   const follow = (op: Omit<TransferOperation, "state">, start: (onEvent: (event: ModelStreamEvent) => void) => StreamHandle): string => {
     patch({ transfers: [...getSnapshot().transfers, { ...op, state: { kind: "running", message: null } }] });
-    const handle = start((event) => setTransfer(op.id, (state) => applyTransferEvent(state, event)));
+    // A cancelled transfer's stream ends with the queen's word that it was cancelled: that is no failure.
+    const handle = start((event) =>
+      setTransfer(op.id, (state) => (event.type === "error" && cancelled.has(op.id) ? { kind: "cancelled" } : applyTransferEvent(state, event))),
+    );
     handles.set(op.id, handle);
     const settle = (error?: unknown): void => {
       handles.delete(op.id);

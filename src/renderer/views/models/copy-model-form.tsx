@@ -4,6 +4,7 @@ import { DialogHeader } from "../../components/dialog-header.js";
 import { FormActions } from "../../components/form-actions.js";
 import { LabelledField } from "../../components/labelled-field.js";
 import { Select } from "../../components/select.js";
+import { shortModelName } from "../../lib/model-choices.js";
 import { useModels } from "../../state/fleet-context.js";
 import type { ModelOnNode } from "./models-view.js";
 
@@ -37,7 +38,7 @@ export function CopyModelForm({
       <DialogHeader
         titleId={titleId}
         title="Copy model"
-        description={`${source.model.file} from ${source.node_name}, through this queen: the nodes need not reach each other. Checked on arrival.`}
+        description={`${shortModelName(source.model.file)} from ${source.node_name}, through this queen: the nodes need not reach each other. Checked on arrival.`}
         onClose={onClose}
       />
       <div className="px-5 py-4">

@@ -3,6 +3,7 @@ import { DataRow } from "../../components/data-row.js";
 import { CopyIcon, TrashIcon } from "../../components/icons.js";
 import { RowAction } from "../../components/row-action.js";
 import { formatBytes } from "../../lib/format.js";
+import { shortModelName } from "../../lib/model-choices.js";
 
 /** One model file on a node: its name and reference, size, digest, the workers using it, and its actions. */
 export function ModelRow({
@@ -19,12 +20,14 @@ export function ModelRow({
   readonly onRemove: () => void;
 }) {
   const inUse = model.workers.length;
+  // The file's own name; the folder under the node's models folder is in its tooltip.
+  const name = shortModelName(model.file);
   return (
-    <DataRow testId={`model-row-${node}-${model.file}`}>
+    <DataRow testId={`model-row-${node}-${name}`}>
       <td className="td">
-        <div className="max-w-96 min-w-0" title={model.model_ref}>
-          <div className="truncate font-mono text-[13px] font-medium">{model.file}</div>
-          {model.model_ref !== model.file ? <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">{model.model_ref}</div> : null}
+        <div className="max-w-[28rem] min-w-0" title={`${model.model_ref}\n${model.file} in the node's models folder`}>
+          <div className="truncate font-mono text-[13px] font-medium">{name}</div>
+          <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">{model.model_ref}</div>
         </div>
       </td>
       <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">{formatBytes(model.bytes)}</td>
@@ -45,14 +48,14 @@ export function ModelRow({
       </td>
       <td className="td text-right whitespace-nowrap">
         <RowAction
-          label={`Copy ${model.file} from ${node} to another node`}
+          label={`Copy ${name} from ${node} to another node`}
           icon={<CopyIcon className="size-4" />}
           text="Copy"
           disabled={!canCopy}
-          title={canCopy ? `Copy ${model.file} to another node` : "Another reachable node is needed to copy to"}
+          title={canCopy ? `Copy ${name} to another node` : "Another reachable node is needed to copy to"}
           onClick={onCopy}
         />
-        <RowAction danger label={`Remove ${model.file} from ${node}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
+        <RowAction danger label={`Remove ${name} from ${node}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
       </td>
     </DataRow>
   );

@@ -4,6 +4,7 @@ import { ConfirmDialog } from "../../components/confirm-dialog.js";
 import { ErrorBox } from "../../components/error-box.js";
 import { useNotify } from "../../components/notices.js";
 import { describeError, type ErrorText } from "../../lib/error-text.js";
+import { shortModelName } from "../../lib/model-choices.js";
 import { useModels } from "../../state/fleet-context.js";
 import { inUseText } from "./in-use-text.js";
 import type { ModelOnNode } from "./models-view.js";
@@ -25,7 +26,7 @@ export function RemoveModelDialog({ target, onDone }: { readonly target: ModelOn
     setBusy(true);
     try {
       await actions.remove({ node_name: target.node_name, model_ref: target.model.model_ref });
-      notify({ tone: "success", title: `Removed ${target.model.file} from ${target.node_name}` });
+      notify({ tone: "success", title: `Removed ${shortModelName(target.model.file)} from ${target.node_name}` });
       setBusy(false);
       setFailure(null);
       onDone();
@@ -40,7 +41,7 @@ export function RemoveModelDialog({ target, onDone }: { readonly target: ModelOn
   return (
     <ConfirmDialog
       open={target !== null}
-      title={target ? `Remove ${target.model.file} from ${target.node_name}?` : ""}
+      title={target ? `Remove ${shortModelName(target.model.file)} from ${target.node_name}?` : ""}
       confirmLabel={busy ? "Removing…" : "Remove model"}
       busy={busy}
       onConfirm={() => void remove()}
