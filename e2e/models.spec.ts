@@ -34,15 +34,15 @@ test.beforeAll(async () => {
   test.setTimeout(300_000);
   dir = mkdtempSync(join(tmpdir(), "rbee-e2e-models-"));
   const file = join(dir, MODEL_FILE);
-  // Wide enough (a few MiB) that the copy through the queen takes long enough to be watched.
-  await writeTinyGguf(file, { seed: 31, embedding: 256, feedForward: 1024, blocks: 4 });
+  await writeTinyGguf(file, { seed: 31 });
   const body = readFileSync(file);
   modelBytes = body.length;
   // A slow link: ten steps 300 ms apart, so that the download's bar moves on screen.
   server = await startModelFileServer({ [MODEL_FILE]: body }, { stepBytes: Math.ceil(modelBytes / STEPS), stepMs: 300 });
   modelRef = `${server.url}/${MODEL_FILE}`;
   machines = [await startSshdWithHome(join(dir, "mac", "home")), await startSshdWithHome(join(dir, "gpu", "home"))];
-  queen = await startQueen({ env: { RBEE_WORKER_THREADS: "1" } });
+  // The copy through the queen is held to a third of the file a second, so that its bar is seen moving.
+  queen = await startQueen({ env: { RBEE_WORKER_THREADS: "1", RBEE_COPY_MAX_BYTES_PER_S: String(Math.ceil(modelBytes / 3)) } });
   const repoUrl = makeProjectRepo(join(dir, "repo"));
   await addAndInstallNode(queen, machines[0]!, "mac", repoUrl, join(dir, "mac", "rbee"));
   await addAndInstallNode(queen, machines[1]!, "gpu", repoUrl, join(dir, "gpu", "rbee"));
@@ -156,4 +156,18 @@ test("remove asks first, then the file goes from that node only", async ({ page 
   await expect(dialog).toBeHidden();
   await expect(nodeCard(page, "gpu")).toContainText("No model files yet");
   await expect(page.getByTestId(`model-row-mac-${MODEL_FILE}`)).toBeVisible();
+});
+
+test("a node that cannot be asked shows its error in its own section; the other node's models stay listed", async ({ page }) => {
+  await openUi(page, queen);
+  await page.goto(`${queen.baseUrl}/#/models`);
+  await machines[1]!.cut();
+  try {
+    await page.getByRole("button", { name: "List the models again" }).click();
+    await expect(nodeCard(page, "gpu").getByRole("alert")).toContainText("Could not ask gpu", { timeout: 30_000 });
+    await expect(page.getByTestId(`model-row-mac-${MODEL_FILE}`)).toBeVisible();
+    await screenshots(page, "models-node-error");
+  } finally {
+    await machines[1]!.start();
+  }
 });

@@ -30,7 +30,7 @@ async function listModels(client: QueenClient, args: readonly string[], io: Keep
 async function downloadModel(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
   const { values, positionals } = commandFlags(args, { node: { type: "string" } }, true);
   const node_name = requiredArg(values.node, "--node");
-  const model_ref = requiredArg(positionals[0], "the model (an alias, hf:org/repo/file.gguf or https://…/file.gguf)");
+  const model_ref = await catalogRef(client, requiredArg(positionals[0], "the model (an alias, hf:org/repo/file.gguf or https://…/file.gguf)"));
   const outcome = await follow((signal) => client.stream("downloadModel", { node_name, model_ref }, signal), io, async () => {
     // The download goes on without its client: Ctrl+C stops it on the node too.
     await client.call("cancelDownload", { node_name, model_ref }).catch(() => undefined);
@@ -113,6 +113,13 @@ async function follow(
     return "interrupted";
   }
   throw new RbeeError("INTERNAL", "The stream ended before the model arrived. Run the same command again: it resumes");
+}
+
+/** An alias of the queen's catalog as the reference it stands for (the catalog may name models the nodes' built-in one lacks); anything else as given. */
+async function catalogRef(client: QueenClient, ref: string): Promise<string> {
+  if (ref.includes(":")) return ref;
+  const { models } = await client.call("modelCatalog", {});
+  return models.find((entry) => entry.alias === ref)?.model_ref ?? ref;
 }
 
 /** "tiny.gguf (2.0 MiB, sha256 1a2b3c4d5e6f)" */

@@ -21,7 +21,9 @@ export function DownloadModelForm({ titleId, initialNode, onClose }: { readonly 
 
   const submit = (event: FormEvent): void => {
     event.preventDefault();
-    const request = NodeModelRequest.safeParse({ node_name: node, model_ref: model.trim() });
+    // A catalog alias goes as the catalog's reference: the queen's catalog may name models its nodes' built-in one lacks.
+    const asked = model.trim();
+    const request = NodeModelRequest.safeParse({ node_name: node, model_ref: catalog?.find((entry) => entry.alias === asked)?.model_ref ?? asked });
     if (!request.success) {
       const issue = request.error.issues[0];
       return setInvalid(issue?.path[0] === "node_name" ? "Choose a node." : `Model: ${issue?.message ?? "not valid"}`);
