@@ -16,6 +16,7 @@ import { machineInfo } from "./lib/machine.js";
 import { markdownTables, SECTION_IDS, type BenchReport, type SectionId, type SectionResult } from "./lib/report.js";
 import { runChat } from "./sections/chat.js";
 import { runCold } from "./sections/cold.js";
+import { runCopy } from "./sections/copy.js";
 import { runRegistry } from "./sections/registry.js";
 import { runRelay } from "./sections/relay.js";
 import { runUi } from "./sections/ui.js";
@@ -28,6 +29,7 @@ const TITLES: Record<SectionId, string> = {
   registry: "4. Registry",
   ui: "5. UI",
   chat: "6. Chat",
+  copy: "7. Model copy",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -36,6 +38,7 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   registry: runRegistry,
   ui: runUi,
   chat: runChat,
+  copy: runCopy,
 };
 const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];

@@ -74,7 +74,11 @@ export class Fleet {
     this.nodes = new NodeLifecycle(beehives);
     this.endpoints = new WorkerEndpoints({ beehives, workers, hives: this.hives, connections });
     this.workerLifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints: this.endpoints, hives: this.hives, log: options.log });
-    this.models = new FleetModels({ beehives, hives: this.hives, transfers: this.transfers, log: options.log, copy: options.copy });
+    this.models = new FleetModels({ beehives, hives: this.hives, transfers: this.transfers,
+      connect: (nodeName) => connections.get(nodeName, true),
+      log: options.log,
+      copy: options.copy,
+    });
     this.access = new NodeAccess({ connections, hives: this.hives, nodes: this.nodes, log: options.log });
     connections.onDidConnect((connection) => this.nodes.send(connection.nodeName, { type: "connected" }));
     // A dropped connection is checked at once: reconnected, or the node is marked unreachable.

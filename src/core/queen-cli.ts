@@ -103,6 +103,7 @@ export async function runQueenCli(argv: readonly string[], env: NodeJS.ProcessEn
       workerThreads: positiveInt(env.RBEE_WORKER_THREADS),
       heartbeatMs: positiveInt(env.RBEE_HEARTBEAT_MS),
       healthIntervalMs: positiveInt(env.RBEE_HEALTH_INTERVAL_MS),
+      copyMaxBytesPerSecond: positiveInt(env.RBEE_COPY_MAX_BYTES_PER_S),
       keepNodesRunning: flags["keep-nodes-running"],
       addLocalNode: !flags["no-local-node"] && env.RBEE_LOCAL_NODE?.trim() !== "0",
       modelCatalogFile: env.RBEE_MODEL_CATALOG?.trim() || undefined,

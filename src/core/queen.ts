@@ -60,6 +60,8 @@ export interface QueenOptions {
   readonly heartbeatMs?: number | undefined;
   /** How often each node is checked (RBEE_HEALTH_INTERVAL_MS); default 10 s. */
   readonly healthIntervalMs?: number | undefined;
+  /** Caps each node-to-node model copy's bandwidth (RBEE_COPY_MAX_BYTES_PER_S); default no cap. */
+  readonly copyMaxBytesPerSecond?: number | undefined;
   /** Leave hives and workers running when the queen stops (`--keep-nodes-running`). */
   readonly keepNodesRunning?: boolean | undefined;
   /**
@@ -141,6 +143,7 @@ export class Queen {
       workerThreads: options.workerThreads,
       callbackPort: () => this.callbackPort,
       log: options.log ?? (() => {}),
+      copy: { maxBytesPerSecond: options.copyMaxBytesPerSecond },
     });
     this.liveness = new WorkerLivenessMonitor(
       () => this.workers.list(),
@@ -158,6 +161,7 @@ export class Queen {
       workers: this.workers,
       fleet: this.fleet,
       usable: (worker) => !this.liveness.isStale(worker.id),
+      models: this.fleet.models,
     });
   }
 

@@ -83,7 +83,10 @@ export function modelsRoutes(models: ModelStore, pool: WorkerPool, log: (line: s
 
   router.put("/v1/models/receive", async (req, res) => {
     const request = parseOrThrow(HiveReceiveChunk, req.query);
-    const model = await receive(models, request, req);
+    const model = await receive(models, request, req).catch((error: unknown) => {
+      log(`receive of ${request.model_ref} stopped: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    });
     log(`received ${model.model_ref} (${model.size_bytes} bytes, sha256 ${model.sha256})`);
     res.json({ model } satisfies ModelDownloadResponse);
   });

@@ -26,10 +26,11 @@ import {
   type StreamName,
 } from "../../src/shared/contract/index.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
+import { startModelFileServer, type ModelFileServer } from "../helpers/model-file-server.js";
 import { makeProjectRepo } from "../helpers/project-repo.js";
 import { readSseJson } from "../helpers/sse.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
-import { writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { buildTinyGguf, writeTinyGguf } from "../helpers/tiny-gguf.js";
 
 vi.mock("electron", async () => (await import("../helpers/fake-ipc-main.js")).electronStub);
 const { ipcHandlers: handlers } = await import("../helpers/fake-ipc-main.js");
@@ -64,6 +65,8 @@ let sshd: Sshd;
 let server: QueenServer;
 let repoUrl: string;
 let modelRef: string;
+let files: ModelFileServer;
+const walkModel = buildTinyGguf({ seed: 5 });
 const window = new FakeWindow();
 const checked = new Set<string>();
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -179,6 +182,7 @@ beforeAll(async () => {
   await writeTinyGguf(join(dir, "tiny.gguf"), { seed: 3 });
   modelRef = `file:${join(dir, "tiny.gguf")}`;
   sshd = await startSshd();
+  files = await startModelFileServer({ "walk-http.gguf": walkModel, "walk-ipc.gguf": walkModel });
   server = await startQueenServer({
     home: join(dir, "queen"),
     host: "127.0.0.1",
@@ -198,6 +202,7 @@ afterAll(async () => {
   unregisterIpc?.();
   await server?.close();
   await sshd?.dispose();
+  await files?.stop();
   rmSync(dir, { recursive: true, force: true });
   // Every row of the table was walked over both transports.
   expect([...checked].sort()).toEqual(
@@ -236,8 +241,8 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(await call("sshConfigHosts", {})).toHaveProperty("hosts");
     expect(await call("nodeDefaults", {})).toMatchObject({ install_path: "~/rbee", source: expect.stringMatching(/^(origin|package|none)$/) });
     expect(((await call("modelCatalog", {})) as { models: { alias: string }[] }).models.map((model) => model.alias)).toContain("tinyllama");
-    const events = await transport.firstEvents(2);
-    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers"]);
+    const events = await transport.firstEvents(3);
+    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "downloads"]);
     for (const event of events) expectMatches("events", event, "event");
     checked.add(`${transport.name} events`);
   });
@@ -278,6 +283,23 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
 
     expect(await call("stopWorker", { id: worker.worker.id })).toBeUndefined();
     expect(((await call("listWorkers", {})) as { workers: unknown[] }).workers).toEqual([]);
+  }, 120_000);
+
+  test("models: download, list, copy to this computer, cancel, remove", async () => {
+    const ref = `${files.url}/walk-${transport.name.toLowerCase()}.gguf`;
+    const downloaded = await stream("downloadModel", { node_name: "walk", model_ref: ref });
+    expect(downloaded.at(-1)).toMatchObject({ type: "model", node_name: "walk", model: { model_ref: ref, bytes: walkModel.length } });
+    const listed = (await call("listModels", {})) as { nodes: { node_name: string; models: { model_ref: string }[] }[] };
+    expect(listed.nodes.find((node) => node.node_name === "walk")?.models.map((model) => model.model_ref)).toContain(ref);
+    // This computer as a second node: a copy from an SSH node to a local one.
+    expect(await call("addNode", { node_name: "here", transport: "local" })).toMatchObject({ node: { node_name: "here" } });
+    const copied = await stream("copyModel", { model_ref: ref, from_node: "walk", to_node: "here" });
+    expect(copied.at(-1)).toMatchObject({ type: "model", node_name: "here", model: { model_ref: ref } });
+    expect(await call("cancelDownload", { node_name: "walk", model_ref: ref })).toEqual({ cancelled: false });
+    expect(await call("removeModel", { node_name: "here", model_ref: ref })).toEqual({ removed: true });
+    expect(await call("removeModel", { node_name: "walk", model_ref: ref })).toEqual({ removed: true });
+    expect(await transport.call("removeModel", { node_name: "walk", model_ref: ref })).toEqual({ ok: false, code: "MODEL_NOT_FOUND" });
+    expect(await call("removeNode", { node_name: "here" })).toEqual({ removed: true });
   }, 120_000);
 
   test("removing the node", async () => {

@@ -94,6 +94,18 @@ export function children(pid: number): number[] {
   return childrenByParent().get(pid) ?? [];
 }
 
+/** The pids of every process below `pid` (children, their children, …), from /proc. */
+export function descendants(pid: number): number[] {
+  const byParent = childrenByParent();
+  const found: number[] = [];
+  for (let queue = [...(byParent.get(pid) ?? [])]; queue.length > 0; ) {
+    const next = queue.shift()!;
+    found.push(next);
+    queue = [...queue, ...(byParent.get(next) ?? [])];
+  }
+  return found;
+}
+
 function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from "node:net";
 import { userInfo, tmpdir } from "node:os";
 import { join } from "node:path";
-import { children } from "./listening-sockets.js";
+import { children, descendants } from "./listening-sockets.js";
 
 /** The host key types a test sshd can offer. */
 export type HostKeyType = "ed25519" | "ecdsa";
@@ -17,6 +17,11 @@ export interface SshdOptions {
    * a ForceCommand wrapper (the real user's shell only starts the wrapper). Command texts are recorded.
    */
   readonly loginShell?: string;
+  /**
+   * Environment every session gets (sshd's `SetEnv`): `{RBEE_HOME: dir}` gives this "machine" its
+   * own node home, so two sshd on loopback are two nodes.
+   */
+  readonly setEnv?: Readonly<Record<string, string>>;
 }
 
 /** A real OpenSSH server on loopback, owned by one test file. */
@@ -45,6 +50,12 @@ export interface Sshd {
   stop(): Promise<void>;
   /** Stops the server and cuts every open session, as when the machine drops off the network. */
   cut(): Promise<void>;
+  /**
+   * Kills the sshd processes serving the open connections (each one's monitor and its
+   * unprivileged child, which carries the channels), leaving the server up: every connection
+   * drops at once, a new one can be made. Answers how many processes died.
+   */
+  dropSessions(): number;
   start(): Promise<void>;
   /** Stops it and removes its files. */
   dispose(): Promise<void>;
@@ -134,6 +145,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "MaxStartups 100:30:200",
         "MaxSessions 100",
         ...forceCommand,
+        ...(options.setEnv && Object.keys(options.setEnv).length > 0
+          ? [`SetEnv ${Object.entries(options.setEnv).map(([key, value]) => `${key}="${value}"`).join(" ")}`]
+          : []),
         "",
       ].join("\n"),
     );
@@ -186,8 +200,21 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await stop();
     killAll(sessions);
   };
+  const dropSessions = (): number => {
+    const pid = child?.pid;
+    const sessions = (pid === undefined ? [] : descendants(pid)).filter((session) => {
+      try {
+        return readFileSync(`/proc/${session}/comm`, "utf8").trim() === "sshd";
+      } catch {
+        return false;
+      }
+    });
+    killAll(sessions);
+    return sessions.length;
+  };
   return {
     cut,
+    dropSessions,
     host: "127.0.0.1",
     port,
     user,

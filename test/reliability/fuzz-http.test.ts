@@ -5,7 +5,7 @@
 // node it stores is read back raw through a second SQLite handle and must be exactly what was asked.
 // Shell payloads in every field that reaches a shell name a per-run marker file that must never appear.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -354,6 +354,59 @@ describe("one hostile field on a valid body", () => {
     expect(scheduled, "no inference was scheduled onto a node").toBeGreaterThan(0);
   }, 120_000);
 
+  test("models routes: download, cancel, remove and copy refuse the hostile value in words; nothing outside a models folder is touched", async () => {
+    const canary = join(dir, "models", "canary.gguf");
+    mkdirSync(join(dir, "models"), { recursive: true });
+    writeFileSync(canary, "canary");
+    const base = { node_name: HIVE_NODE, model_ref: `file:${canary}` };
+    const routes = [
+      { path: "/v2/models/download", row: API.downloadModel, base, stream: true },
+      { path: "/v2/models/cancel", row: API.cancelDownload, base, stream: false },
+      { path: "/v2/models/remove", row: API.removeModel, base, stream: false },
+      { path: "/v2/models/copy", row: API.copyModel, base: { model_ref: `file:${canary}`, from_node: HIVE_NODE, to_node: "fz-models-target" }, stream: true },
+    ] as const;
+    const target = await post("/v2/registry/beehives/add?verify=false", nodeBody("fz-models-target", "closed"));
+    expect(target.status, target.text).toBe(201);
+    rows.stored(SshNodeRequest.parse(nodeBody("fz-models-target", "closed")), true, "the copy target");
+    const generators = {
+      node_name: nodeFieldGenerators(scope).node_name!,
+      model_ref: modelRefGenerator(scope),
+      from_node: nodeFieldGenerators(scope).node_name!,
+      to_node: nodeFieldGenerators(scope).node_name!,
+    };
+    let refusedByNode = 0;
+    for (const route of routes) {
+      const fields = Object.keys(route.base) as (keyof typeof generators)[];
+      await fc.assert(
+        fc.asyncProperty(oneHostileField(Object.fromEntries(fields.map((field) => [field, generators[field]]))), async (hostile) => {
+          const context = contextOf(route.path, hostile);
+          const body = overTheWire(withField(route.base, hostile));
+          const { status, text } = await post(route.path, body);
+          expectWellFormed(status, text, context);
+          const parsed = route.row.body.safeParse(body);
+          if (!parsed.success) return expectRefusalNaming(status, text, hostile, context);
+          const names = Object.entries(parsed.data).filter(([key]) => key.endsWith("node") || key === "node_name").map(([, value]) => value as string);
+          if (names.some((name) => !rows.expected.has(name))) {
+            expect(errorOf(text).code, `${context}: ${text.slice(0, 200)}`).toBe("NODE_NOT_FOUND");
+            return;
+          }
+          if (status === 200 && route.stream) {
+            const last = streamEvents(text, route.row.events, context).at(-1);
+            // No model file is in any node's models folder here: nothing can be downloaded or copied.
+            expect(last?.type, `${context}: ${JSON.stringify(last)}`).toBe("error");
+          } else {
+            expect(status, `${context}: ${text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+            if (errorOf(text).code === "INVALID_REQUEST") refusedByNode += 1;
+          }
+          expectNoPayloadRan(context);
+          expect(existsSync(canary), `${context}: the file outside the models folder was removed`).toBe(true);
+        }),
+        { numRuns: 25, examples: payloadExamples({ model_ref: (p) => `file:${dir}/models/${p}.gguf` }) },
+      );
+    }
+    expect(refusedByNode, "no model_ref was refused by a node's hive or the queen's check").toBeGreaterThan(0);
+  }, 180_000);
+
   test("worker callbacks: registered, updated and beaten exactly as the contract allows", async () => {
     const registration = (id: string) => ({
       worker_id: id, url: "http://127.0.0.1:1", model_ref: "m", backend: "cpu", device: 0, slots_total: 2, slots_available: 2, node_name: "fz-load",
@@ -446,6 +499,7 @@ describe("whole bodies and bytes", () => {
   const paths = [
     "/v2/registry/beehives/add?verify=false", "/v2/registry/beehives/test", "/v2/registry/beehives/remove", "/v2/registry/beehives/install",
     "/v1/workers/register", "/v1/workers/update", "/v1/workers/heartbeat", "/v1/workers/spawn", "/v1/inference",
+    "/v2/models/download", "/v2/models/cancel", "/v2/models/remove", "/v2/models/copy",
   ];
 
   test("a body of the wrong type altogether: a coded refusal, nothing stored", async () => {

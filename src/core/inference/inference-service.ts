@@ -14,6 +14,7 @@ import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
+import type { FleetModels } from "../models/fleet-models.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 
@@ -35,6 +36,8 @@ export interface InferenceDeps {
   readonly fleet: InferenceFleet;
   /** Workers that may get new work (not stale); default all. */
   readonly usable?: ((worker: RegisteredWorker) => boolean) | undefined;
+  /** Where the fleet's model files are, for a spawn's choice of node. */
+  readonly models?: Pick<FleetModels, "holders" | "refreshOpen"> | undefined;
 }
 
 interface RunningJob {
@@ -97,6 +100,10 @@ export class InferenceService {
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin = "interactive"): Promise<void> {
     const marks = prefixMarks(request);
     const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks, held: heldMarks(request, marks) };
+    // A model no worker serves may be spawned: look (briefly, only at open hives) where its file is.
+    if (this.deps.models && request.node === undefined && !this.deps.workers.list().some((worker) => worker.model_ref === request.model)) {
+      await this.deps.models.refreshOpen().catch(() => undefined);
+    }
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
       try {
@@ -260,7 +267,7 @@ export class InferenceService {
     const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
     const affinity = this.affinity.scores(request.session, ticket.marks);
     return schedule(
-      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned },
+      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned, holders: this.deps.models?.holders(request.model) },
       nodes,
       workers,
       this.spawning,

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import {
   type Beehive,
   type HiveInventory,
@@ -14,6 +15,11 @@ import { ModelJobs, type JobProgress, type ModelJob } from "./model-jobs.js";
 import { managedModelKey, modelKeyOrUndefined } from "./model-key.js";
 import type { ModelTransfers } from "./model-transfers.js";
 
+function isInsidePosix(dir: string, path: string): boolean {
+  const rel = posix.relative(posix.resolve(dir), posix.resolve(path));
+  return rel !== "" && !rel.startsWith("..") && !posix.isAbsolute(rel);
+}
+
 /** How long `GET /v2/models/list` waits for one node: a slower one is listed with `error`. */
 export const LIST_DEADLINE_MS = 3_000;
 /** How long placement waits for the nodes it asks where a model is. */
@@ -23,6 +29,8 @@ export interface FleetModelsDeps {
   readonly beehives: BeehiveRegistry;
   readonly hives: HiveControl;
   readonly transfers: ModelTransfers;
+  /** Dials a node now for the user (skipping the backoff of a failed background attempt). */
+  readonly connect: (nodeName: string) => Promise<unknown>;
   readonly log: (message: string) => void;
   readonly copy?: CopyOptions | undefined;
 }
@@ -83,7 +91,7 @@ export class FleetModels {
       ]);
     }
     return this.jobs.start({ kind: "download", nodeName, modelKey: key, modelRef }, async (report, signal) => {
-      const hive = await this.hive(node);
+      const hive = await this.hiveForUser(node);
       for await (const event of hive.client.download(modelRef, signal)) {
         if (event.type === "error") throw new RbeeError(event.code, event.message);
         if (event.type === "progress") report({ ...event, stage: "download", message: `Downloading ${modelRef} to ${nodeName}` });
@@ -98,8 +106,13 @@ export class FleetModels {
     const to = this.deps.beehives.require(toNode);
     const key = managedModelKey(modelRef);
     return this.jobs.start({ kind: "copy", nodeName: toNode, fromNode, modelKey: key, modelRef }, async (report, signal) => {
-      const [source, target] = await Promise.all([this.hive(from), this.hive(to)]);
+      const [source, target] = await Promise.all([this.hiveForUser(from), this.hiveForUser(to)]);
       const inventory = await this.inventoryOf(from, source);
+      if (key.startsWith("file:") && !isInsidePosix(inventory.models_dir, key.slice("file:".length))) {
+        throw new RbeeError("INVALID_REQUEST", `Invalid model_ref '${modelRef}': only files inside ${fromNode}'s models folder (${inventory.models_dir}) can be copied`, [
+          { field: "model_ref", message: "outside the models folder" },
+        ]);
+      }
       const file = inventory.models.find((model) => model.model_ref === key);
       if (!file) {
         throw new RbeeError("MODEL_NOT_FOUND", `${modelRef} is not on ${fromNode}: list the fleet's models (GET /v2/models/list) to see which nodes have it`);
@@ -127,7 +140,7 @@ export class FleetModels {
     let cancelled = false;
     if (job?.spec.kind !== "copy") {
       // Also a download a spawn started: the hive owns it.
-      const hive = await this.hive(node);
+      const hive = await this.hiveForUser(node);
       cancelled = await hive.client.cancelDownload(modelRef);
     }
     if (job) {
@@ -141,7 +154,7 @@ export class FleetModels {
   async remove(nodeName: string, modelRef: string): Promise<void> {
     const node = this.deps.beehives.require(nodeName);
     managedModelKey(modelRef);
-    const hive = await this.hive(node);
+    const hive = await this.hiveForUser(node);
     try {
       await hive.client.removeModel(modelRef);
     } finally {
@@ -177,6 +190,12 @@ export class FleetModels {
   }
 
   private hive(node: Beehive): Promise<HiveHandle> {
+    return this.deps.hives.ensure(node);
+  }
+
+  /** The node's hive for something the user asked (download, copy, remove, cancel): dialled now if need be. */
+  private async hiveForUser(node: Beehive): Promise<HiveHandle> {
+    await this.deps.connect(node.node_name);
     return this.deps.hives.ensure(node);
   }
 

@@ -9,6 +9,8 @@ export interface Placement {
   readonly affinity?: ReadonlyMap<string, number> | undefined;
   /** When each worker was last given a job: among equals, the longest unused goes first, so new conversations spread. */
   readonly lastAssigned?: ReadonlyMap<string, number> | undefined;
+  /** The nodes known to have the model's file: a spawn goes there before a node that would fetch it. */
+  readonly holders?: ReadonlySet<string> | undefined;
 }
 
 /** The scheduler's answer: reuse a worker, wait for one, spawn on a node, or why none is possible. */
@@ -32,8 +34,9 @@ const SPAWNABLE: readonly NodeStatus[] = ["ready", "reachable"];
  * most free slots; else a busy one that still has a free slot; among equals the one given a job
  * longest ago. When workers with the model exist but are all full or loading, or one is being spawned,
  * the request waits for a slot rather than starting a spawn storm. Otherwise it spawns on the
- * requested node, or on the best node (ready before reachable, then the fewest busy slots, then the
- * fewest workers, then by name for a stable answer).
+ * requested node, or on the best node (one that has the model's file before one that must fetch it,
+ * ready before reachable, then the fewest busy slots, then the fewest workers, then by name for a
+ * stable answer).
  */
 export function schedule(
   placement: Placement,
@@ -87,7 +90,9 @@ export function schedule(
   const [chosen] = [...usable].sort((a, b) => {
     const la = load(a);
     const lb = load(b);
+    const has = (node: Beehive): number => Number(placement.holders?.has(node.node_name) ?? false);
     return (
+      has(b) - has(a) ||
       Number(b.status === "ready") - Number(a.status === "ready") ||
       la.busySlots - lb.busySlots ||
       la.count - lb.count ||

@@ -3,6 +3,7 @@ import type ssh2 from "ssh2";
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
 import { installOnNode } from "../remote/installer.js";
+import { NODE_OWN_HOME } from "./shell.js";
 import type { ExecListener, ExecResult, NodeConnection } from "../transport/node-connection.js";
 
 /**
@@ -22,7 +23,7 @@ export class SshNodeConnection implements NodeConnection {
     readonly client: ssh2.Client,
     readonly fingerprint: string,
     /** RBEE_HOME on the node, as its shell reads it (`~/.rbee` by default). */
-    readonly nodeHome = "~/.rbee",
+    readonly nodeHome = NODE_OWN_HOME,
   ) {
     client.on("close", () => this.markClosed());
     client.on("end", () => this.markClosed());

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { type HiveInventory, type LocalModel, RbeeError } from "../../shared/contract/index.js";
 import { freeDiskBytes } from "./disk-space.js";
 import { assertRealInside, relativeFile } from "./model-paths.js";
@@ -18,7 +19,7 @@ export async function inventory(store: ModelStore, usersOf: FileUsers): Promise<
     ...(model.sha256 ? { sha256: model.sha256 } : {}),
     workers: usersOf(model.path),
   }));
-  return { disk_free_bytes: await freeDiskBytes(store.dir), models, downloads: store.downloads() };
+  return { models_dir: resolve(store.dir), disk_free_bytes: await freeDiskBytes(store.dir), models, downloads: store.downloads() };
 }
 
 async function sha256Of(path: string): Promise<string> {

@@ -155,6 +155,8 @@ export type HiveDownload = z.infer<typeof HiveDownload>;
 
 /** `GET /v1/models/inventory` on a hive: its model files, free disk of its models folder, running downloads. */
 export const HiveInventory = z.object({
+  /** The node's models folder (absolute): a file: model of the models routes must be inside it. */
+  models_dir: z.string(),
   disk_free_bytes: z.number().int().min(0),
   models: z.array(HiveModelFile),
   downloads: z.array(HiveDownload),
