@@ -6,8 +6,7 @@ import { formatBytes } from "../src/renderer/lib/format.js";
 import { startModelFileServer, type ModelFileServer } from "../test/helpers/model-file-server.js";
 import { makeProjectRepo } from "../test/helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../test/helpers/queen-process.js";
-import { startSshdWithHome } from "../test/helpers/sshd-node-home.js";
-import type { Sshd } from "../test/helpers/sshd.js";
+import { startSshd, type Sshd } from "../test/helpers/sshd.js";
 import { writeTinyGguf } from "../test/helpers/tiny-gguf.js";
 import { addAndInstallNode } from "./install-node.js";
 import { openUi } from "./open-ui.js";
@@ -40,7 +39,8 @@ test.beforeAll(async () => {
   // A slow link: ten steps 300 ms apart, so that the download's bar moves on screen.
   server = await startModelFileServer({ [MODEL_FILE]: body }, { stepBytes: Math.ceil(modelBytes / STEPS), stepMs: 300 });
   modelRef = `${server.url}/${MODEL_FILE}`;
-  machines = [await startSshdWithHome(join(dir, "mac", "home")), await startSshdWithHome(join(dir, "gpu", "home"))];
+  // Each "machine" gives its sessions its own node home (sshd's SetEnv RBEE_HOME).
+  machines = await Promise.all(["mac", "gpu"].map((name) => startSshd({ setEnv: { RBEE_HOME: join(dir, name, "home") } })));
   // The copy through the queen is held to a third of the file a second, so that its bar is seen moving.
   queen = await startQueen({ env: { RBEE_WORKER_THREADS: "1", RBEE_COPY_MAX_BYTES_PER_S: String(Math.ceil(modelBytes / 3)) } });
   const repoUrl = makeProjectRepo(join(dir, "repo"));
