@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Locator, type Page } from "@playwright/test";
@@ -40,7 +40,12 @@ test.beforeAll(async () => {
   server = await startModelFileServer({ [MODEL_FILE]: body }, { stepBytes: Math.ceil(modelBytes / STEPS), stepMs: 300 });
   modelRef = `${server.url}/${MODEL_FILE}`;
   // Each "machine" gives its sessions its own node home (sshd's SetEnv RBEE_HOME).
-  machines = await Promise.all(["mac", "gpu"].map((name) => startSshd({ setEnv: { RBEE_HOME: join(dir, name, "home") } })));
+  machines = await Promise.all(
+    ["mac", "gpu"].map((name) => {
+      mkdirSync(join(dir, name, "home"), { recursive: true });
+      return startSshd({ setEnv: { RBEE_HOME: join(dir, name, "home") } });
+    }),
+  );
   // The copy through the queen is held to a third of the file a second, so that its bar is seen moving.
   queen = await startQueen({ env: { RBEE_WORKER_THREADS: "1", RBEE_COPY_MAX_BYTES_PER_S: String(Math.ceil(modelBytes / 3)) } });
   const repoUrl = makeProjectRepo(join(dir, "repo"));
