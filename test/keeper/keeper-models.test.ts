@@ -1,11 +1,13 @@
 // rbee-keeper models, from the real programs: a real queen-rbee with two nodes (this computer, and a
 // loopback sshd with its own node home where rbee is installed from this project), and a model file
 // served by a loopback HTTP server at the pace of a slow link so that the download's progress shows.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { addInstalledNode, spawnWorker } from "../helpers/installed-node.js";
+import { jsonClient } from "../helpers/http-client.js";
 import { runKeeperBin } from "../helpers/keeper.js";
 import { startModelFileServer, type ModelFileServer } from "../helpers/model-file-server.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
@@ -108,4 +110,38 @@ describe("rbee-keeper models", () => {
     const listed = await keeper("models", "list", "--node", "local");
     expect(listed.stdout).toMatch(new RegExp(`^local\\s+\\S+${MODEL_FILE}`, "m"));
   }, 120_000);
+
+  test("Ctrl+C during a download stops it on the node too, says how to resume, exit 130", async () => {
+    const body = readFileSync(join(dir, MODEL_FILE));
+    // This server stops halfway until released: the download is surely under way when Ctrl+C comes.
+    const held = await startModelFileServer({ "held.gguf": body }, { stepBytes: 4096, stepMs: 50, holdAt: 4096 * 8 });
+    try {
+      const ref = `${held.url}/held.gguf`;
+      const child = spawn(process.execPath, ["dist/bin/rbee-keeper.js", "models", "download", "--node", "mac", ref], { env: { ...process.env, ...env } });
+      let stderr = "";
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      const progressed = new Promise<void>((resolve) =>
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/^\[download\] /m.test(stderr)) resolve();
+        }),
+      );
+      await held.held;
+      await progressed;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(/Cancelled: the partial file stays on mac; run the same command again to resume\n$/);
+      // The queen runs it no more: nothing left to cancel, and the node has no such model.
+      const api = jsonClient(queen.baseUrl, queen.token);
+      expect((await api.post("/v2/models/cancel", { node_name: "mac", model_ref: ref })).body).toEqual({ cancelled: false });
+      const listed = await api.get("/v2/models/list?node=mac");
+      expect(JSON.stringify(listed.body)).not.toContain("held.gguf");
+    } finally {
+      await held.stop();
+    }
+  }, 60_000);
 });
+
