@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
+import { MODELS_COMMANDS } from "./models-commands.js";
 import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
@@ -18,6 +19,12 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   workers list [--json]
   workers stop ID
   infer --model MODEL --prompt TEXT [--node NAME] [--session ID] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
+  models list [--node NAME] [--json]
+  models download --node NAME MODEL    (an alias, hf:org/repo/file.gguf or https://…/file.gguf;
+                                        resumes a partial file; Ctrl+C stops it)
+  models copy MODEL --from NAME --to NAME   (through this queen; checked on arrival; resumes)
+  models remove --node NAME MODEL      (refused while a worker has it loaded)
+  models cancel --node NAME MODEL      (stops a running download; the partial file stays)
 
 The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
 
@@ -43,6 +50,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   "setup install": install,
   "workers list": listWorkers,
   "workers stop": stopWorker,
+  ...MODELS_COMMANDS,
 };
 
 /** Runs one rbee-keeper command; returns its exit code. */

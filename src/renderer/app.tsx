@@ -2,11 +2,12 @@ import { lazy, Suspense, useEffect, type ReactNode } from "react";
 import { assertNever } from "../shared/contract/errors.js";
 import { forgetToken, type ApiSelection } from "./api/select-api.js";
 import { ConnectionIndicator } from "./components/connection-indicator.js";
-import { ChatIcon, CpuIcon, LogoIcon, ServerIcon } from "./components/icons.js";
+import { ChatIcon, CpuIcon, LogoIcon, ModelsIcon, ServerIcon } from "./components/icons.js";
 import { NoticeProvider } from "./components/notices.js";
 import { globalShortcut, modifierLabel, VIEW_ORDER } from "./lib/shortcuts.js";
 import { routeHref, useRoute, type Route } from "./lib/use-route.js";
 import { FleetProvider, useFleet } from "./state/fleet-context.js";
+import { ModelsView } from "./views/models/models-view.js";
 import { NodesView } from "./views/nodes/nodes-view.js";
 import { TokenScreen } from "./views/token/token-screen.js";
 import { WorkersView } from "./views/workers/workers-view.js";
@@ -44,7 +45,7 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
     if (connection === "unauthorized") forgetToken();
   }, [connection]);
 
-  // Ctrl/Cmd+1/2/3 switch views from anywhere, even while typing.
+  // Ctrl/Cmd+1…4 switch views from anywhere, even while typing.
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       const shortcut = globalShortcut(event);
@@ -86,9 +87,12 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
             <NavLink route="chat" active={route} icon={<ChatIcon className="size-4" />} count={undefined} mod={mod}>
               Chat
             </NavLink>
+            <NavLink route="models" active={route} icon={<ModelsIcon className="size-4" />} count={undefined} mod={mod}>
+              Models
+            </NavLink>
             <p className="mt-auto px-2.5 pb-1 text-[11px] text-zinc-400 dark:text-zinc-500">
               <kbd className="kbd text-[10.5px]">{mod}</kbd> <kbd className="kbd text-[10.5px]">1</kbd>–
-              <kbd className="kbd text-[10.5px]">3</kbd> switch views
+              <kbd className="kbd text-[10.5px]">4</kbd> switch views
             </p>
           </nav>
           {route === "chat" ? (
@@ -116,6 +120,8 @@ function RouteView({ route }: { readonly route: Route }) {
       return <NodesView />;
     case "workers":
       return <WorkersView />;
+    case "models":
+      return <ModelsView />;
     case "chat":
       return (
         <Suspense fallback={null}>

@@ -73,13 +73,14 @@ describe("answer statistics", () => {
 });
 
 describe("keyboard shortcuts", () => {
-  it("Ctrl or Cmd with 1/2/3 switch views, whatever the layout", () => {
+  it("Ctrl or Cmd with 1…4 switch views, whatever the layout", () => {
     expect(globalShortcut(key({ key: "1", code: "Digit1", ctrlKey: true }))).toEqual({ kind: "route", route: "nodes" });
     expect(globalShortcut(key({ key: "2", code: "Digit2", metaKey: true }))).toEqual({ kind: "route", route: "workers" });
     // AZERTY: the key without Shift is "\\"", the physical key is still Digit3.
     expect(globalShortcut(key({ key: '"', code: "Digit3", ctrlKey: true }))).toEqual({ kind: "route", route: "chat" });
     expect(globalShortcut(key({ key: "3", code: "Digit3" }))).toBeNull();
-    expect(globalShortcut(key({ key: "4", code: "Digit4", ctrlKey: true }))).toBeNull();
+    expect(globalShortcut(key({ key: "4", code: "Digit4", ctrlKey: true }))).toEqual({ kind: "route", route: "models" });
+    expect(globalShortcut(key({ key: "5", code: "Digit5", ctrlKey: true }))).toBeNull();
     expect(globalShortcut(key({ key: "1", code: "Digit1", ctrlKey: true, altKey: true }))).toBeNull();
     expect(modifierLabel("MacIntel")).toBe("⌘");
     expect(modifierLabel("Linux x86_64")).toBe("Ctrl");

@@ -108,3 +108,19 @@ export const ImportIcon = icon(<path d="M4 14v4.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.
 export const SparkIcon = icon(
   <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6.3 6.3l2.5 2.5M15.2 15.2l2.5 2.5M6.3 17.7l2.5-2.5M15.2 8.8l2.5-2.5" />,
 );
+
+/** The Models view: model files, stacked. */
+export const ModelsIcon = icon(
+  <>
+    <path d="M12 3 3.5 7.5 12 12l8.5-4.5L12 3Z" />
+    <path d="m3.5 12 8.5 4.5 8.5-4.5M3.5 16.5 12 21l8.5-4.5" />
+  </>,
+);
+
+/** Copy a file to another place. */
+export const CopyIcon = icon(
+  <>
+    <rect x="8.5" y="8.5" width="11.5" height="11.5" rx="1.8" />
+    <path d="M15.5 8.5V5.8A1.8 1.8 0 0 0 13.7 4H5.8A1.8 1.8 0 0 0 4 5.8v7.9a1.8 1.8 0 0 0 1.8 1.8h2.7" />
+  </>,
+);

@@ -163,9 +163,9 @@ function hintOf(code: ErrorCode): string | null {
     case "DOWNLOAD_FAILED":
       return "The node could not download the model. Check its internet access (and HF_TOKEN for gated models), then try again: the download resumes.";
     case "MODEL_IN_USE":
-      return "A worker has this model loaded: stop that worker in Workers, then remove the model.";
+      return "A worker has this model loaded. Stop that worker first (Workers → Stop), then remove the model.";
     case "COPY_FAILED":
-      return "Run the copy again: it resumes where it stopped.";
+      return "The copy broke or arrived damaged. Copy it again: it resumes where it stopped, and the file is checked on arrival.";
     case "BACKEND_UNAVAILABLE":
       return "That node has no such GPU backend. Choose cpu, or a node whose devices include it.";
     case "NOT_INSTALLED":

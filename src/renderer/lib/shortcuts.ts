@@ -3,13 +3,13 @@ import type { Route } from "./use-route.js";
 /** What a global keyboard shortcut does. */
 export type Shortcut = { readonly kind: "route"; readonly route: Route };
 
-/** The views in sidebar order: Ctrl/Cmd+1, +2, +3. */
-export const VIEW_ORDER: readonly Route[] = ["nodes", "workers", "chat"];
+/** The views in sidebar order: Ctrl/Cmd+1, +2, +3, +4. */
+export const VIEW_ORDER: readonly Route[] = ["nodes", "workers", "chat", "models"];
 
 type KeyInput = Pick<KeyboardEvent, "key" | "code" | "ctrlKey" | "metaKey" | "altKey">;
 
 /**
- * The app-wide shortcut a key press means, if any: Ctrl+1/2/3 (Cmd on macOS) switch views. The
+ * The app-wide shortcut a key press means, if any: Ctrl+1…4 (Cmd on macOS) switch views. The
  * digit is read from the physical key too, so layouts where 1 needs Shift (AZERTY) work.
  */
 export function globalShortcut(event: KeyInput): Shortcut | null {

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from "react";
 
 /** The views reachable from the sidebar. */
-export const ROUTES = ["nodes", "workers", "chat"] as const;
+export const ROUTES = ["nodes", "workers", "chat", "models"] as const;
 export type Route = (typeof ROUTES)[number];
 
 function subscribe(onChange: () => void): () => void {

@@ -4,6 +4,7 @@ import { RbeeError } from "../../shared/contract/errors.js";
 import { createChatStore, type ChatStore } from "./chat-store.js";
 import type { ChatState } from "./conversations.js";
 import { createFleetStore, type FleetState, type FleetStore } from "./fleet-store.js";
+import { createModelsStore, type ModelsState, type ModelsStore } from "./models-store.js";
 import { createOperationsStore, type OperationsState, type OperationsStore } from "./operations-store.js";
 import { useStore } from "./use-store.js";
 
@@ -12,22 +13,25 @@ interface FleetContextValue {
   readonly store: FleetStore;
   readonly operations: OperationsStore;
   readonly chat: ChatStore;
+  readonly models: ModelsStore;
 }
 
 const FleetContext = createContext<FleetContextValue | null>(null);
 
-/** Provides the transport, the event-fed fleet store, running installs/spawns and the chat to the views. */
+/** Provides the transport, the event-fed fleet store, running installs/spawns, the chat and the fleet's models to the views. */
 export function FleetProvider({ api, children }: { readonly api: RbeeApi; readonly children: ReactNode }) {
-  const value = useMemo(
-    () => ({
+  const value = useMemo(() => {
+    const store = createFleetStore(api);
+    return {
       api,
-      store: createFleetStore(api),
+      store,
       operations: createOperationsStore(api),
       chat: createChatStore({ api, storage: localStorageOrNull() }),
-    }),
-    [api],
-  );
+      models: createModelsStore(api, store),
+    };
+  }, [api]);
   useEffect(() => value.store.start(), [value]);
+  useEffect(() => value.models.start(), [value]);
   useEffect(() => {
     // Streamed text is saved with a short delay: write it before the window goes away.
     const flush = (): void => value.chat.flush();
@@ -66,6 +70,13 @@ export function useOperations(): { readonly state: OperationsState; readonly act
 export function useChat(): { readonly state: ChatState; readonly actions: ChatStore } {
   const { chat } = useFleetContext();
   return { state: useStore(chat), actions: chat };
+}
+
+/** Every node's models and the transfers started here; asks the queen for the listing on first use. */
+export function useModels(): { readonly state: ModelsState; readonly actions: ModelsStore } {
+  const { models } = useFleetContext();
+  useEffect(() => models.load(), [models]);
+  return { state: useStore(models), actions: models };
 }
 
 function localStorageOrNull(): Storage | null {

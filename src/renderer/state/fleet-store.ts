@@ -1,6 +1,7 @@
 import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
 import { assertNever } from "../../shared/contract/errors.js";
 import type { QueenEvent } from "../../shared/contract/events.js";
+import type { ModelTransfer } from "../../shared/contract/fleet-models.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
@@ -10,6 +11,8 @@ import { createStore, type Store } from "./store.js";
 export interface FleetState {
   readonly nodes: readonly Beehive[] | null;
   readonly workers: readonly RegisteredWorker[] | null;
+  /** The downloads and copies running on the fleet now, whoever started them (null until the first snapshot). */
+  readonly downloads: readonly ModelTransfer[] | null;
   readonly connection: ConnectionState;
 }
 
@@ -19,7 +22,7 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, connection: "connecting" };
 
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
@@ -34,8 +37,7 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
         ),
       };
     case "downloads":
-      // The Models view follows running downloads itself; the fleet state holds nodes and workers.
-      return state;
+      return { ...state, downloads: event.downloads };
     default:
       return assertNever(event);
   }

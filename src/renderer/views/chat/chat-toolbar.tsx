@@ -3,6 +3,7 @@ import type { Beehive } from "../../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { ModelInput } from "../../components/model-input.js";
 import { Select, type SelectOption } from "../../components/select.js";
+import type { ModelHolders } from "../../lib/model-holders.js";
 import type { Conversation } from "../../state/conversations.js";
 import { MaxTokensInput } from "./max-tokens-input.js";
 import { ToolbarField } from "./toolbar-field.js";
@@ -14,6 +15,7 @@ export function ChatToolbar({
   nodes,
   workers,
   catalog,
+  holders,
   onChange,
 }: {
   readonly conversation: Conversation;
@@ -22,12 +24,14 @@ export function ChatToolbar({
   readonly nodes: readonly Beehive[];
   readonly workers: readonly RegisteredWorker[];
   readonly catalog: readonly CatalogModel[];
+  /** Which nodes hold each model's file, said under each choice of the model box. */
+  readonly holders: ModelHolders;
   readonly onChange: (settings: Partial<Pick<Conversation, "model" | "node" | "max_tokens">>) => void;
 }) {
   return (
     <div className="flex shrink-0 flex-wrap items-end gap-3 border-b border-zinc-200 bg-white px-4 py-2.5 dark:border-zinc-800 dark:bg-zinc-900">
       <ToolbarField label="Model" className="min-w-56 flex-1">
-        <ModelInput workers={workers} catalog={catalog} aria-label="Model" value={model} onChange={(value) => onChange({ model: value })} />
+        <ModelInput workers={workers} catalog={catalog} holders={holders} aria-label="Model" value={model} onChange={(value) => onChange({ model: value })} />
       </ToolbarField>
       <ToolbarField label="Node" className="w-48">
         <Select

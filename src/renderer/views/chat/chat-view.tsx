@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { localNodeOf } from "../../lib/local-node.js";
 import { modelOffers, type ModelOffer } from "../../lib/model-choices.js";
+import { modelHolders } from "../../lib/model-holders.js";
 import { effectiveModel } from "../../lib/model-selection.js";
 import { isAnswering, type Conversation } from "../../state/conversations.js";
-import { useChat, useFleet } from "../../state/fleet-context.js";
+import { useChat, useFleet, useModels } from "../../state/fleet-context.js";
 import { useModelCatalog } from "../../state/use-model-catalog.js";
 import { ChatEmptyState } from "./chat-empty-state.js";
 import { ChatToolbar } from "./chat-toolbar.js";
@@ -25,6 +26,8 @@ export function ChatView() {
   const [deleting, setDeleting] = useState<Conversation | null>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
   const catalog = useModelCatalog();
+  const listed = useModels().state.nodes;
+  const holders = useMemo(() => modelHolders(listed), [listed]);
   const local = localNodeOf(nodes);
   const localDevices = useLocalDevices(local?.node_name ?? null);
   const live = workers ?? [];
@@ -69,6 +72,7 @@ export function ChatView() {
               nodes={nodes ?? []}
               workers={live}
               catalog={catalog ?? []}
+              holders={holders}
               onChange={(settings) => actions.configure(active.id, settings)}
             />
             <Transcript
@@ -80,7 +84,7 @@ export function ChatView() {
                   model={model}
                   nodes={nodes}
                   local={local}
-                  offers={catalog ? modelOffers(catalog, live, local ? { devices: localDevices } : null) : null}
+                  offers={catalog ? modelOffers(catalog, live, local ? { devices: localDevices } : null, holders) : null}
                   onStart={(offer) => start(active, offer)}
                 />
               }

@@ -37,6 +37,11 @@ export function ModelSuggestions({
             <span className="min-w-0 flex-1">
               <span className="block truncate font-mono text-[13px] font-medium text-zinc-900 dark:text-zinc-100">{offer.name}</span>
               <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">{offer.description}</span>
+              {offer.heldOn.length > 0 ? (
+                <span data-testid="model-held-on" className="block truncate text-[11px] text-zinc-500 dark:text-zinc-400">
+                  on {offer.heldOn.join(", ")}
+                </span>
+              ) : null}
               {offer.fit ? (
                 <span data-testid="model-fit-detail" className="block truncate text-[11px] text-zinc-400 dark:text-zinc-500">
                   {offer.fit.detail}

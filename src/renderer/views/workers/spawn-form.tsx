@@ -8,7 +8,8 @@ import { OperationProgress } from "../../components/operation-progress.js";
 import { Select } from "../../components/select.js";
 import { TextField } from "../../components/text-field.js";
 import { describeCodedError } from "../../lib/error-text.js";
-import { useFleet } from "../../state/fleet-context.js";
+import { modelHolders } from "../../lib/model-holders.js";
+import { useFleet, useModels } from "../../state/fleet-context.js";
 import { useModelCatalog } from "../../state/use-model-catalog.js";
 import { useSpawnForm } from "./use-spawn-form.js";
 
@@ -16,6 +17,7 @@ import { useSpawnForm } from "./use-spawn-form.js";
 export function SpawnForm({ titleId, onClose }: { readonly titleId: string; readonly onClose: () => void }) {
   const { nodes, workers } = useFleet();
   const catalog = useModelCatalog();
+  const listed = useModels().state.nodes;
   const { field, operation, running, ...form } = useSpawnForm(onClose);
   const backend = field("backend");
   const failure = operation?.state.kind === "failed" ? describeCodedError(operation.state) : null;
@@ -39,7 +41,7 @@ export function SpawnForm({ titleId, onClose }: { readonly titleId: string; read
           />
         </LabelledField>
         <LabelledField id={field("model").id} label="Model" className="col-span-6">
-          <ModelInput workers={workers ?? []} catalog={catalog ?? []} autoFocus {...field("model")} />
+          <ModelInput workers={workers ?? []} catalog={catalog ?? []} holders={modelHolders(listed)} autoFocus {...field("model")} />
         </LabelledField>
         <LabelledField id={backend.id} label="Backend" className="col-span-2">
           <Select
