@@ -236,8 +236,8 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(await call("sshConfigHosts", {})).toHaveProperty("hosts");
     expect(await call("nodeDefaults", {})).toMatchObject({ install_path: "~/rbee", source: expect.stringMatching(/^(origin|package|none)$/) });
     expect(((await call("modelCatalog", {})) as { models: { alias: string }[] }).models.map((model) => model.alias)).toContain("tinyllama");
-    const events = await transport.firstEvents(2);
-    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers"]);
+    const events = await transport.firstEvents(4);
+    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "worker_stats", "devices"]);
     for (const event of events) expectMatches("events", event, "event");
     checked.add(`${transport.name} events`);
   });

@@ -28,9 +28,15 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   });
   expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
   const messages = sseMessages(response.body!);
+  const stats: QueenEvent[] = [];
+  // The node and worker snapshots; the worker stats and device figures on the same feed are kept aside.
   const next = async (): Promise<QueenEvent> => {
-    const { value } = await messages.next();
-    return QueenEvent.parse(JSON.parse(value!.data));
+    for (;;) {
+      const { value } = await messages.next();
+      const event = QueenEvent.parse(JSON.parse(value!.data));
+      if (event.type === "nodes" || event.type === "workers") return event;
+      stats.push(event);
+    }
   };
 
   expect(await next()).toEqual({ type: "nodes", nodes: [] });
@@ -66,6 +72,12 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   await api.delete("/v1/workers/w1");
   expect(await next()).toEqual({ type: "workers", workers: [] });
   abort.abort();
+  expect(stats.slice(0, 2)).toEqual([
+    { type: "worker_stats", stats: [] },
+    { type: "devices", nodes: [] },
+  ]);
+  const w1 = stats.find((event) => event.type === "worker_stats" && event.stats.length === 1);
+  expect(w1).toEqual({ type: "worker_stats", stats: [{ worker_id: "w1", requests: 0, errors: 0, running: 0, queued: 0, recent: [] }] });
 });
 
 test("a burst of changes is coalesced into few snapshots, the last one complete", async () => {
@@ -76,8 +88,7 @@ test("a burst of changes is coalesced into few snapshots, the last one complete"
     signal: abort.signal,
   });
   const messages = sseMessages(response.body!);
-  await messages.next();
-  await messages.next();
+  for (let first = 0; first < 4; first += 1) await messages.next(); // nodes, workers, worker_stats, devices
   const ids = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
   for (const id of ids) {
     server.queen.workers.register(

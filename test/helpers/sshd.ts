@@ -17,6 +17,8 @@ export interface SshdOptions {
    * a ForceCommand wrapper (the real user's shell only starts the wrapper). Command texts are recorded.
    */
   readonly loginShell?: string;
+  /** Environment every session gets (sshd's `SetEnv`), e.g. a PATH with a stand-in tool on it. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A real OpenSSH server on loopback, owned by one test file. */
@@ -133,6 +135,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "LogLevel INFO",
         "MaxStartups 100:30:200",
         "MaxSessions 100",
+        ...Object.entries(options.env ?? {}).map(([name, value]) => `SetEnv ${name}="${value}"`),
         ...forceCommand,
         "",
       ].join("\n"),

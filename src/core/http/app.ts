@@ -10,6 +10,7 @@ import { errorHandler } from "./errors.js";
 import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { OPENAI_PATHS, openAiErrorHandler, openAiRoutes } from "./routes/openai.js";
 
 export interface HttpAppOptions {
@@ -49,6 +50,7 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
 
   app.use(apiRoutes(service, user));
   app.use(callbackRoutes(service, user));
+  app.use(metricsRoutes(service, user));
   const openapi = openApiDocument();
   app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {
     res.json(openapi);

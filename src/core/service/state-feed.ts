@@ -3,10 +3,11 @@ import type { Disposable } from "../../shared/emitter.js";
 import type { Queen } from "../queen.js";
 
 /**
- * Feeds `listener` a snapshot of nodes and workers at once, then a fresh snapshot after each
- * change. Bursts of changes within one tick are sent as one snapshot per kind.
+ * Feeds `listener` a snapshot of nodes, workers, worker stats and device figures at once, then a
+ * fresh snapshot of a kind after each change of it. Bursts of changes within one tick are sent as
+ * one snapshot per kind. With `liveDevices` the hives' device figures are polled while subscribed.
  */
-export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void): Disposable {
+export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void, liveDevices = true): Disposable {
   const pending = new Set<QueenEvent["type"]>();
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   const flush = (): void => {
@@ -24,9 +25,15 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
     pending.add(type);
     scheduled ??= setImmediate(flush);
   };
-  listener(snapshot(queen, "nodes"));
-  listener(snapshot(queen, "workers"));
-  const disposables = [queen.beehives.onDidChange(schedule("nodes")), queen.workers.onDidChange(schedule("workers"))];
+  for (const type of ["nodes", "workers", "worker_stats", "devices"] as const) listener(snapshot(queen, type));
+  const { observability } = queen;
+  const disposables = [
+    queen.beehives.onDidChange(schedule("nodes")),
+    queen.workers.onDidChange(schedule("workers")),
+    observability.onStatsChange(schedule("worker_stats")),
+    observability.figures.onDidChange(schedule("devices")),
+    ...(liveDevices ? [observability.watchDevices()] : []),
+  ];
   return () => {
     if (scheduled) clearImmediate(scheduled);
     for (const dispose of disposables) dispose();
@@ -34,5 +41,14 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
 }
 
 function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
-  return type === "nodes" ? { type, nodes: queen.beehives.list() } : { type, workers: queen.workers.list() };
+  switch (type) {
+    case "nodes":
+      return { type, nodes: queen.beehives.list() };
+    case "workers":
+      return { type, workers: queen.workers.list() };
+    case "worker_stats":
+      return { type, stats: queen.observability.workerStats() };
+    case "devices":
+      return { type, nodes: queen.observability.figures.list() };
+  }
 }

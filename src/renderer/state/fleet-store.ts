@@ -1,6 +1,7 @@
 import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
 import { assertNever } from "../../shared/contract/errors.js";
 import type { QueenEvent } from "../../shared/contract/events.js";
+import type { NodeDevicesFigures, WorkerStats } from "../../shared/contract/fleet-stats.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
@@ -10,6 +11,10 @@ import { createStore, type Store } from "./store.js";
 export interface FleetState {
   readonly nodes: readonly Beehive[] | null;
   readonly workers: readonly RegisteredWorker[] | null;
+  /** Each live worker's request figures, by worker id. */
+  readonly workerStats: ReadonlyMap<string, WorkerStats>;
+  /** Each ready node's devices with live GPU figures, by node name (pushed while the UI is open). */
+  readonly devices: ReadonlyMap<string, NodeDevicesFigures["devices"]>;
   readonly connection: ConnectionState;
 }
 
@@ -19,7 +24,7 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, workerStats: new Map(), devices: new Map(), connection: "connecting" };
 
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
@@ -33,6 +38,10 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
           (a, b) => a.node_name.localeCompare(b.node_name) || a.id.localeCompare(b.id),
         ),
       };
+    case "worker_stats":
+      return { ...state, workerStats: new Map(event.stats.map((stats) => [stats.worker_id, stats])) };
+    case "devices":
+      return { ...state, devices: new Map(event.nodes.map((node) => [node.node_name, node.devices])) };
     default:
       return assertNever(event);
   }

@@ -1,6 +1,7 @@
 export * from "./api.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./fleet-stats.js";
 export * from "./hive.js";
 export * from "./inference.js";
 export * from "./ipc-channels.js";

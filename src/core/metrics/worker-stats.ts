@@ -1,0 +1,59 @@
+import { RECENT_JOBS, type RecentJob, type RegisteredWorker, type WorkerStats } from "../../shared/contract/index.js";
+import type { JobOutcome } from "../inference/job-outcome.js";
+
+interface Tally {
+  requests: number;
+  errors: number;
+  readonly recent: RecentJob[];
+}
+
+/** Tokens per second of decoding, or null for a job too short to tell (fewer than 2 tokens, no decode time). */
+export function decodeRate(tokensOut: number, decodeMs: number): number | null {
+  return tokensOut >= 2 && decodeMs > 0 ? tokensOut / (decodeMs / 1000) : null;
+}
+
+/** The per-worker request figures the UI shows: one owner, fed once per finished request. */
+export class WorkerStatsBook {
+  private readonly tallies = new Map<string, Tally>();
+
+  /** Counts one finished request on the worker that ran it (one that never reached a worker has none). */
+  record(outcome: JobOutcome): void {
+    if (outcome.workerId === null) return;
+    let tally = this.tallies.get(outcome.workerId);
+    if (!tally) {
+      tally = { requests: 0, errors: 0, recent: [] };
+      this.tallies.set(outcome.workerId, tally);
+    }
+    tally.requests += 1;
+    if (outcome.outcome === "error") tally.errors += 1;
+    tally.recent.push({
+      ended_unix_ms: outcome.endedAtMs,
+      outcome: outcome.outcome,
+      tokens_out: outcome.end?.tokens_out ?? 0,
+      tokens_per_s: outcome.end ? decodeRate(outcome.end.tokens_out, outcome.end.decode_ms) : null,
+      ttft_ms: outcome.end ? outcome.end.ttft_ms : null,
+    });
+    if (tally.recent.length > RECENT_JOBS) tally.recent.shift();
+  }
+
+  /** Every live worker's figures; those of workers gone from the registry are dropped. */
+  snapshot(
+    workers: readonly RegisteredWorker[],
+    running: ReadonlyMap<string, number>,
+    waitingPerModel: ReadonlyMap<string, number>,
+  ): WorkerStats[] {
+    const live = new Set(workers.map((worker) => worker.id));
+    for (const id of this.tallies.keys()) if (!live.has(id)) this.tallies.delete(id);
+    return workers.map((worker) => {
+      const tally = this.tallies.get(worker.id);
+      return {
+        worker_id: worker.id,
+        requests: tally?.requests ?? 0,
+        errors: tally?.errors ?? 0,
+        running: running.get(worker.id) ?? 0,
+        queued: waitingPerModel.get(worker.model_ref) ?? 0,
+        recent: tally ? [...tally.recent] : [],
+      };
+    });
+  }
+}
