@@ -7,9 +7,15 @@ interface Tally {
   readonly recent: RecentJob[];
 }
 
-/** Tokens per second of decoding, or null for a job too short to tell (fewer than 2 tokens, no decode time). */
-export function decodeRate(tokensOut: number, decodeMs: number): number | null {
-  return tokensOut >= 2 && decodeMs > 0 ? tokensOut / (decodeMs / 1000) : null;
+/**
+ * Generation speed of a job from its `end` event: the tokens after the first over the time after
+ * the first (the wait for the first is TTFT), as the chat pane shows it; null when too short to tell.
+ */
+export function decodeRate(end: { readonly tokens_out: number; readonly decode_ms: number; readonly ttft_ms: number }): number | null {
+  const after = end.decode_ms - end.ttft_ms;
+  if (end.tokens_out >= 2 && after > 0) return ((end.tokens_out - 1) * 1000) / after;
+  if (end.tokens_out >= 1 && end.decode_ms > 0) return (end.tokens_out * 1000) / end.decode_ms;
+  return null;
 }
 
 /** The per-worker request figures the UI shows: one owner, fed once per finished request. */
@@ -30,7 +36,7 @@ export class WorkerStatsBook {
       ended_unix_ms: outcome.endedAtMs,
       outcome: outcome.outcome,
       tokens_out: outcome.end?.tokens_out ?? 0,
-      tokens_per_s: outcome.end ? decodeRate(outcome.end.tokens_out, outcome.end.decode_ms) : null,
+      tokens_per_s: outcome.end ? decodeRate(outcome.end) : null,
       ttft_ms: outcome.end ? outcome.end.ttft_ms : null,
     });
     if (tally.recent.length > RECENT_JOBS) tally.recent.shift();
