@@ -15,6 +15,7 @@ import { startFleet, type BenchFleet } from "./lib/fleet.js";
 import { machineInfo } from "./lib/machine.js";
 import { markdownTables, SECTION_IDS, type BenchReport, type SectionId, type SectionResult } from "./lib/report.js";
 import { runChat } from "./sections/chat.js";
+import { runMetrics } from "./sections/metrics.js";
 import { runCold } from "./sections/cold.js";
 import { runRegistry } from "./sections/registry.js";
 import { runRelay } from "./sections/relay.js";
@@ -28,6 +29,7 @@ const TITLES: Record<SectionId, string> = {
   registry: "4. Registry",
   ui: "5. UI",
   chat: "6. Chat",
+  metrics: "7. Metrics collection",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -36,8 +38,9 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   registry: runRegistry,
   ui: runUi,
   chat: runChat,
+  metrics: runMetrics,
 };
-const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat"];
+const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat", "metrics"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];
 
 const { values: flags } = parseArgs({

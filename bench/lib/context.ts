@@ -27,6 +27,9 @@ export interface BenchSettings {
   readonly chatThreadRuns: number;
   readonly chatThreadTokens: number;
   readonly chatAffinityTurns: number;
+  /** Pairs of phases (not scraped, then scraped every second) and each phase's length. */
+  readonly metricsPhasePairs: number;
+  readonly metricsPhaseSeconds: number;
 }
 
 /** A few iterations of everything: for CI, well under two minutes. */
@@ -47,6 +50,8 @@ export const SMOKE: BenchSettings = {
   chatThreadRuns: 1,
   chatThreadTokens: 64,
   chatAffinityTurns: 2,
+  metricsPhasePairs: 1,
+  metricsPhaseSeconds: 2,
 };
 
 /** The full run: a few minutes on two cores. */
@@ -67,6 +72,8 @@ export const FULL: BenchSettings = {
   chatThreadRuns: 5,
   chatThreadTokens: 400,
   chatAffinityTurns: 5,
+  metricsPhasePairs: 8,
+  metricsPhaseSeconds: 6,
 };
 
 /** What every section gets. */

@@ -32,6 +32,11 @@ export class DeviceFigures {
     return entry ? this.clock() - entry.readAtMs : Number.POSITIVE_INFINITY;
   }
 
+  /** Whether the node's last figures show a GPU (false before its first read). */
+  hasGpu(nodeName: string): boolean {
+    return (this.last.get(nodeName)?.devices.vram.length ?? 0) > 0;
+  }
+
   list(): NodeDevicesFigures[] {
     return [...this.last].map(([node_name, { devices }]) => ({ node_name, devices })).sort((a, b) => a.node_name.localeCompare(b.node_name));
   }

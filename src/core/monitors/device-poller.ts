@@ -4,6 +4,8 @@ import type { DeviceFigures } from "../metrics/device-figures.js";
 
 /** How often the hives' devices are read while someone watches. */
 export const DEVICE_POLL_MS = 3_000;
+/** How old a scrape lets the devices of a node without GPUs get (nothing there changes but free RAM). */
+const NO_GPU_MAX_AGE_MS = 60_000;
 
 export interface DevicePollerDeps {
   readonly nodes: () => readonly Beehive[];
@@ -16,12 +18,12 @@ export interface DevicePollerDeps {
 
 /**
  * Reads each ready node's devices (live GPU figures) from its hive every few seconds, only while
- * someone watches: a subscriber of the event feed (a UI open), or a `/metrics` scrape in the last
- * minute. One read per node at a time; a node that is not ready has its figures dropped.
+ * someone watches (a subscriber of the event feed: a UI open); a `/metrics` scrape reads those
+ * whose figures are older than a few seconds. One read per node at a time; a node that is not
+ * ready has its figures dropped.
  */
 export class DevicePoller {
   private watchers = 0;
-  private scrapedUntilMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly reading = new Map<string, Promise<void>>();
   /** Nodes whose last read failed: told once, not every few seconds. */
@@ -43,13 +45,14 @@ export class DevicePoller {
   }
 
   /**
-   * A scrape: keeps polling for a minute, and reads now the nodes whose figures are older than
-   * `maxAgeMs`, waiting for them at most `waitMs` (a slow node leaves its last figures in the answer).
+   * A scrape: reads now the nodes whose figures are older than `maxAgeMs`, waiting for them at most
+   * `waitMs` (a slow node leaves its last figures in the answer).
    */
   async freshen(maxAgeMs: number, waitMs: number): Promise<void> {
-    this.scrapedUntilMs = Date.now() + 60_000;
-    this.ensureTimer();
-    const stale = this.readyNodes().filter((name) => this.deps.figures.ageMs(name) > maxAgeMs);
+    const ready = this.readyNodes();
+    this.deps.figures.retain(new Set(ready));
+    // A node without a GPU has no live figure to refresh: its devices are read far less often.
+    const stale = ready.filter((name) => this.deps.figures.ageMs(name) > (this.deps.figures.hasGpu(name) ? maxAgeMs : NO_GPU_MAX_AGE_MS));
     if (stale.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -66,14 +69,10 @@ export class DevicePoller {
     this.timer = undefined;
   }
 
-  private get watched(): boolean {
-    return this.watchers > 0 || Date.now() < this.scrapedUntilMs;
-  }
-
   private ensureTimer(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      if (this.watched) void this.tick();
+      if (this.watchers > 0) void this.tick();
       else this.stop();
     }, this.deps.intervalMs ?? DEVICE_POLL_MS);
     this.timer.unref();
