@@ -131,8 +131,10 @@ describe("GPU figures from the node's nvidia-smi", () => {
     const abort = new AbortController();
     const response = await fetch(`${queen.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${queen.token}` }, signal: abort.signal });
     fake.set([{ ...GPUS[0]!, usedMib: 20000, utilizationPercent: 99, temperatureC: 83 }, { ...GPUS[1]!, temperatureC: "[N/A]" }]);
+    // The hive polls every 3 s and the queen every 3 s while subscribed: 15 s is plenty.
+    const deadline = setTimeout(() => abort.abort(), 15_000);
+    let seen: HiveDevices | undefined;
     try {
-      let seen: HiveDevices | undefined;
       for await (const message of sseMessages(response.body!)) {
         const event = QueenEvent.parse(JSON.parse(message.data));
         if (event.type !== "devices") continue;
@@ -142,13 +144,17 @@ describe("GPU figures from the node's nvidia-smi", () => {
           break;
         }
       }
-      expect(seen?.vram.map((gpu) => [gpu.utilization, gpu.temperature_celsius, gpu.unavailable])).toEqual([
-        [0.99, 83, []],
-        [0.07, null, ["temperature"]],
-      ]);
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
     } finally {
+      clearTimeout(deadline);
       abort.abort();
     }
+    expect(seen, "no `devices` event on /v1/events brought the new figures within 15 s").toBeDefined();
+    expect(seen?.vram.map((gpu) => [gpu.utilization, gpu.temperature_celsius, gpu.unavailable])).toEqual([
+      [0.99, 83, []],
+      [0.07, null, ["temperature"]],
+    ]);
     const { families } = await scrape();
     expect(total(families, "rbee_gpu_temperature_celsius", { node: NODE, device: "cuda:0" })).toBe(83);
     expect(samples(families, "rbee_gpu_temperature_celsius").filter((sample) => sample.labels?.device === "cuda:1")).toEqual([]);
