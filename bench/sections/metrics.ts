@@ -107,14 +107,14 @@ export async function runMetrics(ctx: BenchContext): Promise<SectionResult> {
       }),
       figure({
         id: "metrics.scrape_ms",
-        label: "GET /metrics itself (gauges read at scrape time, device figures at most 2 s old)",
+        label: "GET /metrics itself (gauges read at scrape time)",
         unit: "ms",
         summary: summarize(scrapes),
         note: `${exposition} bytes of exposition`,
       }),
     ],
     notes: [
-      `${ctx.settings.metricsPhasePairs} pairs of ${ctx.settings.metricsPhaseSeconds}-s phases (order alternating), after one unmeasured pair: ${off.length} requests not scraped, ${on.length} scraped, ${scrapes.length} scrapes; max_tokens 1, every slot free in the queen's registry before each request. A scrape also asks the node's hive for its devices when its figures are older than 2 s (over SSH), as a Prometheus server scraping every second would make it.`,
+      `${ctx.settings.metricsPhasePairs} pairs of ${ctx.settings.metricsPhaseSeconds}-s phases (order alternating), after one unmeasured pair: ${off.length} requests not scraped, ${on.length} scraped, ${scrapes.length} scrapes; max_tokens 1, every slot free in the queen's registry before each request. A scrape also asks a node's hive for its devices (over SSH) when its GPU figures are older than 2 s; this node has no GPU, so its devices are asked for once a minute.`,
     ],
   };
 }
