@@ -76,8 +76,8 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
     { type: "worker_stats", stats: [] },
     { type: "devices", nodes: [] },
   ]);
-  const w1 = stats.find((event) => event.type === "worker_stats" && event.stats.length === 1);
-  expect(w1).toEqual({ type: "worker_stats", stats: [{ worker_id: "w1", requests: 0, errors: 0, running: 0, queued: 0, recent: [] }] });
+  // A worker that ran nothing has no figures: its registration sends no stats.
+  expect(stats.filter((event) => event.type === "worker_stats")).toHaveLength(1);
 });
 
 test("a burst of changes is coalesced into few snapshots, the last one complete", async () => {

@@ -34,19 +34,21 @@ describe("a request's outcome", () => {
 });
 
 describe("the worker stats", () => {
-  it("keep each live worker's last 20 jobs, count its failures and drop workers that are gone", () => {
+  it("keep each live worker's last 20 jobs, count its failures, leave out idle ones and drop workers that are gone", () => {
     const book = new WorkerStatsBook();
     for (let i = 0; i < 25; i++) book.record({ model: "m", nodeName: "box", workerId: "w1", outcome: "ok", end: end({ tokens_out: i + 2 }), endedAtMs: i });
     book.record({ model: "m", nodeName: "box", workerId: "w1", outcome: "error", end: null, endedAtMs: 99 });
     book.record({ model: "m", nodeName: "box", workerId: "gone", outcome: "ok", end: end(), endedAtMs: 1 });
-    const [w1, w2] = book.snapshot([worker("w1"), worker("w2")], new Map([["w1", 1]]), new Map([["m", 3]]));
+    const [w1, w2] = book.snapshot([worker("w1"), worker("w2"), worker("idle", { model_ref: "other" })], new Map([["w1", 1]]), new Map([["m", 3]]));
     expect(w1).toMatchObject({ worker_id: "w1", requests: 26, errors: 1, running: 1, queued: 3 });
     expect(w1?.recent).toHaveLength(20);
     expect(w1?.recent.at(-1)).toEqual({ ended_unix_ms: 99, outcome: "error", tokens_out: 0, tokens_per_s: null, ttft_ms: null });
     // 24 tokens after the first over the 40 ms after it.
     expect(w1?.recent.at(-2)?.tokens_per_s).toBeCloseTo((25 * 1000) / 40);
     expect(w2).toEqual({ worker_id: "w2", requests: 0, errors: 0, running: 0, queued: 3, recent: [] });
-    expect(book.snapshot([worker("gone")], new Map(), new Map())[0]?.requests).toBe(0);
+    // A worker with nothing to show is left out; one that came back under the same id starts afresh.
+    expect(book.snapshot([worker("idle", { model_ref: "other" })], new Map(), new Map())).toEqual([]);
+    expect(book.snapshot([worker("gone")], new Map(), new Map())).toEqual([]);
   });
 });
 

@@ -60,14 +60,17 @@ export class Observability {
     return devices;
   }
 
-  /** Every live worker's request figures now. */
+  /** The request figures of the live workers that have any, now. */
   workerStats(): WorkerStats[] {
     return this.stats.snapshot(this.deps.workers.list(), this.deps.inference.runningPerWorker(), this.deps.inference.waitingPerModel());
   }
 
-  /** Fires when the worker stats may have changed: a job ended, the line moved, a worker came or went. */
+  /**
+   * Fires when the worker stats may have changed: a job ended or the line moved. Not on every
+   * worker change (slots, heartbeats): a worker that came has no figures yet, one that went is not shown.
+   */
   onStatsChange(listener: () => void): Disposable {
-    const disposables = [this.deps.inference.onJobEnd(listener), this.deps.inference.onLineChange(listener), this.deps.workers.onDidChange(listener)];
+    const disposables = [this.deps.inference.onJobEnd(listener), this.deps.inference.onLineChange(listener)];
     return () => {
       for (const dispose of disposables) dispose();
     };

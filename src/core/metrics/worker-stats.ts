@@ -42,7 +42,10 @@ export class WorkerStatsBook {
     if (tally.recent.length > RECENT_JOBS) tally.recent.shift();
   }
 
-  /** Every live worker's figures; those of workers gone from the registry are dropped. */
+  /**
+   * The figures of the live workers that have any (a job run, running or waiting for its model): a
+   * worker left out has none. Those of workers gone from the registry are dropped.
+   */
   snapshot(
     workers: readonly RegisteredWorker[],
     running: ReadonlyMap<string, number>,
@@ -50,7 +53,10 @@ export class WorkerStatsBook {
   ): WorkerStats[] {
     const live = new Set(workers.map((worker) => worker.id));
     for (const id of this.tallies.keys()) if (!live.has(id)) this.tallies.delete(id);
-    return workers.map((worker) => {
+    const busy = workers.filter(
+      (worker) => this.tallies.has(worker.id) || (running.get(worker.id) ?? 0) > 0 || (waitingPerModel.get(worker.model_ref) ?? 0) > 0,
+    );
+    return busy.map((worker) => {
       const tally = this.tallies.get(worker.id);
       return {
         worker_id: worker.id,

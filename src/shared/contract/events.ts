@@ -4,8 +4,8 @@ import { Beehive } from "./nodes.js";
 import { RegisteredWorker } from "./workers.js";
 
 /**
- * `GET /v1/events`: snapshots on connect and after each change. `worker_stats`: every live worker's
- * request figures, after each job and queue change. `devices`: each ready node's devices with live
+ * `GET /v1/events`: snapshots on connect and after each change. `worker_stats`: the request figures
+ * of the live workers that have any (a worker left out has run nothing), after each job and queue change. `devices`: each ready node's devices with live
  * GPU figures, which the queen reads from the hives every few seconds while someone subscribes.
  */
 export const QueenEvent = z.discriminatedUnion("type", [
