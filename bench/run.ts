@@ -16,6 +16,7 @@ import { machineInfo } from "./lib/machine.js";
 import { markdownTables, SECTION_IDS, type BenchReport, type SectionId, type SectionResult } from "./lib/report.js";
 import { runChat } from "./sections/chat.js";
 import { runClients } from "./sections/clients.js";
+import { runMetrics } from "./sections/metrics.js";
 import { runCold } from "./sections/cold.js";
 import { runCopy } from "./sections/copy.js";
 import { runRegistry } from "./sections/registry.js";
@@ -32,6 +33,7 @@ const TITLES: Record<SectionId, string> = {
   chat: "6. Chat",
   clients: "7. Client APIs",
   copy: "8. Model copy",
+  metrics: "9. Metrics collection",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -42,8 +44,9 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   chat: runChat,
   clients: runClients,
   copy: runCopy,
+  metrics: runMetrics,
 };
-const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat", "clients"];
+const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat", "clients", "metrics"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];
 
 const { values: flags } = parseArgs({

@@ -31,6 +31,9 @@ export interface BenchSettings {
   readonly clientTokens: number;
   readonly clientRuns: number;
   readonly clientTtftPairs: number;
+  /** Pairs of phases (not scraped, then scraped every second) and each phase's length. */
+  readonly metricsPhasePairs: number;
+  readonly metricsPhaseSeconds: number;
 }
 
 /** A few iterations of everything: for CI, well under two minutes. */
@@ -54,6 +57,8 @@ export const SMOKE: BenchSettings = {
   clientTokens: 100,
   clientRuns: 2,
   clientTtftPairs: 4,
+  metricsPhasePairs: 1,
+  metricsPhaseSeconds: 2,
 };
 
 /** The full run: a few minutes on two cores. */
@@ -77,6 +82,8 @@ export const FULL: BenchSettings = {
   clientTokens: 500,
   clientRuns: 10,
   clientTtftPairs: 40,
+  metricsPhasePairs: 8,
+  metricsPhaseSeconds: 6,
 };
 
 /** What every section gets. */

@@ -152,6 +152,12 @@ export class Fleet {
     return hive.client.devices();
   }
 
+  /** What a node has, with live GPU figures, from its hive if one is open now (none is started for this). */
+  async devicesIfRunning(nodeName: string): Promise<HiveDevices | undefined> {
+    const hive = await this.hives.current(nodeName);
+    return hive?.client.devices();
+  }
+
   /** How to reach a worker's API: through its node's SSH connection, with its own token. */
   endpoint(worker: RegisteredWorker): Promise<WorkerEndpoint> {
     return this.endpoints.endpoint(worker);

@@ -20,6 +20,7 @@ import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
 import { Fleet } from "./fleet.js";
 import type { ProgressSink } from "./fleet/progress-sink.js";
 import { InferenceService } from "./inference/inference-service.js";
+import { Observability } from "./metrics/observability.js";
 import type { RequestOrigin } from "./scheduling/wait-line.js";
 import { NodeConnections, type NodeRoute } from "./ssh/node-connections.js";
 import { NodeHealthMonitor } from "./monitors/node-health.js";
@@ -104,6 +105,8 @@ export class Queen {
   readonly secrets: SecretStore;
   readonly fleet: Fleet;
   readonly inference: InferenceService;
+  /** Metrics, worker stats and live device figures. */
+  readonly observability: Observability;
   /** The models the UI offers: the built-in catalog or the override file's. */
   readonly modelCatalog: readonly CatalogModel[];
   private readonly liveness: WorkerLivenessMonitor;
@@ -162,6 +165,13 @@ export class Queen {
       fleet: this.fleet,
       usable: (worker) => !this.liveness.isStale(worker.id),
       models: this.fleet.models,
+    });
+    this.observability = new Observability({
+      beehives: this.beehives,
+      workers: this.workers,
+      inference: this.inference,
+      fleet: this.fleet,
+      log: options.log,
     });
   }
 
@@ -318,6 +328,7 @@ export class Queen {
   async close(): Promise<void> {
     this.liveness.stop();
     this.health.stop();
+    this.observability.stop();
     await this.fleet.shutdown(this.options.keepNodesRunning ?? false);
     this.beehives.close();
   }

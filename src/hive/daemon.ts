@@ -5,7 +5,7 @@ import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { HiveStateFile, RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { isLoopbackHost, urlHost } from "../shared/net.js";
-import { detectDevices, type NodeDevices } from "./devices.js";
+import { DeviceMonitor } from "./gpu/device-monitor.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
 import { ModelStore } from "./models/model-store.js";
 import { WorkerPidFile } from "./orphan-reaper.js";
@@ -65,7 +65,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   await pidFile.reapOrphans(options.log);
 
   const models = new ModelStore(paths.models, options.env, {}, () => nodeName);
-  const devices = (): Promise<NodeDevices> => detectDevices();
+  const monitor = new DeviceMonitor({ path: options.env.PATH });
+  monitor.start();
   let url = "";
   const pool = new WorkerPool({
     workerBin: options.workerBin ?? defaultWorkerBin(),
@@ -73,7 +74,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     logsDir: paths.logs,
     models,
     relay,
-    devices,
+    // A spawn's capacity check reads the memory now; the API answers the last poll.
+    devices: () => monitor.fresh(),
     pidFile,
     log: options.log,
     nodeName: () => nodeName,
@@ -84,7 +86,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     pool,
     models,
     relay,
-    devices,
+    devices: () => monitor.current(),
     log: options.log,
     onNodeName: (name) => {
       nodeName = name;
@@ -110,6 +112,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     url,
     close() {
       closing ??= (async () => {
+        monitor.stop();
         await pool.stopAll();
         removeOwnState(paths.state);
         await new Promise<void>((resolve) => {

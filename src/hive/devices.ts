@@ -1,78 +1,70 @@
 import { execFile } from "node:child_process";
 import { freemem, totalmem } from "node:os";
-import type { Backend, HiveDevices } from "../shared/contract/index.js";
+import type { Backend, HiveDevices, HiveGpu } from "../shared/contract/index.js";
+import { NVIDIA_SMI_ARGS, parseNvidiaSmi } from "./gpu/nvidia-smi.js";
 
-const MIB = 1024 * 1024;
+export { parseNvidiaSmi } from "./gpu/nvidia-smi.js";
+
 const PROBE_TIMEOUT_MS = 5000;
 
-/** One GPU as `nvidia-smi` reports it. */
-export interface GpuInfo {
-  readonly backend: Backend;
-  readonly device: number;
-  readonly name: string;
-  readonly total_bytes: number;
-  readonly free_bytes: number | null;
-}
+/** One GPU as the node's tools report it. */
+export type GpuInfo = HiveGpu;
 
 /** What the node has: the answer of `GET /v1/devices`, plus what capacity checks need. */
 export interface NodeDevices extends HiveDevices {
   readonly ram_free_bytes: number;
 }
 
-/** Runs a probe command; undefined when it is absent, fails or hangs. */
+/** Runs a probe command (never through a shell); undefined when it is absent, fails or hangs. */
 export type ProbeRunner = (file: string, args: readonly string[]) => Promise<string | undefined>;
 
-const runProbe: ProbeRunner = (file, args) =>
+/** The default probe: execFile with a timeout, so a hung driver tool never holds the hive. */
+export const runProbe: ProbeRunner = (file, args) =>
   new Promise((resolve) => {
     execFile(file, [...args], { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error, stdout) => {
       resolve(error ? undefined : stdout);
     });
   });
 
-/** Parses `nvidia-smi --query-gpu=index,name,memory.total,memory.free --format=csv,noheader,nounits` (MiB). */
-export function parseNvidiaSmi(output: string): GpuInfo[] {
-  const gpus: GpuInfo[] = [];
-  for (const line of output.split("\n")) {
-    const fields = line.split(",").map((field) => field.trim());
-    if (fields.length < 4) continue;
-    const [index, name, total, free] = fields as [string, string, string, string];
-    const device = Number(index);
-    const totalMib = Number(total);
-    if (!Number.isInteger(device) || !Number.isFinite(totalMib)) continue;
-    const freeMib = Number(free);
-    gpus.push({
-      backend: "cuda",
-      device,
-      name,
-      total_bytes: totalMib * MIB,
-      free_bytes: Number.isFinite(freeMib) && free !== "" ? freeMib * MIB : null,
-    });
-  }
-  return gpus;
-}
-
-/** Counts the GPUs `vulkaninfo --summary` lists (it prints one `deviceName = …` per device). */
+/** The GPUs `vulkaninfo --summary` lists (one `deviceName = …` each); it gives no live figures. */
 export function parseVulkanInfo(output: string): GpuInfo[] {
   const names = [...output.matchAll(/^\s*deviceName\s*=\s*(.+)$/gm)].map((match) => (match[1] ?? "").trim());
   return names
     .filter((name) => !/llvmpipe|lavapipe|swiftshader/i.test(name)) // software renderers are not GPUs
-    .map((name, device) => ({ backend: "vulkan" as const, device, name, total_bytes: 0, free_bytes: null }));
+    .map((name, device) => ({
+      backend: "vulkan" as const,
+      device,
+      name,
+      total_bytes: 0,
+      free_bytes: null,
+      used_bytes: null,
+      utilization: null,
+      temperature_celsius: null,
+      unavailable: ["memory_used", "utilization", "temperature"],
+    }));
 }
 
-/**
- * Finds the node's compute devices: cpu always; CUDA GPUs through `nvidia-smi`; Metal on Apple
- * silicon; Vulkan GPUs through `vulkaninfo`. Works with none of those tools installed.
- */
-export async function detectDevices(probe: ProbeRunner = runProbe): Promise<NodeDevices> {
-  const [nvidia, vulkan] = await Promise.all([
-    probe("nvidia-smi", ["--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"]),
-    probe("vulkaninfo", ["--summary"]),
-  ]);
-  const gpus: GpuInfo[] = [...(nvidia ? parseNvidiaSmi(nvidia) : []), ...(vulkan ? parseVulkanInfo(vulkan) : [])];
-  if (process.platform === "darwin" && process.arch === "arm64") {
-    // Apple silicon shares its memory between CPU and GPU.
-    gpus.push({ backend: "metal", device: 0, name: "Apple silicon GPU", total_bytes: totalmem(), free_bytes: null });
-  }
+/** Apple silicon's GPU: it shares the machine's memory, whose use is known; its load and temperature are not (no tool without root). */
+export function appleSiliconGpu(now: number = Date.now()): GpuInfo | undefined {
+  if (process.platform !== "darwin" || process.arch !== "arm64") return undefined;
+  const total = totalmem();
+  const free = freemem();
+  return {
+    backend: "metal",
+    device: 0,
+    name: "Apple silicon GPU",
+    total_bytes: total,
+    free_bytes: free,
+    used_bytes: total - free,
+    utilization: null,
+    temperature_celsius: null,
+    unavailable: ["utilization", "temperature"],
+    sampled_unix_ms: now,
+  };
+}
+
+/** The node's devices from its GPUs: cpu always, then each GPU backend with its count, and RAM now. */
+export function assembleDevices(gpus: readonly GpuInfo[]): NodeDevices {
   const devices: Record<string, number> = { cpu: 1 };
   for (const gpu of gpus) devices[gpu.backend] = (devices[gpu.backend] ?? 0) + 1;
   const order: readonly Backend[] = ["cpu", "cuda", "metal", "vulkan"];
@@ -81,6 +73,20 @@ export async function detectDevices(probe: ProbeRunner = runProbe): Promise<Node
     devices,
     ram_bytes: totalmem(),
     ram_free_bytes: freemem(),
-    vram: gpus,
+    vram: [...gpus],
   };
+}
+
+/**
+ * Finds the node's compute devices once: cpu always; CUDA GPUs through `nvidia-smi`; Metal on Apple
+ * silicon; Vulkan GPUs through `vulkaninfo`. Works with none of those tools installed.
+ */
+export async function detectDevices(probe: ProbeRunner = runProbe): Promise<NodeDevices> {
+  const [nvidia, vulkan] = await Promise.all([probe("nvidia-smi", NVIDIA_SMI_ARGS), probe("vulkaninfo", ["--summary"])]);
+  const metal = appleSiliconGpu();
+  return assembleDevices([
+    ...(nvidia ? parseNvidiaSmi(nvidia) : []),
+    ...(vulkan ? parseVulkanInfo(vulkan) : []),
+    ...(metal ? [metal] : []),
+  ]);
 }

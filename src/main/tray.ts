@@ -15,7 +15,7 @@ import {
 
 /** The part of the queen's service the tray needs: its state feed, and stopping a worker. */
 export interface TrayService {
-  readonly events: (listener: (event: QueenEvent) => void) => () => void;
+  readonly events: (listener: (event: QueenEvent) => void, options?: { readonly liveDevices?: boolean }) => () => void;
   readonly stopWorker: (input: { readonly id: string }) => Promise<unknown>;
 }
 
@@ -91,18 +91,22 @@ export function installTray(options: TrayOptions): TrayHandle {
   let nodes: readonly Beehive[] | undefined;
   let workers: readonly RegisteredWorker[] = [];
   let installed = false;
-  const unsubscribe = service.events((event) => {
-    if (event.type === "workers") {
-      workers = event.workers;
-    } else if (event.type === "nodes") {
-      const notices = nodeTransitions(nodes, event.nodes);
-      nodes = event.nodes;
-      for (const notice of notices) notify?.(notice);
-    } else {
-      return; // running downloads do not change the fleet's health
-    }
-    if (installed) update();
-  });
+  const unsubscribe = service.events(
+    (event) => {
+      if (event.type === "workers") {
+        workers = event.workers;
+      } else if (event.type === "nodes") {
+        const notices = nodeTransitions(nodes, event.nodes);
+        nodes = event.nodes;
+        for (const notice of notices) notify?.(notice);
+      } else {
+        return; // downloads, stats and device figures: the tray shows none of them
+      }
+      if (installed) update();
+    },
+    // The tray shows no GPU figures: it must not keep the queen polling the nodes for them.
+    { liveDevices: false },
+  );
 
   let status = fleetStatus(nodes ?? [], workers);
   const tray = new Tray(iconFor(status.level));

@@ -241,8 +241,8 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(await call("sshConfigHosts", {})).toHaveProperty("hosts");
     expect(await call("nodeDefaults", {})).toMatchObject({ install_path: "~/rbee", source: expect.stringMatching(/^(origin|package|none)$/) });
     expect(((await call("modelCatalog", {})) as { models: { alias: string }[] }).models.map((model) => model.alias)).toContain("tinyllama");
-    const events = await transport.firstEvents(3);
-    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "downloads"]);
+    const events = await transport.firstEvents(5);
+    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "downloads", "worker_stats", "devices"]);
     for (const event of events) expectMatches("events", event, "event");
     checked.add(`${transport.name} events`);
   });

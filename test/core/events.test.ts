@@ -28,9 +28,15 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   });
   expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
   const messages = sseMessages(response.body!);
+  const stats: QueenEvent[] = [];
+  // The node, worker and download snapshots; the worker stats and device figures on the same feed are kept aside.
   const next = async (): Promise<QueenEvent> => {
-    const { value } = await messages.next();
-    return QueenEvent.parse(JSON.parse(value!.data));
+    for (;;) {
+      const { value } = await messages.next();
+      const event = QueenEvent.parse(JSON.parse(value!.data));
+      if (event.type === "nodes" || event.type === "workers" || event.type === "downloads") return event;
+      stats.push(event);
+    }
   };
 
   expect(await next()).toEqual({ type: "nodes", nodes: [] });
@@ -67,6 +73,12 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   await api.delete("/v1/workers/w1");
   expect(await next()).toEqual({ type: "workers", workers: [] });
   abort.abort();
+  expect(stats.slice(0, 2)).toEqual([
+    { type: "worker_stats", stats: [] },
+    { type: "devices", nodes: [] },
+  ]);
+  // A worker that ran nothing has no figures: its registration sends no stats.
+  expect(stats.filter((event) => event.type === "worker_stats")).toHaveLength(1);
 });
 
 test("a burst of changes is coalesced into few snapshots, the last one complete", async () => {
@@ -77,9 +89,7 @@ test("a burst of changes is coalesced into few snapshots, the last one complete"
     signal: abort.signal,
   });
   const messages = sseMessages(response.body!);
-  await messages.next();
-  await messages.next();
-  await messages.next();
+  for (let first = 0; first < 5; first += 1) await messages.next(); // nodes, workers, downloads, worker_stats, devices
   const ids = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
   for (const id of ids) {
     server.queen.workers.register(

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { parseNvidiaSmi, parseVulkanInfo } from "../../src/hive/devices.js";
+import { NVIDIA_SMI_ARGS } from "../../src/hive/gpu/nvidia-smi.js";
 
 /** The GPUs of the machine the tests run on, found with the tools the hive asks (nvidia-smi, vulkaninfo). */
 export interface MachineGpus {
@@ -19,7 +20,7 @@ let found: MachineGpus | undefined;
 /** Probed once per test file; a machine without the tools has no GPU the hive could use. */
 export function machineGpus(): MachineGpus {
   if (found) return found;
-  const cuda = parseNvidiaSmi(output("nvidia-smi", ["--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"])).length > 0;
+  const cuda = parseNvidiaSmi(output("nvidia-smi", NVIDIA_SMI_ARGS)).length > 0;
   const vulkan = parseVulkanInfo(output("vulkaninfo", ["--summary"])).length > 0;
   const metal = process.platform === "darwin" && process.arch === "arm64";
   found = { cuda, vulkan, metal, any: cuda || vulkan || metal };

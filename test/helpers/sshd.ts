@@ -19,7 +19,7 @@ export interface SshdOptions {
   readonly loginShell?: string;
   /**
    * Environment every session gets (sshd's `SetEnv`): `{RBEE_HOME: dir}` gives this "machine" its
-   * own node home, so two sshd on loopback are two nodes.
+   * own node home, so two sshd on loopback are two nodes; a PATH puts a stand-in tool on it.
    */
   readonly setEnv?: Readonly<Record<string, string>>;
 }

@@ -195,14 +195,17 @@ describe("startDesktop", () => {
     expect(events).toEqual([
       { type: "nodes", nodes: [] },
       { type: "workers", workers: [] },
+      { type: "downloads", downloads: [] },
+      { type: "worker_stats", stats: [] },
+      { type: "devices", nodes: [] },
     ]);
 
     const added = await ours.renderer.invoke(ipcChannel("addNode"), { ...NODE, verify: false });
     expect(added).toMatchObject({ ok: true, value: { node: { node_name: "gpu", status: "unknown" }, host_key_fingerprint: null } });
     // The change's snapshot is sent on the next turn: a round trip started after it comes back after it.
     await ours.renderer.invoke(ipcChannel("health"), {});
-    expect(events).toHaveLength(3);
-    expect(events[2]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
+    expect(events).toHaveLength(5);
+    expect(events[4]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
 
     // An untrusted window's subscription is refused and gets nothing.
     const other = new FakeBrowserWindow();
@@ -216,7 +219,7 @@ describe("startDesktop", () => {
     expect(await ours.renderer.invoke(ipcChannel("removeNode"), { node_name: "gpu" })).toEqual({ ok: true, value: { removed: true } });
     // The change's snapshot would be sent on the next turn; a round trip later it has not come.
     await ours.renderer.invoke(ipcChannel("health"), {});
-    expect(events).toHaveLength(3);
+    expect(events).toHaveLength(5);
     expect(overheard).toEqual([]);
   });
 

@@ -238,6 +238,9 @@ describe("the preload bridge, end to end", () => {
     expect(events).toEqual([
       { type: "nodes", nodes: [] },
       { type: "workers", workers: [] },
+      { type: "downloads", downloads: [] },
+      { type: "worker_stats", stats: [] },
+      { type: "devices", nodes: [] },
     ]);
     const steps = stepsSince(mark);
     const listening = steps.findIndex((step) => step.kind === "on" && step.channel === IPC_EVENT_CHANNEL);

@@ -35,6 +35,7 @@ import { parseCompletionRequest, toCompletionInference } from "../../src/core/op
 import { parseEmbeddingsRequest } from "../../src/core/openai/embeddings.js";
 import { startQueenServer, type QueenServer } from "../../src/core/queen-server.js";
 import { jsonClient } from "../helpers/http-client.js";
+import { parseMetrics, samplesOf, sumOf } from "../helpers/prometheus.js";
 import {
   EXTRA_FIELD,
   MISSING,
@@ -474,7 +475,15 @@ describe("one hostile field on a valid body", () => {
       );
     }
     expect(served).toBeGreaterThan(0);
-    for (const worker of server.queen.workers.list()) await jsonClient(server.baseUrl, server.queen.token).delete(`/v1/workers/${worker.id}`);
+    // The fuzzed model refs and node names are label values of /metrics now: escaped, they parse back as given.
+    const live = server.queen.workers.list();
+    const metrics = await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${server.queen.token}` } });
+    expect(metrics.status).toBe(200);
+    const families = parseMetrics(await metrics.text());
+    expect(sumOf(families, "rbee_workers")).toBe(live.length);
+    const labelled = new Set(samplesOf(families, "rbee_workers").map((sample) => JSON.stringify([sample.labels?.node, sample.labels?.model])));
+    for (const worker of live) expect(labelled, `${worker.node_name} ${worker.model_ref}`).toContain(JSON.stringify([worker.node_name, worker.model_ref]));
+    for (const worker of live) await jsonClient(server.baseUrl, server.queen.token).delete(`/v1/workers/${worker.id}`);
   }, 60_000);
 
   test("remove: a stored node, or a refusal naming node_name", async () => {
@@ -672,6 +681,27 @@ describe("whole bodies and bytes", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  }, 60_000);
+
+  test("/metrics: any query string is ignored and the exposition parses; a body or another verb is a coded refusal", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 80 }), fc.constantFrom("GET", "POST", "DELETE"), async (query, method) => {
+        const answer = await fetch(`${server.baseUrl}/metrics?${encodeURIComponent(query)}=${encodeURIComponent(query)}`, {
+          method,
+          headers: { authorization: `Bearer ${server.queen.token}`, ...(method === "GET" ? {} : { "content-type": "application/json" }) },
+          ...(method === "GET" ? {} : { body: JSON.stringify({ query }) }),
+        });
+        const text = await answer.text();
+        if (method !== "GET") {
+          expectWellFormed(answer.status, text, `${method} /metrics`);
+          expect(errorOf(text).code).toBe("ROUTE_NOT_FOUND");
+          return;
+        }
+        expect(answer.status, query).toBe(200);
+        expect(samplesOf(parseMetrics(text), "rbee_nodes").length).toBeGreaterThan(0);
+      }),
+      { numRuns: 60 },
     );
   }, 60_000);
 

@@ -12,6 +12,7 @@ import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { ANTHROPIC_PATHS, anthropicErrorHandler, anthropicRoutes } from "./routes/anthropic.js";
 import { OLLAMA_PATHS, ollamaErrorHandler, ollamaRoutes } from "./routes/ollama.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { OPENAI_PATHS, openAiErrorHandler, openAiRoutes } from "./routes/openai.js";
 
 export interface HttpAppOptions {
@@ -55,6 +56,7 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
 
   app.use(apiRoutes(service, user));
   app.use(callbackRoutes(service, user));
+  app.use(metricsRoutes(service, user));
   const openapi = openApiDocument();
   app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {
     res.json(openapi);

@@ -21,9 +21,11 @@ export interface HttpOnlyRoute {
   readonly verb: HttpVerb;
   readonly path: string;
   readonly summary: string;
-  readonly tag: "worker callbacks" | "OpenAI-compatible" | "Anthropic-compatible" | "Ollama-compatible" | "meta";
+  readonly tag: "worker callbacks" | "OpenAI-compatible" | "Anthropic-compatible" | "Ollama-compatible" | "meta" | "observability";
   readonly body?: z.ZodType;
   readonly answer: z.ZodType;
+  /** The answer's media type when it is not JSON. */
+  readonly contentType?: string;
   readonly status?: number;
   /** "worker": the queen token; on the callback listener also the worker's per-spawn token or its node's token. */
   readonly auth: "user" | "worker";
@@ -152,6 +154,16 @@ export const HTTP_ONLY_ROUTES = {
     tag: "OpenAI-compatible",
     body: EmbeddingsRequest,
     answer: OpenAiAnswer,
+    auth: "user",
+  },
+  metrics: {
+    verb: "GET",
+    path: "/metrics",
+    summary:
+      "Prometheus text format: rbee_nodes{status}, rbee_workers{node,model,state}, rbee_worker_slots{node,model,kind}, rbee_requests_total{model,node,outcome}, rbee_generated_tokens_total, rbee_prompt_tokens_total{cached}, rbee_time_to_first_token_seconds (histogram), rbee_queue_depth{model}, and per GPU rbee_gpu_memory_used_bytes, rbee_gpu_memory_total_bytes, rbee_gpu_utilization_ratio, rbee_gpu_temperature_celsius{node,device,name}",
+    tag: "observability",
+    answer: z.string(),
+    contentType: "text/plain; version=0.0.4; charset=utf-8",
     auth: "user",
   },
   openapi: {

@@ -83,7 +83,7 @@ function httpOnlyOperation(name: string, route: HttpOnlyRoute): JsonObject {
     ...(route.body ? { requestBody: jsonBody(route.body) } : {}),
     ...(route.auth === "worker" ? { security: [{ bearer: [] }], description: WORKER_AUTH } : {}),
     responses: {
-      [String(route.status ?? 200)]: { description: "OK", content: { "application/json": { schema: jsonSchema(route.answer, "output") } } },
+      [String(route.status ?? 200)]: { description: "OK", content: { [route.contentType ?? "application/json"]: { schema: jsonSchema(route.answer, "output") } } },
       default: ERROR_RESPONSE,
     },
   };

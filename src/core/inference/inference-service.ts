@@ -9,6 +9,7 @@ import {
   type RegisteredWorker,
   type WorkerEmbeddingsResponse,
 } from "../../shared/contract/index.js";
+import { Emitter } from "../../shared/emitter.js";
 import { sseData } from "../../shared/sse.js";
 import type { Fleet } from "../fleet.js";
 import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
@@ -20,6 +21,7 @@ import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-pr
 import type { FleetModels } from "../models/fleet-models.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
+import { JobOutcomeTracker, type JobOutcome } from "./job-outcome.js";
 
 type ParsedInference = z.output<typeof InferenceRequest>;
 
@@ -99,6 +101,13 @@ export class InferenceService {
   private assignments = 0;
   private draining = false;
   private drainAgain = false;
+  private readonly ended = new Emitter<JobOutcome>();
+  private readonly lineChanged = new Emitter<void>();
+
+  /** Fires once per request when it ends, whichever client API sent it: what the metrics count. */
+  readonly onJobEnd = (listener: (outcome: JobOutcome) => void) => this.ended.on(listener);
+  /** Fires when a request joins or leaves the wait line. */
+  readonly onLineChange = (listener: () => void) => this.lineChanged.on(listener);
 
   constructor(private readonly deps: InferenceDeps) {
     deps.workers.onDidChange(() => this.drain());
@@ -110,6 +119,33 @@ export class InferenceService {
    * waited less than 30 s.
    */
   async run(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin = "interactive"): Promise<void> {
+    const tracker = new JobOutcomeTracker(request.model);
+    try {
+      await this.placeInference(request, (event) => {
+        tracker.observe(event);
+        send(event);
+      }, signal, origin);
+    } finally {
+      this.ended.fire(tracker.finish(signal.aborted));
+    }
+  }
+
+  /** Requests waiting in line per model (the queue depth). */
+  waitingPerModel(): ReadonlyMap<string, number> {
+    const counts = new Map<string, number>();
+    for (const waiter of this.line.inOrder()) counts.set(waiter.ticket.request.model, (counts.get(waiter.ticket.request.model) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Jobs running on each worker now. */
+  runningPerWorker(): ReadonlyMap<string, number> {
+    const counts = new Map<string, number>();
+    for (const job of this.jobs.values()) counts.set(job.worker.id, (counts.get(job.worker.id) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Places an inference request and relays its worker's stream, recording the conversation for affinity. */
+  private async placeInference(request: ParsedInference, send: (event: StreamEvent) => void, signal: AbortSignal, origin: RequestOrigin): Promise<void> {
     const marks = prefixMarks(request);
     const ticket: Ticket = { request, place: placeInLine(origin, Date.now()), marks, held: heldMarks(request, marks) };
     await this.place(ticket, send, signal, (endpoint, jobId, worker, jobSignal) =>
@@ -231,7 +267,7 @@ export class InferenceService {
       const leave = (turn: Turn): void => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        this.line.remove(waiter);
+        if (this.line.remove(waiter)) this.lineChanged.fire();
         resolve(turn);
       };
       const waiter: Waiter = { ticket, place: ticket.place, send, signal, told: undefined, settle: leave };
@@ -253,6 +289,7 @@ export class InferenceService {
       }
       signal.addEventListener("abort", onAbort);
       this.line.add(waiter);
+      this.lineChanged.fire();
       this.drain();
     });
   }

@@ -100,7 +100,7 @@ export class QueenService implements ApiService, StreamOpener {
     workStream(narrow<EventOf<"installNode">>(this.queen.installOperation(node_name)), `install ${node_name}`, this.log);
 
   readonly nodeDevices = ({ node_name }: ParsedInputOf<"nodeDevices">): Promise<AnswerOf<"nodeDevices">> =>
-    this.queen.fleet.devices(node_name);
+    this.queen.observability.nodeDevices(node_name);
 
   readonly nodeDefaults = async (): Promise<AnswerOf<"nodeDefaults">> => nodeDefaults(this.queen.installRoot);
 
@@ -185,7 +185,17 @@ export class QueenService implements ApiService, StreamOpener {
     };
   }
 
-  readonly events = (listener: (event: QueenEvent) => void): Disposable => subscribeToState(this.queen, listener);
+  /**
+   * The `events` row. A subscriber keeps the hives' device figures live unless `liveDevices` is
+   * false (the tray, which shows none of them, never makes the queen poll the nodes).
+   */
+  readonly events = (listener: (event: QueenEvent) => void, options: { readonly liveDevices?: boolean } = {}): Disposable =>
+    subscribeToState(this.queen, listener, options.liveDevices ?? true);
+
+  /** `GET /metrics`: the Prometheus exposition. */
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }> {
+    return this.queen.observability.scrape();
+  }
 
   /** Embeddings on a worker with the model, placed as inference is (`origin` as for `infer`). */
   embed(job: EmbeddingJob, signal: AbortSignal, origin: RequestOrigin = "api"): Promise<WorkerEmbeddingsResponse> {

@@ -6,12 +6,13 @@ import type { Queen } from "../queen.js";
 export const DOWNLOADS_INTERVAL_MS = 250;
 
 /**
- * Feeds `listener` a snapshot of nodes, workers and running downloads at once, then a fresh
- * snapshot after each change. Bursts of changes within one tick are sent as one snapshot per
- * kind; downloads at most every DOWNLOADS_INTERVAL_MS, the last state (an empty list once they
- * ended) always sent.
+ * Feeds `listener` a snapshot of nodes, workers, running downloads, worker stats and device figures
+ * at once, then a fresh snapshot of a kind after each change of it. Bursts of changes within one
+ * tick are sent as one snapshot per kind; downloads at most every DOWNLOADS_INTERVAL_MS, the last
+ * state (an empty list once they ended) always sent. With `liveDevices` the hives' device figures
+ * are polled while subscribed.
  */
-export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void): Disposable {
+export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void, liveDevices = true): Disposable {
   const pending = new Set<QueenEvent["type"]>();
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   let downloadsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -43,14 +44,16 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
       send("downloads");
     }, wait);
   };
-  listener(snapshot(queen, "nodes"));
-  listener(snapshot(queen, "workers"));
-  listener(snapshot(queen, "downloads"));
+  for (const type of ["nodes", "workers", "downloads", "worker_stats", "devices"] as const) listener(snapshot(queen, type));
   downloadsSentAt = Date.now();
+  const { observability } = queen;
   const disposables = [
     queen.beehives.onDidChange(schedule("nodes")),
     queen.workers.onDidChange(schedule("workers")),
     queen.fleet.transfers.onDidChange(downloadsChanged),
+    observability.onStatsChange(schedule("worker_stats")),
+    observability.figures.onDidChange(schedule("devices")),
+    ...(liveDevices ? [observability.watchDevices()] : []),
   ];
   return () => {
     if (scheduled) clearImmediate(scheduled);
@@ -67,5 +70,9 @@ function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
       return { type, workers: queen.workers.list() };
     case "downloads":
       return { type, downloads: queen.fleet.transfers.list() };
+    case "worker_stats":
+      return { type, stats: queen.observability.workerStats() };
+    case "devices":
+      return { type, nodes: queen.observability.figures.list() };
   }
 }

@@ -2,6 +2,7 @@ import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
 import { assertNever } from "../../shared/contract/errors.js";
 import type { QueenEvent } from "../../shared/contract/events.js";
 import type { ModelTransfer } from "../../shared/contract/fleet-models.js";
+import type { NodeDevicesFigures, WorkerStats } from "../../shared/contract/fleet-stats.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
@@ -13,6 +14,10 @@ export interface FleetState {
   readonly workers: readonly RegisteredWorker[] | null;
   /** The downloads and copies running on the fleet now, whoever started them (null until the first snapshot). */
   readonly downloads: readonly ModelTransfer[] | null;
+  /** Each live worker's request figures, by worker id. */
+  readonly workerStats: ReadonlyMap<string, WorkerStats>;
+  /** Each ready node's devices with live GPU figures, by node name (pushed while the UI is open). */
+  readonly devices: ReadonlyMap<string, NodeDevicesFigures["devices"]>;
   readonly connection: ConnectionState;
 }
 
@@ -22,7 +27,7 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerStats: new Map(), devices: new Map(), connection: "connecting" };
 
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
@@ -38,6 +43,10 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
       };
     case "downloads":
       return { ...state, downloads: event.downloads };
+    case "worker_stats":
+      return { ...state, workerStats: new Map(event.stats.map((stats) => [stats.worker_id, stats])) };
+    case "devices":
+      return { ...state, devices: new Map(event.nodes.map((node) => [node.node_name, node.devices])) };
     default:
       return assertNever(event);
   }

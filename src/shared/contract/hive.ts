@@ -22,14 +22,35 @@ export const HiveStateFile = z.object({
 });
 export type HiveStateFile = z.input<typeof HiveStateFile>;
 
+/** A live GPU figure a node's tools cannot give (Metal and Vulkan have no `nvidia-smi`; a card may say "[N/A]"). */
+export const GpuFigure = z.enum(["memory_used", "utilization", "temperature"]);
+export type GpuFigure = z.infer<typeof GpuFigure>;
+
+/**
+ * One GPU of a node. The live figures are optional, so that an older hive's answer still parses:
+ * `used_bytes`, `utilization` (0..1) and `temperature_celsius` as last polled; `unavailable` names
+ * those the node cannot report (null or absent then); `sampled_unix_ms` says when they were read.
+ */
+export const HiveGpu = z.object({
+  backend: Backend,
+  device: z.number().int(),
+  name: z.string(),
+  total_bytes: z.number(),
+  free_bytes: z.number().nullable(),
+  used_bytes: z.number().nullable().optional(),
+  utilization: z.number().min(0).max(1).nullable().optional(),
+  temperature_celsius: z.number().nullable().optional(),
+  unavailable: z.array(GpuFigure).optional(),
+  sampled_unix_ms: z.number().optional(),
+});
+export type HiveGpu = z.infer<typeof HiveGpu>;
+
 /** `GET /v1/devices` on a hive. */
 export const HiveDevices = z.object({
   backends: z.array(Backend),
   devices: z.record(z.string(), z.number().int()),
   ram_bytes: z.number(),
-  vram: z.array(
-    z.object({ backend: Backend, device: z.number().int(), name: z.string(), total_bytes: z.number(), free_bytes: z.number().nullable() }),
-  ),
+  vram: z.array(HiveGpu),
 });
 export type HiveDevices = z.infer<typeof HiveDevices>;
 

@@ -4,6 +4,7 @@ export * from "./embeddings.js";
 export * from "./events.js";
 export * from "./grammar.js";
 export * from "./fleet-models.js";
+export * from "./fleet-stats.js";
 export * from "./hive.js";
 export * from "./inference.js";
 export * from "./ipc-channels.js";

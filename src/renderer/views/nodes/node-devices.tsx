@@ -1,9 +1,8 @@
+import type { HiveDevices } from "../../../shared/contract/hive.js";
 import { devicesSummary, devicesTitle } from "../../lib/devices.js";
-import { useNodeDevices } from "./use-node-devices.js";
 
-/** What a ready node has to run workers on (backends, GPUs, memory), asked of its hive once. */
-export function NodeDevices({ nodeName }: { readonly nodeName: string }) {
-  const devices = useNodeDevices(nodeName);
+/** What a ready node has to run workers on: backends and memory, one line (its GPUs in the title). */
+export function NodeDevices({ devices }: { readonly devices: HiveDevices | null }) {
   if (!devices) return null;
   return (
     <div className="text-xs text-zinc-500 dark:text-zinc-400" data-testid="node-devices" title={devicesTitle(devices)}>

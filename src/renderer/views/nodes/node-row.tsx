@@ -9,8 +9,10 @@ import type { OperationState } from "../../state/operations-store.js";
 import { InstallButton } from "./install-button.js";
 import { InstallProgress } from "./install-progress.js";
 import { NodeDevices } from "./node-devices.js";
+import { NodeGpusRow } from "./node-gpus-row.js";
+import { useNodeDevices } from "./use-node-devices.js";
 
-/** One node, and under it the progress of its install when one ran in this window. */
+/** One node, under it its GPUs' live figures, and the progress of its install when one ran in this window. */
 export function NodeRow({
   node,
   workers,
@@ -26,6 +28,7 @@ export function NodeRow({
   readonly onInstall: () => void;
   readonly onRemove: () => void;
 }) {
+  const devices = useNodeDevices(node.node_name, node.status === "ready");
   return (
     <Fragment>
       <DataRow testId={`node-row-${node.node_name}`}>
@@ -36,7 +39,7 @@ export function NodeRow({
               <div className="text-xs text-zinc-500 dark:text-zinc-400" title="Its hive runs from this installation: nothing to install">
                 {node.node_name} · no SSH, nothing to install
               </div>
-              {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
+              <NodeDevices devices={devices} />
             </td>
             <td className="td text-zinc-500 dark:text-zinc-400">this computer</td>
             <td className="td text-zinc-400 dark:text-zinc-500">—</td>
@@ -51,7 +54,7 @@ export function NodeRow({
               >
                 {node.install_path} · {node.git_branch}
               </div>
-              {node.status === "ready" ? <NodeDevices nodeName={node.node_name} /> : null}
+              <NodeDevices devices={devices} />
             </td>
             <td className="td font-mono text-[13px] text-zinc-700 dark:text-zinc-300">
               {formatAddress(node.ssh_host, node.ssh_port)}
@@ -79,6 +82,7 @@ export function NodeRow({
           <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
         </td>
       </DataRow>
+      <NodeGpusRow nodeName={node.node_name} devices={devices} columns={7} />
       {install ? (
         <tr data-testid={`install-row-${node.node_name}`} className="bg-zinc-50/60 dark:bg-zinc-900/60">
           <td colSpan={7} className="px-3 pt-1 pb-3">

@@ -1,3 +1,4 @@
+import type { WorkerStats } from "../../../shared/contract/fleet-stats.js";
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { DataRow } from "../../components/data-row.js";
 import { SpinnerIcon, StopIcon } from "../../components/icons.js";
@@ -7,9 +8,18 @@ import { ModelName } from "./model-name.js";
 import { SlotGauge } from "./slot-gauge.js";
 import { useStopWorker } from "./use-stop-worker.js";
 import { VramGauge } from "./vram-gauge.js";
+import { WorkerActivityCell } from "./worker-activity-cell.js";
 
-/** One worker: where it runs, its model and backend, its state and load, and its Stop button. */
-export function WorkerRow({ worker, vramOnDevice }: { readonly worker: RegisteredWorker; readonly vramOnDevice: number }) {
+/** One worker: where it runs, its model and backend, its state, load and recent jobs, and its Stop button. */
+export function WorkerRow({
+  worker,
+  stats,
+  vramOnDevice,
+}: {
+  readonly worker: RegisteredWorker;
+  readonly stats: WorkerStats | undefined;
+  readonly vramOnDevice: number;
+}) {
   const { stopping, stop } = useStopWorker(worker);
   const used = Math.max(0, worker.slots_total - worker.slots_available);
 
@@ -36,6 +46,9 @@ export function WorkerRow({ worker, vramOnDevice }: { readonly worker: Registere
       </td>
       <td className="td">
         <SlotGauge used={used} total={worker.slots_total} />
+      </td>
+      <td className="td">
+        <WorkerActivityCell stats={stats} />
       </td>
       <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">
         <VramGauge bytes={worker.vram_bytes} onDevice={vramOnDevice} where={`${worker.node_name} ${worker.backend}:${worker.device}`} />

@@ -1,15 +1,17 @@
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { DataTable, type DataColumn } from "../../components/data-table.js";
+import { useFleet } from "../../state/fleet-context.js";
 import { WorkerRow } from "./worker-row.js";
 
-const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "Backend", "State", "Slots", { label: "VRAM", className: "text-right" }];
+const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "Backend", "State", "Slots", "Recent jobs", { label: "VRAM", className: "text-right" }];
 
-/** Every registered worker, with the VRAM rbee's workers hold on each one's device. */
+/** Every registered worker, with its recent jobs and the VRAM rbee's workers hold on each one's device. */
 export function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker[] }) {
+  const { workerStats } = useFleet();
   return (
     <DataTable columns={COLUMNS}>
       {workers.map((worker) => (
-        <WorkerRow key={worker.id} worker={worker} vramOnDevice={vramOnDevice(workers, worker)} />
+        <WorkerRow key={worker.id} worker={worker} stats={workerStats.get(worker.id)} vramOnDevice={vramOnDevice(workers, worker)} />
       ))}
     </DataTable>
   );
