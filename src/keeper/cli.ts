@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
+import { logsCommand } from "./logs-command.js";
 import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
@@ -18,6 +19,8 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   workers list [--json]
   workers stop ID
   infer --model MODEL --prompt TEXT [--node NAME] [--session ID] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
+  logs --node NAME [--worker ID] [--lines N] [--follow]
+                 (the node's hive log, or one worker's; --follow prints new lines until Ctrl+C)
 
 The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
 
@@ -55,6 +58,7 @@ export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv,
     const run = COMMANDS[`${group ?? ""} ${command ?? ""}`.trim()];
     if (run) return await run(client, args, io);
     if (group === "infer") return await infer(client, rest.slice(1), io);
+    if (group === "logs") return await logsCommand(client, rest.slice(1), io);
     if (group === undefined || group === "help" || group === "--help" || group === "-h") {
       io.out(`${USAGE}\n`);
       return group === undefined ? EXIT_ERROR : EXIT_OK;

@@ -94,7 +94,7 @@ export function installTray(options: TrayOptions): TrayHandle {
   const unsubscribe = service.events((event) => {
     if (event.type === "workers") {
       workers = event.workers;
-    } else {
+    } else if (event.type === "nodes") {
       const notices = nodeTransitions(nodes, event.nodes);
       nodes = event.nodes;
       for (const notice of notices) notify?.(notice);

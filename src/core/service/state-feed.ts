@@ -3,7 +3,7 @@ import type { Disposable } from "../../shared/emitter.js";
 import type { Queen } from "../queen.js";
 
 /**
- * Feeds `listener` a snapshot of nodes and workers at once, then a fresh snapshot after each
+ * Feeds `listener` a snapshot of nodes, workers and recent worker exits at once, then a fresh snapshot after each
  * change. Bursts of changes within one tick are sent as one snapshot per kind.
  */
 export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void): Disposable {
@@ -26,7 +26,12 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
   };
   listener(snapshot(queen, "nodes"));
   listener(snapshot(queen, "workers"));
-  const disposables = [queen.beehives.onDidChange(schedule("nodes")), queen.workers.onDidChange(schedule("workers"))];
+  listener(snapshot(queen, "exits"));
+  const disposables = [
+    queen.beehives.onDidChange(schedule("nodes")),
+    queen.workers.onDidChange(schedule("workers")),
+    queen.exits.onDidChange(schedule("exits")),
+  ];
   return () => {
     if (scheduled) clearImmediate(scheduled);
     for (const dispose of disposables) dispose();
@@ -34,5 +39,12 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
 }
 
 function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
-  return type === "nodes" ? { type, nodes: queen.beehives.list() } : { type, workers: queen.workers.list() };
+  switch (type) {
+    case "nodes":
+      return { type, nodes: queen.beehives.list() };
+    case "workers":
+      return { type, workers: queen.workers.list() };
+    case "exits":
+      return { type, exits: [...queen.exits.list()] };
+  }
 }

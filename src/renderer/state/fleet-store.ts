@@ -1,6 +1,7 @@
 import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
 import { assertNever } from "../../shared/contract/errors.js";
 import type { QueenEvent } from "../../shared/contract/events.js";
+import type { WorkerExit } from "../../shared/contract/logs.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
@@ -10,6 +11,8 @@ import { createStore, type Store } from "./store.js";
 export interface FleetState {
   readonly nodes: readonly Beehive[] | null;
   readonly workers: readonly RegisteredWorker[] | null;
+  /** Workers that died without being stopped, newest first, until dismissed. */
+  readonly exits: readonly WorkerExit[];
   readonly connection: ConnectionState;
 }
 
@@ -19,7 +22,7 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, exits: [], connection: "connecting" };
 
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
@@ -33,6 +36,8 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
           (a, b) => a.node_name.localeCompare(b.node_name) || a.id.localeCompare(b.id),
         ),
       };
+    case "exits":
+      return { ...state, exits: event.exits };
     default:
       return assertNever(event);
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WorkerExit } from "./logs.js";
 import { Beehive } from "./nodes.js";
 import { RegisteredWorker } from "./workers.js";
 
@@ -6,6 +7,8 @@ import { RegisteredWorker } from "./workers.js";
 export const QueenEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("nodes"), nodes: z.array(Beehive) }),
   z.object({ type: z.literal("workers"), workers: z.array(RegisteredWorker) }),
+  /** Workers that died without being stopped, newest first, until dismissed. */
+  z.object({ type: z.literal("exits"), exits: z.array(WorkerExit) }),
 ]);
 export type QueenEvent = z.infer<typeof QueenEvent>;
 

@@ -4,6 +4,7 @@ export * from "./events.js";
 export * from "./hive.js";
 export * from "./inference.js";
 export * from "./ipc-channels.js";
+export * from "./logs.js";
 export * from "./nodes.js";
 export * from "./ssh-config.js";
 export * from "./streams.js";
