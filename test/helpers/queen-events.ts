@@ -52,7 +52,8 @@ export async function watchQueen(baseUrl: string, token: string): Promise<QueenW
       for await (const message of sseMessages(response.body!)) {
         const event = QueenEvent.parse(JSON.parse(message.data));
         if (event.type === "nodes") nodes = event.nodes;
-        else workers = event.workers;
+        else if (event.type === "workers") workers = event.workers;
+        else continue;
         if (!nodes || !workers) continue;
         history.push({ nodes, workers, at: performance.now() });
         first();

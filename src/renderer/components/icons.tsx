@@ -108,3 +108,11 @@ export const ImportIcon = icon(<path d="M4 14v4.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.
 export const SparkIcon = icon(
   <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6.3 6.3l2.5 2.5M15.2 15.2l2.5 2.5M6.3 17.7l2.5-2.5M15.2 8.8l2.5-2.5" />,
 );
+
+/** A log: lines of text. */
+export const LogsIcon = icon(
+  <>
+    <rect x="4" y="3.5" width="16" height="17" rx="2" />
+    <path d="M8 8h8M8 12h8M8 16h5" />
+  </>,
+);
