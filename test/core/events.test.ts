@@ -35,6 +35,7 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
 
   expect(await next()).toEqual({ type: "nodes", nodes: [] });
   expect(await next()).toEqual({ type: "workers", workers: [] });
+  expect(await next()).toEqual({ type: "exits", exits: [] });
 
   await api.post("/v1/workers/register", {
     worker_id: "w1",
@@ -76,6 +77,8 @@ test("a burst of changes is coalesced into few snapshots, the last one complete"
     signal: abort.signal,
   });
   const messages = sseMessages(response.body!);
+  // The three snapshots on connect: nodes, workers, exits.
+  await messages.next();
   await messages.next();
   await messages.next();
   const ids = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
