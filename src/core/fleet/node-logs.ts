@@ -29,6 +29,7 @@ export async function followNodeLogs(hives: HiveControl, node: Beehive, query: N
   const events = await hive.client.followLogs(hiveQuery(query), abort.signal);
   return async (send, signal) => {
     const stop = (): void => abort.abort();
+    if (signal.aborted) stop();
     signal.addEventListener("abort", stop, { once: true });
     try {
       for await (const event of events) send(event);

@@ -35,6 +35,8 @@ function inputOf(method: MethodName, entry: ApiEntry, req: Request): ReturnType<
 async function sendStream(res: Response, stream: CoreStream<object>): Promise<void> {
   const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
   sse.onClose(() => stream.cancel());
+  // Gone while the stream was being opened: its close came before anyone listened.
+  if (sse.closed) stream.cancel();
   await stream.run((event) => sse.send(event));
   sse.done();
 }
