@@ -70,13 +70,17 @@ function operationSection(path, verb, operation) {
   if (body) lines.push("Request body:", "", fieldTable(body));
   for (const [status, response] of Object.entries(operation.responses)) {
     if (status === "default") continue;
-    const [type, content] = Object.entries(response.content ?? {})[0] ?? [];
-    if (!content) {
-      lines.push(`Answer: ${status}, no body.`, "");
-    } else if (type === "text/event-stream") {
-      lines.push(`Answer: ${status}, an event stream, one JSON event per \`data:\` line:`, "", fieldTable(content.schema));
-    } else {
-      lines.push(`Answer: ${status}, JSON:`, "", fieldTable(content.schema));
+    const contents = Object.entries(response.content ?? {});
+    if (contents.length === 0) lines.push(`Answer: ${status}, no body.`, "");
+    // A call with a follow form has both: JSON, and with `follow=true` an event stream.
+    const follows = contents.length > 1;
+    for (const [type, content] of contents) {
+      if (type === "text/event-stream") {
+        const when = follows ? " with `follow=true`" : "";
+        lines.push(`Answer${when}: ${status}, an event stream, one JSON event per \`data:\` line:`, "", fieldTable(content.schema));
+      } else {
+        lines.push(`Answer: ${status}, JSON:`, "", fieldTable(content.schema));
+      }
     }
   }
   return lines.join("\n");

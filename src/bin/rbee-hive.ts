@@ -3,10 +3,11 @@ import { resolve } from "node:path";
 import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { HIVE_USAGE, parseHiveCommandLine } from "../hive/cli.js";
 import { startHive } from "../hive/daemon.js";
+import { hiveLogLine } from "../hive/logs/hive-log.js";
 import { rbeeHome } from "../node-common/home.js";
 
 function log(line: string): void {
-  process.stderr.write(`rbee-hive ${new Date().toISOString()} ${line}\n`);
+  process.stderr.write(`${hiveLogLine(line)}\n`);
 }
 
 /** `rbee-hive daemon`: the pool manager of one node. */
@@ -33,15 +34,15 @@ async function main(): Promise<number | undefined> {
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals > 1) {
-      log(`${signal} again: killing the workers`);
+      hive.log(`${signal} again: killing the workers`);
       hive.kill();
       process.exit(1);
     }
-    log(`${signal} received: stopping the workers`);
+    hive.log(`${signal} received: stopping the workers`);
     hive.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        log(`stop failed: ${String(error)}`);
+        hive.log(`stop failed: ${String(error)}`);
         process.exit(1);
       },
     );
@@ -49,7 +50,7 @@ async function main(): Promise<number | undefined> {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   // A relay or a client failing must never take the workers down with the hive.
-  process.on("unhandledRejection", (reason) => log(`unhandled rejection: ${String(reason)}`));
+  process.on("unhandledRejection", (reason) => hive.log(`unhandled rejection: ${String(reason)}`));
   return undefined;
 }
 

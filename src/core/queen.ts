@@ -15,6 +15,8 @@ import {
   type NewSshNode,
   type RegisterWorkerRequest,
   type TestNodeResponse,
+  type WorkerExit,
+  type WorkerExitReport,
 } from "../shared/contract/index.js";
 import { CallbackTokens, type CallbackGrant } from "./callback-tokens.js";
 import { Fleet } from "./fleet.js";
@@ -27,6 +29,7 @@ import { NodeHealthMonitor } from "./monitors/node-health.js";
 import { WorkerLivenessMonitor } from "./monitors/worker-liveness.js";
 import { queenPaths, type QueenPaths } from "./paths.js";
 import { BeehiveRegistry } from "./registry/beehive-registry.js";
+import { WorkerExits } from "./registry/worker-exits.js";
 import { WorkerRegistry, type RegisterOutcome } from "./registry/worker-registry.js";
 import { KnownHosts } from "./ssh/known-hosts.js";
 import { probeSsh } from "./ssh/ssh-probe.js";
@@ -100,6 +103,8 @@ export class Queen {
   readonly token: string;
   readonly beehives: BeehiveRegistry;
   readonly workers = new WorkerRegistry();
+  /** Workers that died without being stopped, until the user dismisses them. */
+  readonly exits = new WorkerExits();
   readonly knownHosts: KnownHosts;
   readonly callbackTokens = new CallbackTokens();
   readonly secrets: SecretStore;
@@ -316,6 +321,22 @@ export class Queen {
     if (known?.node_name === nodeName) return;
     if (!known) this.fleet.adoptWorkers(nodeName);
     throw refuse(known ? "it is not on that node" : "this queen did not assign it to that node (its hive is asked which workers it runs)");
+  }
+
+  /**
+   * A hive's report that one of its workers died without being stopped: kept for the user (until
+   * dismissed) and the worker removed at once, rather than after its missed heartbeats.
+   */
+  workerExited(report: WorkerExitReport, principal: Principal): WorkerExit {
+    this.assertMayActFor(principal, report.worker_id);
+    const nodeName = this.workers.get(report.worker_id)?.node_name ?? (principal.kind === "worker" ? principal.nodeName : undefined);
+    if (!nodeName) throw new RbeeError("WORKER_NOT_FOUND", `Worker "${report.worker_id}" is not registered: its node is unknown`);
+    const exit: WorkerExit = { ...report, node_name: nodeName };
+    this.exits.record(exit);
+    const how = report.signal ? `was killed by ${report.signal}` : `exited with code ${String(report.code)}`;
+    this.options.log?.(`worker ${report.worker_id} on ${nodeName} ${how}`);
+    void this.fleet.retireWorker(report.worker_id, "gone", { stopProcess: false, nodeName });
+    return exit;
   }
 
   /** Stops a worker: removes it and its tokens at once, then stops its process on its node (best effort). */

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { HiveStateFile, RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
@@ -7,6 +8,8 @@ import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { isLoopbackHost, urlHost } from "../shared/net.js";
 import { DeviceMonitor } from "./gpu/device-monitor.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
+import { openHiveLog } from "./logs/hive-log.js";
+import { WorkerLogs } from "./logs/worker-logs.js";
 import { ModelStore } from "./models/model-store.js";
 import { WorkerPidFile } from "./orphan-reaper.js";
 import { QueenRelay } from "./queen-relay.js";
@@ -25,6 +28,7 @@ export interface HiveDaemonOptions {
   readonly nodeName?: string;
   readonly workerBin?: string;
   readonly workerHeartbeatMs?: number;
+  /** Where log lines go besides RBEE_HOME/logs/hive.log, when stderr is not that file already. */
   readonly log: (line: string) => void;
 }
 
@@ -35,6 +39,8 @@ export interface RunningHive {
   close(): Promise<void>;
   /** Kills every worker at once (a second Ctrl+C). */
   kill(): void;
+  /** Writes one line to the hive's log. */
+  log(message: string): void;
 }
 
 /** The worker program next to this module once built: `dist/bin/llm-worker-rbee.js`. */
@@ -55,14 +61,18 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     if (!options.callbackToken) throw new RbeeError("INVALID_REQUEST", "--callback-url needs --token (or RBEE_CALLBACK_TOKEN)");
   }
   const paths = hivePaths(options.home);
+  const hiveLog = openHiveLog(join(paths.logs, "hive.log"), options.log);
+  const log = hiveLog.log;
   const token = loadHiveToken(paths.token, options.env);
-  const relay = new QueenRelay(options.log);
+  const relay = new QueenRelay(log);
   let nodeName = options.nodeName;
   if (options.callbackUrl !== undefined && options.callbackToken) {
     relay.configure({ url: options.callbackUrl, token: options.callbackToken, ...(nodeName ? { nodeName } : {}) });
   }
   const pidFile = new WorkerPidFile(paths.home);
-  await pidFile.reapOrphans(options.log);
+  await pidFile.reapOrphans(log);
+  const workerLogs = new WorkerLogs(paths.logs);
+  workerLogs.prune();
 
   const models = new ModelStore(paths.models, options.env, {}, () => nodeName);
   const monitor = new DeviceMonitor({ path: options.env.PATH });
@@ -71,13 +81,13 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   const pool = new WorkerPool({
     workerBin: options.workerBin ?? defaultWorkerBin(),
     hiveUrl: () => url,
-    logsDir: paths.logs,
+    logs: workerLogs,
     models,
     relay,
     // A spawn's capacity check reads the memory now; the API answers the last poll.
     devices: () => monitor.fresh(),
     pidFile,
-    log: options.log,
+    log,
     nodeName: () => nodeName,
     ...(options.workerHeartbeatMs !== undefined ? { workerHeartbeatMs: options.workerHeartbeatMs } : {}),
   });
@@ -87,7 +97,8 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     models,
     relay,
     devices: () => monitor.current(),
-    log: options.log,
+    logs: { hive: hiveLog.file, workers: workerLogs },
+    log,
     onNodeName: (name) => {
       nodeName = name;
     },
@@ -125,6 +136,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     kill() {
       pool.killAll();
     },
+    log,
   };
 }
 

@@ -1,6 +1,8 @@
-import type { HeartbeatRequest, RegisterWorkerRequest, UpdateWorkerRequest, WorkerState } from "../shared/contract/index.js";
+import type { HeartbeatRequest, RegisterWorkerRequest, UpdateWorkerRequest, WorkerExitReport, WorkerState } from "../shared/contract/index.js";
 
 const FORWARD_TIMEOUT_MS = 5000;
+/** Exit reports kept for a queen that cannot be reached now (sent on its next callback). */
+const MAX_PENDING_EXITS = 20;
 
 /** Where relayed callbacks go: the queen's callback base URL and its token. */
 export interface RelayTarget {
@@ -33,6 +35,8 @@ export class QueenRelay {
   private target: RelayTarget | undefined;
   private readonly queues = new Map<string, Promise<void>>();
   private readonly failing = new Set<string>();
+  /** Exit reports the queen has not accepted yet, oldest first, with the token to send each with. */
+  private readonly pendingExits: { readonly report: WorkerExitReport; readonly token: string | undefined }[] = [];
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -73,6 +77,35 @@ export class QueenRelay {
       const body: UpdateWorkerRequest = { worker_id: worker.id, state: status.state, slots_available: status.slots_available };
       await this.forwardOrReregister(worker, "/v1/workers/update", body);
     });
+  }
+
+  /**
+   * Reports a worker that exited on its own (`POST {callback}/v1/workers/exited`), with its spawn's
+   * callback token (else the hive's). Kept and sent again on the next callback when it fails.
+   */
+  async exited(report: WorkerExitReport, callbackToken: string | undefined): Promise<void> {
+    this.pendingExits.push({ report, token: callbackToken });
+    if (this.pendingExits.length > MAX_PENDING_EXITS) this.pendingExits.shift();
+    await this.resendExits();
+  }
+
+  /** Sends the exit reports not accepted yet; the ones the queen takes (or refuses for good) are dropped. */
+  async resendExits(): Promise<void> {
+    const target = this.target;
+    if (!target) return;
+    for (const pending of [...this.pendingExits]) {
+      let outcome = await post(target.url, "/v1/workers/exited", pending.token ?? target.token, pending.report);
+      if (!outcome.ok && outcome.status === 401 && pending.token !== undefined) {
+        outcome = await post(target.url, "/v1/workers/exited", target.token, pending.report);
+      }
+      // 0: the queen is unreachable now; anything else is its final word on this report.
+      if (outcome.status === 0) {
+        this.log(`exit report of ${pending.report.worker_id} not delivered (${outcome.ok ? "" : outcome.reason}); sending it on the next callback`);
+        return;
+      }
+      const index = this.pendingExits.indexOf(pending);
+      if (index >= 0) this.pendingExits.splice(index, 1);
+    }
   }
 
   /** One forward at a time per worker, in order: an update never overtakes its registration. */

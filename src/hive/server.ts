@@ -26,6 +26,7 @@ import {
 import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
+import { logRoutes, type HiveLogs } from "./logs/log-routes.js";
 import type { ModelStore } from "./models/model-store.js";
 import { modelsRoutes } from "./models-routes.js";
 import type { QueenRelay } from "./queen-relay.js";
@@ -38,6 +39,7 @@ export interface HiveAppOptions {
   readonly models: ModelStore;
   readonly relay: QueenRelay;
   readonly devices: () => Promise<HiveDevices>;
+  readonly logs: HiveLogs;
   readonly log: (line: string) => void;
   /** Called when the queen tells its node name through `POST /v1/callback`. */
   readonly onNodeName: (name: string) => void;
@@ -104,6 +106,8 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   app.get("/v1/devices", async (_req, res) => {
     res.json((await options.devices()) satisfies HiveDevices);
   });
+
+  app.use(logRoutes(options.logs));
 
   app.get("/v1/workers/list", (_req, res) => {
     res.json({ workers: pool.list() } satisfies HiveWorkersResponse);

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { type Backend, RbeeError } from "../shared/contract/index.js";
+import type { RotatingLog } from "./logs/rotating-log.js";
 
 /** How to start one `llm-worker-rbee`. */
 export interface WorkerLaunch {
@@ -20,8 +20,8 @@ export interface WorkerLaunch {
   /** The hive's own base URL: the worker's callbacks come back to the hive's relay. */
   readonly callbackUrl: string;
   readonly token: string;
-  /** stdout and stderr of the worker are appended here. */
-  readonly logFile: string;
+  /** stdout and stderr of the worker go here, one stamped line each; closed after its exit. */
+  readonly log: RotatingLog;
   readonly listenTimeoutMs?: number;
 }
 
@@ -51,6 +51,9 @@ export class WorkerChild {
   private readonly tail: string[] = [];
 
   private readonly closed: Promise<void>;
+  /** Settles once the worker's last output and its exit line are in its log (and the log is closed). */
+  readonly logClosed: Promise<void>;
+  private closeLog: () => void = () => undefined;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -65,6 +68,9 @@ export class WorkerChild {
       else child.once("exit", done);
     });
     this.closed = new Promise((resolve) => child.once("close", () => resolve()));
+    this.logClosed = new Promise((resolve) => {
+      this.closeLog = resolve;
+    });
   }
 
   /** Starts the worker and waits for its "listening on" line; answers the child and its URL. */
@@ -98,14 +104,14 @@ export class WorkerChild {
   }
 
   private readOutput(launch: WorkerLaunch): Promise<string> {
-    const log = createWriteStream(launch.logFile, { flags: "a", mode: 0o600 });
-    log.on("error", () => undefined);
-    const stamp = (stream: string, line: string): void => {
-      log.write(`${new Date().toISOString()} ${stream} ${line}\n`);
-    };
-    void this.exited.then((exit) => {
+    const { log } = launch;
+    const stamp = (stream: string, line: string): void => log.write(`${new Date().toISOString()} ${stream} ${line}`);
+    void this.exited.then(async (exit) => {
+      // Its last lines first (a grandchild holding the pipe must not hold this up).
+      await Promise.race([this.closed, delay(500)]);
       stamp("hive", `worker ${describeExit(exit)}`);
-      log.end();
+      log.close();
+      this.closeLog();
     });
     const stderr = createInterface({ input: this.child.stderr! });
     stderr.on("line", (line) => {

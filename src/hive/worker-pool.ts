@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { z } from "zod";
 import {
   type Backend,
@@ -12,11 +12,15 @@ import {
   RbeeError,
   type RegisterWorkerRequest,
   type UpdateWorkerRequest,
+  type WorkerExitReport,
   type WorkerState,
+  EXIT_TAIL_LINES,
   parseOrThrow,
 } from "../shared/contract/index.js";
 import { newSecret, secretsEqual } from "../node-common/secrets.js";
 import type { NodeDevices } from "./devices.js";
+import { lastLines } from "./logs/last-lines.js";
+import type { WorkerLogs } from "./logs/worker-logs.js";
 import type { ModelStore, ProvisionedModel } from "./models/model-store.js";
 import type { WorkerPidFile } from "./orphan-reaper.js";
 import type { QueenRelay, RelayedWorker } from "./queen-relay.js";
@@ -27,7 +31,8 @@ export interface WorkerPoolOptions {
   readonly workerBin: string;
   /** The hive's own base URL, the workers' callback address. */
   readonly hiveUrl: () => string;
-  readonly logsDir: string;
+  /** Where each worker's output goes (and stays after it stops). */
+  readonly logs: WorkerLogs;
   readonly models: ModelStore;
   readonly relay: QueenRelay;
   readonly devices: () => Promise<NodeDevices>;
@@ -243,6 +248,7 @@ export class WorkerPool {
       this.reserved.delete(id);
       report({ type: "progress", stage: "spawn", message: `starting llm-worker-rbee ${id} (${request.backend} ${request.device})` });
       const nodeName = this.options.nodeName();
+      const workerLog = this.options.logs.open(id);
       const starting = WorkerChild.start({
         workerBin: this.options.workerBin,
         workerId: id,
@@ -257,11 +263,13 @@ export class WorkerPool {
         ...(nodeName ? { nodeName } : {}),
         callbackUrl: this.options.hiveUrl(),
         token: worker.token,
-        logFile: join(this.options.logsDir, `worker-${id}.log`),
+        log: workerLog,
       });
       this.starting.add(starting);
       const { child, url } = await starting
         .catch((error: unknown) => {
+          // A worker that exited closes its log itself (with its exit line); one that never ran does not.
+          setTimeout(() => workerLog.close(), 1000).unref();
           throw error instanceof RbeeError ? error : new RbeeError("WORKER_FAILED", `Cannot start llm-worker-rbee: ${String(error)}`);
         })
         .finally(() => this.starting.delete(starting));
@@ -338,7 +346,22 @@ export class WorkerPool {
         worker.stopping ? `Worker ${worker.id} was stopped before it was ready` : `llm-worker-rbee ${how} before it was ready${child.lastWords()}`,
       );
       for (const waiter of worker.readyWaiters.splice(0)) waiter.reject(error);
+      if (!worker.stopping) void child.logClosed.then(() => this.reportExit(worker, exit));
     });
+  }
+
+  /** Tells the queen how a worker that nobody stopped ended, with the last lines of its log. */
+  private reportExit(worker: ManagedWorker, exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null }): void {
+    const report: WorkerExitReport = {
+      worker_id: worker.id,
+      model_ref: worker.modelRef,
+      code: exit.code,
+      signal: exit.signal,
+      exited_unix: Math.floor(Date.now() / 1000),
+      phase: worker.registered ? "running" : "loading",
+      last_lines: lastLines(this.options.logs.pathOf(worker.id), EXIT_TAIL_LINES),
+    };
+    void this.options.relay.exited(report, worker.callbackToken);
   }
 
   private writePidFile(): void {
@@ -407,8 +430,9 @@ export class WorkerPool {
     worker.idleTimer.unref();
   }
 
-  /** Sends every ready worker's registration to the (new) queen callback. */
+  /** Sends every ready worker's registration, and the exits not delivered yet, to the (new) queen callback. */
   relayAll(): void {
+    void this.options.relay.resendExits();
     for (const worker of this.workers.values()) {
       if (!worker.registered) continue;
       worker.relayed = false;

@@ -4,6 +4,7 @@ import { RbeeError } from "../shared/contract/index.js";
 import { ago, bytes, table } from "./format.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
 import { MODELS_COMMANDS } from "./models-commands.js";
+import { logsCommand } from "./logs-command.js";
 import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
@@ -25,6 +26,8 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   models copy MODEL --from NAME --to NAME   (through this queen; checked on arrival; resumes)
   models remove --node NAME MODEL      (refused while a worker has it loaded)
   models cancel --node NAME MODEL      (stops a running download; the partial file stays)
+  logs --node NAME [--worker ID] [--lines N] [--follow]
+                 (the node's hive log, or one worker's; --follow prints new lines until Ctrl+C)
 
 The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
 
@@ -63,6 +66,7 @@ export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv,
     const run = COMMANDS[`${group ?? ""} ${command ?? ""}`.trim()];
     if (run) return await run(client, args, io);
     if (group === "infer") return await infer(client, rest.slice(1), io);
+    if (group === "logs") return await logsCommand(client, rest.slice(1), io);
     if (group === undefined || group === "help" || group === "--help" || group === "-h") {
       io.out(`${USAGE}\n`);
       return group === undefined ? EXIT_ERROR : EXIT_OK;

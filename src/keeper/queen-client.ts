@@ -11,6 +11,9 @@ import {
   type CallEntry,
   type CallName,
   type EventOf,
+  type FollowEventOf,
+  type FollowInputOf,
+  type FollowName,
   type InputOf,
   type StreamEntry,
   type StreamName,
@@ -106,6 +109,27 @@ export class QueenClient {
         break;
       }
       yield entry.events.parse(JSON.parse(next.value)) as EventOf<M>;
+    }
+    throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
+  }
+
+  /**
+   * Calls a row's follow form (`?follow=true`) and yields its events until the queen ends the
+   * stream; aborting `signal` closes the connection, which ends it on the queen too.
+   */
+  async *follow<M extends FollowName>(method: M, input: FollowInputOf<M>, signal?: AbortSignal): AsyncGenerator<FollowEventOf<M>> {
+    const entry: CallEntry = API[method];
+    const response = await this.send(entry, { ...input, follow: true }, signal, "text/event-stream");
+    if (!response.ok) throw RbeeError.fromBody(safeJson(await response.text()), `The queen answered HTTP ${response.status}`);
+    if (!response.body || !entry.follow) return;
+    const events = sseData(response.body);
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        if (next.value) return;
+        break;
+      }
+      yield entry.follow.parse(JSON.parse(next.value)) as FollowEventOf<M>;
     }
     throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
   }

@@ -9,10 +9,12 @@ import {
   ipcChannel,
   ipcStreamChannel,
   ipcStreamEventChannel,
+  followMethodName,
   parseInput,
   parseOrThrow,
   splitInput,
   type ApiEntry,
+  type FollowName,
   type IpcOutcome,
   type IpcStreamMessage,
   type MethodName,
@@ -40,7 +42,8 @@ function onWindowGone(sender: WebContents, stop: () => void): Disposable {
 /**
  * Registers the API table on IPC, every channel through one wrapper: it checks that the sender is
  * our own window showing our own renderer, validates the input against the row, and answers errors
- * as values (Electron would drop their codes). Call rows answer once; stream rows push their events
+ * as values (Electron would drop their codes). Call rows answer once; stream rows (and the follow
+ * form of a call row, on its own channel) push their events
  * on the stream's own channel to the calling window only, then one `end`; the `events` row pushes
  * snapshots to each subscribed window. Returns a function that unregisters everything.
  */
@@ -91,6 +94,17 @@ export function registerIpc(service: ApiService & StreamOpener, isTrustedSender:
           const parsed = parseInput(method, splitInput(entry, input));
           return (service[method] as (input: unknown) => Promise<unknown>)(parsed);
         });
+        if (entry.follow) {
+          const follow = followMethodName(method as FollowName);
+          handle(ipcStreamChannel(follow), follow, async (event, rawId, input) => {
+            const streamId = parseOrThrow(IpcStreamId, rawId, "stream id");
+            if (running.has(keyOf(event.sender, streamId))) throw new RbeeError("INVALID_REQUEST", `Stream ${streamId} is already running`);
+            const parsed = parseInput(method, splitInput(entry, { ...(input as object), follow: true }));
+            const open = service[follow] as (input: unknown) => Promise<CoreStream<object>>;
+            startStream(event, streamId, await open(parsed));
+            return null;
+          });
+        }
         break;
       case "stream":
         handle(ipcStreamChannel(method as never), method, async (event, rawId, input) => {

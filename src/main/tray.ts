@@ -100,7 +100,7 @@ export function installTray(options: TrayOptions): TrayHandle {
         nodes = event.nodes;
         for (const notice of notices) notify?.(notice);
       } else {
-        return; // downloads, stats and device figures: the tray shows none of them
+        return; // downloads, stats, device figures and exits: the tray shows none of them
       }
       if (installed) update();
     },

@@ -4,8 +4,11 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
 // The table is bundled in (zod included): a sandboxed preload cannot load npm packages.
 import {
   API_METHOD_NAMES,
+  FOLLOW_METHOD_NAMES,
   STREAM_METHOD_NAMES,
+  followMethodName,
   type CallName,
+  type FollowMethod,
   type IpcOutcome,
   type IpcStreamMessage,
   type StreamName,
@@ -31,7 +34,7 @@ async function call(method: CallName, args: unknown[]): Promise<unknown> {
  * Starts a stream: listens on its own channel first (so no event can be missed), then asks the
  * main process to start it. `done` settles on the stream's `end` message, or when the call is refused.
  */
-function stream(method: StreamName, args: unknown[]): { cancel: () => void; done: Promise<void> } {
+function stream(method: StreamName | FollowMethod, args: unknown[]): { cancel: () => void; done: Promise<void> } {
   const onEvent = args.pop();
   if (typeof onEvent !== "function") throw { code: "INVALID_REQUEST", message: `${method} needs an event listener` };
   const streamId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -79,6 +82,10 @@ for (const method of API_METHOD_NAMES) {
 }
 for (const method of STREAM_METHOD_NAMES) {
   api[method] = (...args: unknown[]) => stream(method, args);
+}
+for (const method of FOLLOW_METHOD_NAMES) {
+  const follow = followMethodName(method);
+  api[follow] = (...args: unknown[]) => stream(follow, args);
 }
 
 contextBridge.exposeInMainWorld("rbee", api);

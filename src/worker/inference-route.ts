@@ -65,6 +65,11 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
           // Free the slot before the client hears `end`, so that its next request finds it free.
           reservation.release();
           stream.send(end);
+          // One line per job for the worker's log (never the prompt or the answer).
+          log(
+            `job ${jobId} ${end.stop_reason}: ${end.tokens_in ?? 0} prompt tokens (${end.tokens_cached ?? 0} cached), ` +
+              `${end.tokens_out} generated, ttft ${Math.round(end.ttft_ms)} ms, ${Math.round(end.decode_ms)} ms decoding`,
+          );
         } catch (error) {
           reservation.release();
           log(`job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`);

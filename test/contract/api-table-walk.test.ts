@@ -17,9 +17,12 @@ import {
   fillPath,
   ipcChannel,
   ipcStreamChannel,
+  IPC_STREAM_CANCEL_CHANNEL,
+  followMethodName,
   splitInput,
   type ApiEntry,
   type CallName,
+  type FollowName,
   type IpcOutcome,
   type IpcStreamMessage,
   type MethodName,
@@ -58,6 +61,8 @@ interface Transport {
   call(method: CallName, input: unknown): Promise<Outcome>;
   stream(method: StreamName, input: unknown, onEvent?: (event: any) => Promise<void> | void): Promise<unknown[]>;
   firstEvents(count: number): Promise<unknown[]>;
+  /** A call row's follow form: its first `count` events, then the client goes away. */
+  follow(method: FollowName, input: unknown, count: number): Promise<unknown[]>;
 }
 
 let dir: string;
@@ -72,6 +77,16 @@ const checked = new Set<string>();
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 let unregisterIpc: (() => void) | undefined;
 let openapi: { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
+
+/** Checks an event of a call row's follow form against its zod schema and the OpenAPI document's event-stream schema. */
+function expectFollowMatches(method: FollowName, value: unknown): void {
+  const entry = API[method];
+  const zod = entry.follow.safeParse(value);
+  expect(zod.success, `${method} follow event ${JSON.stringify(value)?.slice(0, 300)}: ${zod.error?.message}`).toBe(true);
+  const content = openapi.paths[entry.path]![entry.verb.toLowerCase()]!.responses["200"]!.content!;
+  const validate = ajv.compile(content["text/event-stream"]!.schema);
+  expect(validate(value), `${method} follow event vs OpenAPI: ${ajv.errorsText(validate.errors)}`).toBe(true);
+}
 
 /** Checks `value` against the row's zod schema and the OpenAPI document's schema for the same answer. */
 function expectMatches(method: MethodName, value: unknown, kind: "answer" | "event"): void {
@@ -122,6 +137,22 @@ const http: Transport = {
     expect(done, `${method} ends with [DONE]`).toBe(true);
     return events;
   },
+  async follow(method, input, count) {
+    const { query } = splitInput(API[method], { ...(input as object), follow: true });
+    const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    const abort = new AbortController();
+    const response = await fetch(`${server.baseUrl}${API[method].path}?${search}`, {
+      headers: { authorization: `Bearer ${server.queen.token}`, accept: "text/event-stream" },
+      signal: abort.signal,
+    });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events: unknown[] = [];
+    await readSseJson(response, (event) => {
+      events.push(event);
+      if (events.length === count) abort.abort();
+    }).catch(() => undefined);
+    return events;
+  },
   async firstEvents(count) {
     const abort = new AbortController();
     const response = await fetch(`${server.baseUrl}${API.events.path}`, {
@@ -166,6 +197,28 @@ const ipc: Transport = {
       window.on("sent", listener);
       void invoke(ipcStreamChannel(method as never), streamId, input).then((outcome) => {
         if (!outcome.ok) reject(new Error(`${method} refused: ${outcome.error.code} ${outcome.error.message}`));
+      });
+    });
+  },
+  follow(method, input, count) {
+    const streamId = `walk-follow-${(streamCount += 1)}`;
+    const channel = `rbee:stream-event:${streamId}`;
+    const events: unknown[] = [];
+    return new Promise((resolve, reject) => {
+      const listener = (sentOn: string, message: IpcStreamMessage): void => {
+        if (sentOn !== channel) return;
+        if (message.kind === "end") {
+          window.off("sent", listener);
+          resolve(events);
+          return;
+        }
+        events.push(message.event);
+        // Enough: the window cancels it, as the panel does when it closes.
+        if (events.length === count) void invoke(IPC_STREAM_CANCEL_CHANNEL, streamId);
+      };
+      window.on("sent", listener);
+      void invoke(ipcStreamChannel(followMethodName(method)), streamId, input).then((outcome) => {
+        if (!outcome.ok) reject(new Error(`${method} follow refused: ${outcome.error.code} ${outcome.error.message}`));
       });
     });
   },
@@ -241,8 +294,9 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(await call("sshConfigHosts", {})).toHaveProperty("hosts");
     expect(await call("nodeDefaults", {})).toMatchObject({ install_path: "~/rbee", source: expect.stringMatching(/^(origin|package|none)$/) });
     expect(((await call("modelCatalog", {})) as { models: { alias: string }[] }).models.map((model) => model.alias)).toContain("tinyllama");
-    const events = await transport.firstEvents(5);
-    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "downloads", "worker_stats", "devices"]);
+    const events = await transport.firstEvents(6);
+    expect(events.map((event) => (event as { type: string }).type)).toEqual(["nodes", "workers", "downloads", "worker_stats", "devices", "exits"]);
+    expect(events[5]).toEqual({ type: "exits", exits: [] });
     for (const event of events) expectMatches("events", event, "event");
     checked.add(`${transport.name} events`);
   });
@@ -281,6 +335,14 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(named.at(-1)).toMatchObject({ type: "end", stop_reason: "cancelled" });
     expect(await transport.call("cancelStream", { stream_id: streamId })).toEqual({ ok: false, code: "STREAM_NOT_FOUND" });
 
+    // Its log, read and followed: the job lines of the inferences above are in it.
+    const logs = (await call("logs", { node: "walk", worker: worker.worker.id, lines: 50 })) as { lines: string[] };
+    expect(logs.lines.some((line) => / job \S+ max_tokens: /.test(line))).toBe(true);
+    const followed = await transport.follow("logs", { node: "walk", worker: worker.worker.id, lines: 2 }, 2);
+    expect(followed).toEqual(logs.lines.slice(-2).map((line) => ({ type: "log", line })));
+    for (const event of followed) expectFollowMatches("logs", event);
+    expect(await transport.call("logs", { node: "walk", worker: "w-nobody" })).toEqual({ ok: false, code: "WORKER_NOT_FOUND" });
+
     expect(await call("stopWorker", { id: worker.worker.id })).toBeUndefined();
     expect(((await call("listWorkers", {})) as { workers: unknown[] }).workers).toEqual([]);
   }, 120_000);
@@ -300,6 +362,24 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(await call("removeModel", { node_name: "walk", model_ref: ref })).toEqual({ removed: true });
     expect(await transport.call("removeModel", { node_name: "walk", model_ref: ref })).toEqual({ ok: false, code: "MODEL_NOT_FOUND" });
     expect(await call("removeNode", { node_name: "here" })).toEqual({ removed: true });
+  }, 120_000);
+
+  test("a worker that dies: its exit is kept, then dismissed", async () => {
+    const spawned = await stream("spawnWorker", { node_name: "walk", model_ref: modelRef });
+    const id = (spawned.at(-1) as { worker: { id: string } }).worker.id;
+    const hive = await server.queen.fleet.hives.current("walk");
+    const pid = (await hive!.client.listWorkers()).find((listed) => listed.id === id)!.pid;
+    process.kill(pid, "SIGKILL");
+    let exits: { worker_id: string; signal: string | null }[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!exits.some((exit) => exit.worker_id === id) && Date.now() < deadline) {
+      exits = ((await call("workerExits", {})) as { exits: typeof exits }).exits;
+      await new Promise((resolveTick) => setTimeout(resolveTick, 20));
+    }
+    expect(exits.find((exit) => exit.worker_id === id)).toMatchObject({ signal: "SIGKILL" });
+    expect(await call("dismissWorkerExit", { worker_id: id })).toBeUndefined();
+    expect(((await call("workerExits", {})) as { exits: unknown[] }).exits).toEqual([]);
+    expect(await transport.call("dismissWorkerExit", { worker_id: id })).toEqual({ ok: false, code: "WORKER_NOT_FOUND" });
   }, 120_000);
 
   test("removing the node", async () => {

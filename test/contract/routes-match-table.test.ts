@@ -11,6 +11,8 @@ import {
   IPC_SUBSCRIBE_CHANNEL,
   ipcChannel,
   ipcStreamChannel,
+  followMethodName,
+  type FollowName,
   type ApiEntry,
 } from "../../src/shared/contract/index.js";
 import { createHttpApp } from "../../src/core/http/app.js";
@@ -64,8 +66,12 @@ describe("the API table and the transports list the same methods", () => {
 
   test("every IPC channel is a row of the table, and every row has its channel", () => {
     const dispose = registerIpc(service, () => true, () => {});
-    const expected = (Object.entries(API) as [string, ApiEntry][]).map(([method, entry]) =>
-      entry.kind === "call" ? ipcChannel(method as never) : entry.kind === "stream" ? ipcStreamChannel(method as never) : IPC_SUBSCRIBE_CHANNEL,
+    const expected = (Object.entries(API) as [string, ApiEntry][]).flatMap(([method, entry]) =>
+      entry.kind === "call"
+        ? [ipcChannel(method as never), ...(entry.follow ? [ipcStreamChannel(followMethodName(method as FollowName))] : [])]
+        : entry.kind === "stream"
+          ? [ipcStreamChannel(method as never)]
+          : [IPC_SUBSCRIBE_CHANNEL],
     );
     expect([...handlers.keys()].sort()).toEqual([...expected, IPC_STREAM_CANCEL_CHANNEL].sort());
     dispose();

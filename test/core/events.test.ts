@@ -29,12 +29,12 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
   const messages = sseMessages(response.body!);
   const stats: QueenEvent[] = [];
-  // The node, worker and download snapshots; the worker stats and device figures on the same feed are kept aside.
+  // The node, worker, download and exit snapshots; the worker stats and device figures on the same feed are kept aside.
   const next = async (): Promise<QueenEvent> => {
     for (;;) {
       const { value } = await messages.next();
       const event = QueenEvent.parse(JSON.parse(value!.data));
-      if (event.type === "nodes" || event.type === "workers" || event.type === "downloads") return event;
+      if (event.type === "nodes" || event.type === "workers" || event.type === "downloads" || event.type === "exits") return event;
       stats.push(event);
     }
   };
@@ -42,6 +42,7 @@ test("/v1/events sends snapshots on connect and after each change", async () => 
   expect(await next()).toEqual({ type: "nodes", nodes: [] });
   expect(await next()).toEqual({ type: "workers", workers: [] });
   expect(await next()).toEqual({ type: "downloads", downloads: [] });
+  expect(await next()).toEqual({ type: "exits", exits: [] });
 
   await api.post("/v1/workers/register", {
     worker_id: "w1",
@@ -89,7 +90,7 @@ test("a burst of changes is coalesced into few snapshots, the last one complete"
     signal: abort.signal,
   });
   const messages = sseMessages(response.body!);
-  for (let first = 0; first < 5; first += 1) await messages.next(); // nodes, workers, downloads, worker_stats, devices
+  for (let first = 0; first < 6; first += 1) await messages.next(); // nodes, workers, downloads, worker_stats, devices, exits
   const ids = Array.from({ length: 50 }, (_, i) => `burst-${i}`);
   for (const id of ids) {
     server.queen.workers.register(

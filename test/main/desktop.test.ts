@@ -14,6 +14,8 @@ import {
   IPC_STREAM_CANCEL_CHANNEL,
   IPC_SUBSCRIBE_CHANNEL,
   STREAM_METHOD_NAMES,
+  FOLLOW_METHOD_NAMES,
+  followMethodName,
   ipcChannel,
   ipcStreamChannel,
   type QueenEvent,
@@ -162,6 +164,7 @@ describe("startDesktop", () => {
       [
         ...API_METHOD_NAMES.map((method) => ipcChannel(method)),
         ...STREAM_METHOD_NAMES.map((method) => ipcStreamChannel(method)),
+        ...FOLLOW_METHOD_NAMES.map((method) => ipcStreamChannel(followMethodName(method))),
         IPC_SUBSCRIBE_CHANNEL,
         IPC_STREAM_CANCEL_CHANNEL,
       ].sort(),
@@ -198,14 +201,15 @@ describe("startDesktop", () => {
       { type: "downloads", downloads: [] },
       { type: "worker_stats", stats: [] },
       { type: "devices", nodes: [] },
+      { type: "exits", exits: [] },
     ]);
 
     const added = await ours.renderer.invoke(ipcChannel("addNode"), { ...NODE, verify: false });
     expect(added).toMatchObject({ ok: true, value: { node: { node_name: "gpu", status: "unknown" }, host_key_fingerprint: null } });
     // The change's snapshot is sent on the next turn: a round trip started after it comes back after it.
     await ours.renderer.invoke(ipcChannel("health"), {});
-    expect(events).toHaveLength(5);
-    expect(events[4]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
+    expect(events).toHaveLength(7);
+    expect(events[6]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
 
     // An untrusted window's subscription is refused and gets nothing.
     const other = new FakeBrowserWindow();
@@ -219,7 +223,7 @@ describe("startDesktop", () => {
     expect(await ours.renderer.invoke(ipcChannel("removeNode"), { node_name: "gpu" })).toEqual({ ok: true, value: { removed: true } });
     // The change's snapshot would be sent on the next turn; a round trip later it has not come.
     await ours.renderer.invoke(ipcChannel("health"), {});
-    expect(events).toHaveLength(5);
+    expect(events).toHaveLength(7);
     expect(overheard).toEqual([]);
   });
 

@@ -16,6 +16,8 @@ import {
   IpcStreamId,
   RbeeError,
   STREAM_METHOD_NAMES,
+  FOLLOW_METHOD_NAMES,
+  followMethodName,
   ipcChannel,
   ipcStreamChannel,
   ipcStreamEventChannel,
@@ -116,7 +118,7 @@ afterAll(async () => {
 describe("the preload bridge, end to end", () => {
   it("exposes only window.rbee: one function per row of the table and onEvent, no raw ipcRenderer", () => {
     expect(Object.keys(renderer().mainWorld)).toEqual(["rbee"]);
-    expect(Object.keys(bridge).sort()).toEqual([...API_METHOD_NAMES, ...STREAM_METHOD_NAMES, "onEvent"].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHOD_NAMES, ...STREAM_METHOD_NAMES, ...FOLLOW_METHOD_NAMES.map(followMethodName), "onEvent"].sort());
     for (const [name, value] of Object.entries(bridge)) expect(typeof value, name).toBe("function");
   });
 
@@ -241,6 +243,7 @@ describe("the preload bridge, end to end", () => {
       { type: "downloads", downloads: [] },
       { type: "worker_stats", stats: [] },
       { type: "devices", nodes: [] },
+      { type: "exits", exits: [] },
     ]);
     const steps = stepsSince(mark);
     const listening = steps.findIndex((step) => step.kind === "on" && step.channel === IPC_EVENT_CHANNEL);

@@ -5,7 +5,7 @@
 // node it stores is read back raw through a second SQLite handle and must be exactly what was asked.
 // Shell payloads in every field that reaches a shell name a per-run marker file that must never appear.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -841,6 +841,93 @@ describe("the Anthropic- and Ollama-compatible routes", () => {
       expect(answer.status, path).toBe(200);
     }
   }, 60_000);
+});
+
+describe("the logs query", () => {
+  const hostileValues = fc.oneof(
+    fc.constantFrom("../../etc/passwd", "..", ".", "/etc/passwd", "-1", "99999999999", "10001", "1e3", "0x10", " 5", "NaN", "Infinity", "", "%00", "a".repeat(300), "TRUE", "yes"),
+    fc.string({ maxLength: 40 }).map((text) => text.replace(/[\ud800-\udfff]/g, "?")),
+    fc.nat({ max: 20_000 }).map(String),
+  );
+  const value = (valid: fc.Arbitrary<string>) => fc.oneof(fc.constant(undefined), valid, hostileValues, fc.array(valid, { minLength: 2, maxLength: 2 }));
+
+  test("GET /v2/logs with hostile node, worker, lines and follow: 400 naming the field, or served; never a 5xx, never a file outside the logs", async () => {
+    let served = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        value(fc.constantFrom(HIVE_NODE, "no-such-node")),
+        value(fc.constantFrom("w-nobody", "w-1")),
+        value(fc.constantFrom("0", "1", "200", "10000")),
+        value(fc.constantFrom("true", "false")),
+        async (node, worker, lines, follow) => {
+          tried += 1;
+          const search = new URLSearchParams();
+          for (const [key, given] of Object.entries({ node, worker, lines, follow })) {
+            for (const one of given === undefined ? [] : Array.isArray(given) ? given : [given]) search.append(key, one);
+          }
+          const context = `/v2/logs?${search.toString().slice(0, 200)}`;
+          const abort = new AbortController();
+          const answer = await fetch(`${server.baseUrl}/v2/logs?${search}`, { headers: { authorization: `Bearer ${server.queen.token}` }, signal: abort.signal });
+          expect(answer.status, context).toBeLessThan(500);
+          if (answer.headers.get("content-type")?.startsWith("text/event-stream")) {
+            abort.abort();
+            served += 1;
+            return;
+          }
+          const text = await answer.text();
+          expectWellFormed(answer.status, text, context);
+          expect(text, `${context}: a file outside the logs folder was read`).not.toMatch(/root:.*:0:0:/);
+          // Independent of the schema: a count that is not a whole number up to 10,000, or a worker id that names a path, is refused.
+          const badCount = typeof lines === "string" && (!/^\d+$/.test(lines) || Number(lines) > 10_000);
+          const pathLike = typeof worker === "string" && (worker.includes("/") || worker.startsWith("."));
+          if (badCount || pathLike) expect(answer.status, `${context}: ${text.slice(0, 200)}`).toBe(400);
+          const query = Object.fromEntries([...search.keys()].map((key) => [key, search.getAll(key).length > 1 ? search.getAll(key) : search.get(key)]));
+          const parsed = API.logs.query.safeParse(query);
+          if (!parsed.success) {
+            expect(answer.status, `${context}: ${text.slice(0, 200)}`).toBe(400);
+            expect(errorOf(text).code, context).toBe("INVALID_REQUEST");
+            return;
+          }
+          if (parsed.data.node !== HIVE_NODE) expect(errorOf(text).code, context).toBe("NODE_NOT_FOUND");
+          else if (parsed.data.worker !== undefined) expect(errorOf(text).code, context).toBe("WORKER_NOT_FOUND");
+          else {
+            expect(answer.status, `${context}: ${text.slice(0, 200)}`).toBe(200);
+            expect((JSON.parse(text) as { lines: string[] }).lines.length).toBeLessThanOrEqual(parsed.data.lines ?? 200);
+            served += 1;
+          }
+        },
+      ),
+      {
+        numRuns: 150,
+        examples: [
+          [HIVE_NODE, undefined, "5", undefined],
+          [HIVE_NODE, undefined, undefined, "true"],
+          [HIVE_NODE, "w-nobody", "1", "true"],
+          [HIVE_NODE, "../../etc/passwd", undefined, undefined],
+          [HIVE_NODE, undefined, "-1", undefined],
+          [HIVE_NODE, undefined, "99999999999", "true"],
+          [HIVE_NODE, undefined, "10001", undefined],
+          ["no-such-node", undefined, undefined, undefined],
+        ],
+      },
+    );
+    expect(served, "no valid query was served").toBeGreaterThan(0);
+  }, 120_000);
+
+  test("the hive's own log route refuses a worker id that names a path, and reads no file outside its logs", async () => {
+    // The hive of the hive node runs by now (the queries above were served by it).
+    const nodeHome = join(dir, "node-home");
+    const hive = JSON.parse(readFileSync(join(nodeHome, "hive.json"), "utf8")) as { url: string };
+    const token = readFileSync(join(nodeHome, "hive-token"), "utf8").trim();
+    for (const worker of ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "/etc/passwd", "..", "a/b", "%2e%2e"]) {
+      const answer = await fetch(`${hive.url}/v1/logs?worker=${worker}`, { headers: { authorization: `Bearer ${token}` } });
+      const text = await answer.text();
+      expect([400, 404], `${worker}: ${text}`).toContain(answer.status);
+      expect(text).not.toMatch(/root:.*:0:0:/);
+    }
+    const unauthenticated = await fetch(`${hive.url}/v1/logs`);
+    expect(unauthenticated.status).toBe(401);
+  });
 });
 
 describe("afterwards", () => {

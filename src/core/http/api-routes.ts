@@ -1,5 +1,14 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
-import { API, NoContent, parseInput, type ApiEntry, type MethodName, type StreamName } from "../../shared/contract/index.js";
+import {
+  API,
+  NoContent,
+  followMethodName,
+  parseInput,
+  type ApiEntry,
+  type FollowName,
+  type MethodName,
+  type StreamName,
+} from "../../shared/contract/index.js";
 import { openSse } from "../../node-common/sse-response.js";
 import type { CoreStream } from "../service/core-stream.js";
 import type { ApiService, StreamOpener } from "../service/queen-service.js";
@@ -26,13 +35,15 @@ function inputOf(method: MethodName, entry: ApiEntry, req: Request): ReturnType<
 async function sendStream(res: Response, stream: CoreStream<object>): Promise<void> {
   const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
   sse.onClose(() => stream.cancel());
+  // Gone while the stream was being opened: its close came before anyone listened.
+  if (sse.closed) stream.cancel();
   await stream.run((event) => sse.send(event));
   sse.done();
 }
 
 /**
  * Every row of the API table as an Express route on `service`: input validated by the row, answer
- * as JSON with the row's status, streams as SSE. `auth` guards every row but those marked "none".
+ * as JSON with the row's status, streams (and a call's `?follow=true` form) as SSE. `auth` guards every row but those marked "none".
  */
 export function apiRoutes(service: ApiService & StreamOpener, auth: RequestHandler): Router {
   const router = Router();
@@ -42,7 +53,13 @@ export function apiRoutes(service: ApiService & StreamOpener, auth: RequestHandl
     router[verb](expressPath(entry.path), ...guards, async (req: Request, res: Response) => {
       switch (entry.kind) {
         case "call": {
-          const answer: unknown = await (service[method] as (input: unknown) => Promise<unknown>)(inputOf(method, entry, req));
+          const input = inputOf(method, entry, req);
+          if (entry.follow && (input as { follow?: boolean }).follow === true) {
+            const follow = service[followMethodName(method as FollowName)] as (input: unknown) => Promise<CoreStream<object>>;
+            await sendStream(res, await follow(input));
+            return;
+          }
+          const answer: unknown = await (service[method] as (input: unknown) => Promise<unknown>)(input);
           if (entry.answer === NoContent) res.status(204).end();
           else res.status(entry.status ?? 200).json(answer);
           return;

@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from "express";
-import { HeartbeatRequest, RegisterWorkerRequest, UpdateWorkerRequest, parseOrThrow } from "../../shared/contract/index.js";
+import { HeartbeatRequest, RegisterWorkerRequest, UpdateWorkerRequest, WorkerExitReport, parseOrThrow } from "../../shared/contract/index.js";
 import type { QueenService } from "../service/queen-service.js";
 import { principalOf } from "./auth.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
@@ -11,7 +11,7 @@ import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
 export function callbackRoutes(service: QueenService, admit: RequestHandler | readonly RequestHandler[]): Router {
   const router = Router();
   const chain = Array.isArray(admit) ? [...admit] : [admit as RequestHandler];
-  const { registerWorker, updateWorker, heartbeat } = HTTP_ONLY_ROUTES;
+  const { registerWorker, updateWorker, heartbeat, workerExited } = HTTP_ONLY_ROUTES;
   router.post(registerWorker.path, ...chain, (req, res) => {
     const { created, worker } = service.registerWorker(parseOrThrow(RegisterWorkerRequest, req.body), principalOf(res));
     res.status(created ? 201 : 200).json({ worker });
@@ -21,6 +21,9 @@ export function callbackRoutes(service: QueenService, admit: RequestHandler | re
   });
   router.post(heartbeat.path, ...chain, (req, res) => {
     res.json({ worker: service.heartbeat(parseOrThrow(HeartbeatRequest, req.body), principalOf(res)) });
+  });
+  router.post(workerExited.path, ...chain, (req, res) => {
+    res.json({ exit: service.workerExited(parseOrThrow(WorkerExitReport, req.body, "exit report"), principalOf(res)) });
   });
   return router;
 }

@@ -4,6 +4,8 @@ import {
   RegisterWorkerRequest,
   RegisteredWorker,
   UpdateWorkerRequest,
+  WorkerExit,
+  WorkerExitReport,
   type HttpVerb,
 } from "../../shared/contract/index.js";
 import { MessagesRequest } from "../anthropic/messages-request.js";
@@ -65,6 +67,15 @@ export const HTTP_ONLY_ROUTES = {
     tag: "worker callbacks",
     body: HeartbeatRequest,
     answer: WorkerAnswer,
+    auth: "worker",
+  },
+  workerExited: {
+    verb: "POST",
+    path: "/v1/workers/exited",
+    summary: "A hive reports a worker that died without being stopped (exit code or signal, last log lines): kept until dismissed, the worker removed",
+    tag: "worker callbacks",
+    body: WorkerExitReport,
+    answer: z.object({ exit: WorkerExit }),
     auth: "worker",
   },
   openAiModels: {

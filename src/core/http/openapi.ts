@@ -45,6 +45,16 @@ function tableOperation(method: string, entry: ApiEntry): JsonObject {
       if (entry.body) operation.requestBody = jsonBody(entry.body);
       if (entry.answer === NoContent) responses["204"] = { description: "Done" };
       else responses[String(entry.status ?? 200)] = { description: "OK", content: { "application/json": { schema: jsonSchema(entry.answer, "output") } } };
+      if (entry.follow) {
+        responses["200"] = {
+          description:
+            "OK: JSON as this schema; with `follow=true` instead Server-Sent Events, one JSON object (the text/event-stream schema) per `data:` line, ending with `data: [DONE]`",
+          content: {
+            "application/json": { schema: jsonSchema(entry.answer, "output") },
+            "text/event-stream": { schema: jsonSchema(entry.follow, "output") },
+          },
+        };
+      }
       if (entry.auth === "none") operation.security = [];
       break;
     }

@@ -9,6 +9,8 @@ import {
   HiveDevices,
   HiveSpawnStreamEvent,
   HiveWorkersResponse,
+  LogStreamEvent,
+  LogsResponse,
   RbeeError,
   type HiveSpawnRequest,
   type HiveWorker,
@@ -98,6 +100,44 @@ export class HiveClient {
     return { baseUrl: this.baseUrl, token: this.token, nodeName: this.nodeName };
   }
 
+  /** The last lines of the hive's log, or of one worker's (WORKER_NOT_FOUND when the hive has none). */
+  async logs(query: HiveLogsRequest): Promise<string[]> {
+    const response = await this.request("GET", `/v1/logs${logsQuery(query)}`);
+    return LogsResponse.parse(await response.json()).lines;
+  }
+
+  /**
+   * Follows a log: answers once the hive has accepted (refusals such as WORKER_NOT_FOUND reject
+   * here), then yields its last lines and each new one until the worker exits or `signal` aborts.
+   */
+  async followLogs(query: HiveLogsRequest, signal: AbortSignal): Promise<AsyncGenerator<LogStreamEvent>> {
+    const path = `/v1/logs${logsQuery({ ...query, follow: true })}`;
+    const response = await this.request("GET", path, undefined, { accept: "text/event-stream", signal, timeout: false });
+    if (!response.body) throw this.failure("the log stream had no body");
+    return this.logEvents(response.body, signal);
+  }
+
+  private async *logEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<LogStreamEvent> {
+    const events = sseData(body);
+    const dropped = (): RbeeError => new RbeeError("SSH_FAILED", `The link to ${this.nodeName} dropped while following its log`);
+    for (;;) {
+      let next: IteratorResult<string, boolean>;
+      try {
+        next = await events.next();
+      } catch (error) {
+        if (signal.aborted) return;
+        throw error instanceof RbeeError ? error : dropped();
+      }
+      if (next.done) {
+        if (!next.value && !signal.aborted) throw dropped();
+        return;
+      }
+      const event = LogStreamEvent.safeParse(JSON.parse(next.value));
+      if (!event.success) throw this.failure(`it sent a log event outside the contract: ${next.value.slice(0, 200)}`);
+      yield event.data;
+    }
+  }
+
   /** Tells the hive where the queen's callback routes are now (they move on every reconnect). */
   async setCallback(body: HiveCallbackRequest): Promise<void> {
     const response = await this.request("POST", "/v1/callback", HiveCallbackRequest.parse(body));
@@ -148,6 +188,20 @@ export class HiveClient {
   private failure(reason: string): RbeeError {
     return new RbeeError("WORKER_FAILED", `The hive on ${this.nodeName} failed: ${reason}`);
   }
+}
+
+/** What the queen asks a hive's log route. */
+export interface HiveLogsRequest {
+  readonly worker?: string | undefined;
+  readonly lines: number;
+  readonly follow?: boolean;
+}
+
+function logsQuery(query: HiveLogsRequest): string {
+  const search = new URLSearchParams({ lines: String(query.lines) });
+  if (query.worker !== undefined) search.set("worker", query.worker);
+  if (query.follow) search.set("follow", "true");
+  return `?${search.toString()}`;
 }
 
 function parseSpawnEvent(raw: unknown): HiveSpawnStreamEvent {

@@ -4,6 +4,9 @@ import {
   type AnswerOf,
   type CallName,
   type EventOf,
+  type FollowEventOf,
+  type FollowMethod,
+  type FollowName,
   type HeartbeatRequest,
   type ModelStreamEvent,
   type ParsedInputOf,
@@ -14,6 +17,8 @@ import {
   type StreamName,
   type UpdateWorkerRequest,
   type WorkerEmbeddingsResponse,
+  type WorkerExit,
+  type WorkerExitReport,
 } from "../../shared/contract/index.js";
 import type { EmbeddingJob } from "../inference/inference-service.js";
 import type { Disposable } from "../../shared/emitter.js";
@@ -22,6 +27,7 @@ import type { Principal, Queen, StreamOperation } from "../queen.js";
 import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
 import { nodeDefaults } from "../nodes/install-source.js";
 import type { ModelJob } from "../models/model-jobs.js";
+import { followNodeLogs, readNodeLogs } from "../fleet/node-logs.js";
 import type { RequestOrigin } from "../scheduling/wait-line.js";
 import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
 import { subscribeToState } from "./state-feed.js";
@@ -31,6 +37,9 @@ export type ApiService = {
   readonly [M in CallName]: (input: ParsedInputOf<M>) => Promise<AnswerOf<M>>;
 } & {
   readonly [M in StreamName]: (input: ParsedInputOf<M>) => Promise<CoreStream<EventOf<M>>>;
+} & {
+  /** The follow form of a call row (`?follow=true`): its stream. */
+  readonly [M in FollowName as FollowMethod<M>]: (input: ParsedInputOf<M>) => Promise<CoreStream<FollowEventOf<M>>>;
 } & {
   /** The `events` row: snapshots at once, then after each change, until disposed. */
   readonly events: (listener: (event: QueenEvent) => void) => Disposable;
@@ -133,6 +142,22 @@ export class QueenService implements ApiService, StreamOpener {
 
   readonly listWorkers = async (): Promise<AnswerOf<"listWorkers">> => ({ workers: this.queen.workers.list() });
 
+  readonly workerExits = async (): Promise<AnswerOf<"workerExits">> => ({ exits: [...this.queen.exits.list()] });
+
+  readonly dismissWorkerExit = async ({ worker_id }: ParsedInputOf<"dismissWorkerExit">): Promise<undefined> => {
+    this.queen.exits.dismiss(worker_id);
+    return undefined;
+  };
+
+  readonly logs = async ({ node, worker, lines }: ParsedInputOf<"logs">): Promise<AnswerOf<"logs">> => ({
+    lines: await readNodeLogs(this.queen.fleet.hives, this.queen.beehives.require(node), { worker, lines }),
+  });
+
+  readonly followLogs = async ({ node, worker, lines }: ParsedInputOf<"logs">): Promise<CoreStream<FollowEventOf<"logs">>> => {
+    const work = await followNodeLogs(this.queen.fleet.hives, this.queen.beehives.require(node), { worker, lines });
+    return workStream(work, `logs of ${node}`, this.log);
+  };
+
   readonly spawnWorker = async (input: ParsedInputOf<"spawnWorker">): Promise<CoreStream<EventOf<"spawnWorker">>> =>
     workStream(narrow<EventOf<"spawnWorker">>(this.queen.spawnOperation(input)), `spawn on ${input.node_name}`, this.log);
 
@@ -224,6 +249,11 @@ export class QueenService implements ApiService, StreamOpener {
   updateWorker(request: UpdateWorkerRequest, principal: Principal): RegisteredWorker {
     this.queen.assertMayActFor(principal, request.worker_id);
     return this.queen.workers.update(request);
+  }
+
+  /** A hive's report that a worker died without being stopped. */
+  workerExited(report: WorkerExitReport, principal: Principal): WorkerExit {
+    return this.queen.workerExited(report, principal);
   }
 
   /** A worker's heartbeat. */

@@ -6,11 +6,11 @@ import type { Queen } from "../queen.js";
 export const DOWNLOADS_INTERVAL_MS = 250;
 
 /**
- * Feeds `listener` a snapshot of nodes, workers, running downloads, worker stats and device figures
- * at once, then a fresh snapshot of a kind after each change of it. Bursts of changes within one
- * tick are sent as one snapshot per kind; downloads at most every DOWNLOADS_INTERVAL_MS, the last
- * state (an empty list once they ended) always sent. With `liveDevices` the hives' device figures
- * are polled while subscribed.
+ * Feeds `listener` a snapshot of nodes, workers, running downloads, worker stats, device figures
+ * and recent worker exits at once, then a fresh snapshot of a kind after each change of it. Bursts
+ * of changes within one tick are sent as one snapshot per kind; downloads at most every
+ * DOWNLOADS_INTERVAL_MS, the last state (an empty list once they ended) always sent. With
+ * `liveDevices` the hives' device figures are polled while subscribed.
  */
 export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void, liveDevices = true): Disposable {
   const pending = new Set<QueenEvent["type"]>();
@@ -44,13 +44,14 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
       send("downloads");
     }, wait);
   };
-  for (const type of ["nodes", "workers", "downloads", "worker_stats", "devices"] as const) listener(snapshot(queen, type));
+  for (const type of ["nodes", "workers", "downloads", "worker_stats", "devices", "exits"] as const) listener(snapshot(queen, type));
   downloadsSentAt = Date.now();
   const { observability } = queen;
   const disposables = [
     queen.beehives.onDidChange(schedule("nodes")),
     queen.workers.onDidChange(schedule("workers")),
     queen.fleet.transfers.onDidChange(downloadsChanged),
+    queen.exits.onDidChange(schedule("exits")),
     observability.onStatsChange(schedule("worker_stats")),
     observability.figures.onDidChange(schedule("devices")),
     ...(liveDevices ? [observability.watchDevices()] : []),
@@ -74,5 +75,7 @@ function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
       return { type, stats: queen.observability.workerStats() };
     case "devices":
       return { type, nodes: queen.observability.figures.list() };
+    case "exits":
+      return { type, exits: [...queen.exits.list()] };
   }
 }

@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import {
   API,
+  followMethodName,
   parseInput,
   splitInput,
   type ApiEntry,
   type CallName,
+  type FollowName,
   type MethodName,
   type RbeeApi,
   type StreamHandle,
@@ -21,7 +23,8 @@ import { QueenEvent } from "../../shared/contract/events.js";
 export interface Transport {
   /** Answers the raw value, or rejects with an RbeeError. */
   readonly call: (method: CallName, input: unknown) => Promise<unknown>;
-  readonly stream: (method: StreamName, input: unknown, onRaw: (event: unknown) => void) => StreamHandle;
+  /** A stream row, or a call row's follow form (its input then has `follow: true`). */
+  readonly stream: (method: StreamName | FollowName, input: unknown, onRaw: (event: unknown) => void) => StreamHandle;
   readonly subscribe: (onRaw: (event: unknown) => void) => Unsubscribe;
 }
 
@@ -50,6 +53,18 @@ export function createClient(transport: Transport): RbeeApi {
           if (!parsed.success) throw new RbeeError("INTERNAL", `The queen sent an answer this app does not understand (${method}).`);
           return parsed.data;
         };
+        if (entry.follow) {
+          const events = entry.follow;
+          api[followMethodName(method as FollowName)] = (input: unknown, onEvent: (event: unknown) => void): StreamHandle => {
+            let checked: unknown;
+            try {
+              checked = checkInput(method, { ...(input as object), follow: true });
+            } catch (error) {
+              return { cancel: () => undefined, done: Promise.reject(error) };
+            }
+            return transport.stream(method as FollowName, checked, validated(events, onEvent, `a ${method} event`));
+          };
+        }
         break;
       case "stream":
         api[method] = (input: unknown, onEvent: (event: unknown) => void): StreamHandle => {

@@ -68,12 +68,14 @@ export function createHttpTransport(baseUrl: string, token: string, options: Htt
 
   function stream(method: keyof typeof API, input: unknown, onRaw: (event: unknown) => void): StreamHandle {
     const controller = new AbortController();
+    // A call row's follow form has no work to cancel: closing the connection ends it.
+    const follows = API[method].kind === "call";
     const streamId = newStreamId();
     let cancelled = false;
     let cut: ReturnType<typeof setTimeout> | undefined;
     const done = (async (): Promise<void> => {
       try {
-        const named = { ...(input as object), stream_id: streamId };
+        const named = follows ? input : { ...(input as object), stream_id: streamId };
         const response = await request(method, named, { signal: controller.signal, accept: "text/event-stream" });
         if (!response.body) throw new RbeeError("INTERNAL", `The queen sent an empty stream (${method}).`);
         const events = sseData(response.body);
@@ -104,6 +106,10 @@ export function createHttpTransport(baseUrl: string, token: string, options: Htt
       cancel() {
         if (cancelled) return;
         cancelled = true;
+        if (follows) {
+          controller.abort();
+          return;
+        }
         cut = setTimeout(() => controller.abort(), cancelGraceMs);
         request("cancelStream", { stream_id: streamId }).then(
           (response) => response.body?.cancel().catch(() => undefined),

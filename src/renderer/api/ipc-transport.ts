@@ -1,4 +1,4 @@
-import type { RbeeApi, StreamHandle } from "../../shared/contract/api.js";
+import { API, followMethodName, type FollowName, type RbeeApi, type StreamHandle } from "../../shared/contract/api.js";
 import { ErrorBody, RbeeError } from "../../shared/contract/errors.js";
 import { createClient, type Transport } from "./client.js";
 
@@ -27,7 +27,8 @@ export function createIpcTransport(bridge: RbeeBridge): Transport {
     stream(method, input, onRaw) {
       let handle: StreamHandle;
       try {
-        handle = bridge[method]!(input, onRaw) as StreamHandle;
+        const name = API[method].kind === "call" ? followMethodName(method as FollowName) : method;
+        handle = bridge[name]!(input, onRaw) as StreamHandle;
       } catch (error) {
         return { cancel: () => undefined, done: Promise.reject(toRbeeError(error)) };
       }

@@ -124,3 +124,11 @@ export const CopyIcon = icon(
     <path d="M15.5 8.5V5.8A1.8 1.8 0 0 0 13.7 4H5.8A1.8 1.8 0 0 0 4 5.8v7.9a1.8 1.8 0 0 0 1.8 1.8h2.7" />
   </>,
 );
+
+/** A log: lines of text. */
+export const LogsIcon = icon(
+  <>
+    <rect x="4" y="3.5" width="16" height="17" rx="2" />
+    <path d="M8 8h8M8 12h8M8 16h5" />
+  </>,
+);

@@ -3,6 +3,7 @@ import { assertNever } from "../../shared/contract/errors.js";
 import type { QueenEvent } from "../../shared/contract/events.js";
 import type { ModelTransfer } from "../../shared/contract/fleet-models.js";
 import type { NodeDevicesFigures, WorkerStats } from "../../shared/contract/fleet-stats.js";
+import type { WorkerExit } from "../../shared/contract/logs.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
@@ -18,6 +19,8 @@ export interface FleetState {
   readonly workerStats: ReadonlyMap<string, WorkerStats>;
   /** Each ready node's devices with live GPU figures, by node name (pushed while the UI is open). */
   readonly devices: ReadonlyMap<string, NodeDevicesFigures["devices"]>;
+  /** Workers that died without being stopped, newest first, until dismissed. */
+  readonly exits: readonly WorkerExit[];
   readonly connection: ConnectionState;
 }
 
@@ -27,7 +30,7 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerStats: new Map(), devices: new Map(), connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerStats: new Map(), devices: new Map(), exits: [], connection: "connecting" };
 
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
@@ -47,6 +50,8 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
       return { ...state, workerStats: new Map(event.stats.map((stats) => [stats.worker_id, stats])) };
     case "devices":
       return { ...state, devices: new Map(event.nodes.map((node) => [node.node_name, node.devices])) };
+    case "exits":
+      return { ...state, exits: event.exits };
     default:
       return assertNever(event);
   }

@@ -12,9 +12,11 @@ import {
 } from "./fleet-models.js";
 import { HiveDevices } from "./hive.js";
 import { InferenceRequest, JobId } from "./inference.js";
+import { LogLineCount, LogStreamEvent, LogsResponse, WorkerExitsResponse } from "./logs.js";
 import { ModelCatalogResponse } from "./model-catalog.js";
 import {
   AddNodeRequest,
+  NodeName,
   SshNodeRequest,
   NodeDefaultsResponse,
   AddNodeResponse,
@@ -59,6 +61,12 @@ export interface CallEntry {
   readonly status?: number;
   /** "none": answered without the token (only `/health`). */
   readonly auth?: "none";
+  /**
+   * The events of its `?follow=true` form (a GET whose query has `follow`): then, instead of the
+   * answer, an event stream of these until the client goes away (like `tail -f`). Clients call
+   * that form as its own method, `follow<Name>` (see followMethodName).
+   */
+  readonly follow?: z.ZodType;
 }
 
 /** A method whose answer is an event stream, ending with `data: [DONE]`. */
@@ -199,6 +207,36 @@ export const API = {
     events: ModelStreamEvent,
   },
   listWorkers: { kind: "call", verb: "GET", path: "/v1/workers/list", summary: "Every live worker", answer: ListWorkersResponse },
+  workerExits: {
+    kind: "call",
+    verb: "GET",
+    path: "/v1/workers/exits",
+    summary: "Workers that died without being stopped (exit code or signal, their last log lines), newest first, until dismissed",
+    answer: WorkerExitsResponse,
+  },
+  dismissWorkerExit: {
+    kind: "call",
+    verb: "DELETE",
+    path: "/v1/workers/exits/{worker_id}",
+    summary: "Forgets one worker's exit (the user has read it)",
+    params: z.strictObject({ worker_id: WorkerId }),
+    answer: NoContent,
+  },
+  logs: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/logs",
+    summary:
+      "The last `lines` lines (default 200, at most 10,000) of a node's hive log, or of one of its workers' logs (running, or kept after it stopped); with `follow=true` an event stream of those lines and then each new one (a worker's ends when it exits)",
+    query: z.strictObject({
+      node: NodeName,
+      worker: WorkerId.optional(),
+      lines: LogLineCount.optional(),
+      follow: QueryBoolean.optional(),
+    }),
+    answer: LogsResponse,
+    follow: LogStreamEvent,
+  },
   spawnWorker: {
     kind: "stream",
     verb: "POST",
@@ -257,10 +295,24 @@ export type CallName = { [M in MethodName]: Api[M] extends CallEntry ? M : never
 /** Methods whose answer is a stream of events. */
 export type StreamName = { [M in MethodName]: Api[M] extends StreamEntry ? M : never }[MethodName];
 
+/** Call methods that also have a `?follow=true` form (see CallEntry.follow). */
+export type FollowName = { [M in MethodName]: Api[M] extends { readonly follow: z.ZodType } ? M : never }[MethodName];
+/** The client method of a row's follow form: `logs` → `followLogs`. */
+export type FollowMethod<M extends FollowName = FollowName> = `follow${Capitalize<M>}`;
+
+/** The client method name of a row's follow form. */
+export function followMethodName<M extends FollowName>(method: M): FollowMethod<M> {
+  return `follow${method.charAt(0).toUpperCase()}${method.slice(1)}` as FollowMethod<M>;
+}
+
 /** The rows that answer once, by name: what the preload exposes one by one. */
 export const API_METHOD_NAMES = (Object.keys(API) as MethodName[]).filter((method): method is CallName => API[method].kind === "call");
 /** The rows that stream, by name. */
 export const STREAM_METHOD_NAMES = (Object.keys(API) as MethodName[]).filter((method): method is StreamName => API[method].kind === "stream");
+/** The rows with a follow form, by name. */
+export const FOLLOW_METHOD_NAMES = (Object.keys(API) as MethodName[]).filter(
+  (method): method is FollowName => "follow" in API[method] && (API[method] as CallEntry).follow !== undefined,
+);
 
 type Part<E, K extends string> = E extends { readonly [P in K]: infer S extends z.ZodType } ? S : undefined;
 type InputOfPart<S> = S extends z.ZodType ? z.input<S> : unknown;
@@ -279,6 +331,10 @@ export type ParsedInputOf<M extends MethodName> = Simplify<
 export type AnswerOf<M extends CallName> = z.output<Api[M]["answer"]>;
 /** What a stream method delivers. */
 export type EventOf<M extends StreamName> = z.output<Api[M]["events"]>;
+/** What a row's follow form delivers. */
+export type FollowEventOf<M extends FollowName> = z.output<Api[M]["follow"]>;
+/** What a caller passes to a row's follow form (its `follow` flag is implied). */
+export type FollowInputOf<M extends FollowName> = Omit<InputOf<M>, "follow">;
 
 /** The three places a method's input travels over HTTP. */
 export interface InputParts {
@@ -354,6 +410,8 @@ export type Unsubscribe = () => void;
 /** What a renderer or a script can do with a queen, whatever the transport: one method per row. */
 export type RbeeApi = { readonly [M in CallName]: (input: InputOf<M>) => Promise<AnswerOf<M>> } & {
   readonly [M in StreamName]: (input: InputOf<M>, onEvent: (event: EventOf<M>) => void) => StreamHandle;
+} & {
+  readonly [M in FollowName as FollowMethod<M>]: (input: FollowInputOf<M>, onEvent: (event: FollowEventOf<M>) => void) => StreamHandle;
 } & {
   /** Receives a snapshot on subscribe and after every change. */
   readonly onEvent: (listener: (event: QueenEvent) => void) => Unsubscribe;

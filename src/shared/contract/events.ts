@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelTransfer } from "./fleet-models.js";
 import { NodeDevicesFigures, WorkerStats } from "./fleet-stats.js";
+import { WorkerExit } from "./logs.js";
 import { Beehive } from "./nodes.js";
 import { RegisteredWorker } from "./workers.js";
 
@@ -16,6 +17,8 @@ export const QueenEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("downloads"), downloads: z.array(ModelTransfer) }),
   z.object({ type: z.literal("worker_stats"), stats: z.array(WorkerStats) }),
   z.object({ type: z.literal("devices"), nodes: z.array(NodeDevicesFigures) }),
+  /** Workers that died without being stopped, newest first, until dismissed. */
+  z.object({ type: z.literal("exits"), exits: z.array(WorkerExit) }),
 ]);
 export type QueenEvent = z.infer<typeof QueenEvent>;
 

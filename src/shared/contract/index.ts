@@ -8,6 +8,7 @@ export * from "./fleet-stats.js";
 export * from "./hive.js";
 export * from "./inference.js";
 export * from "./ipc-channels.js";
+export * from "./logs.js";
 export * from "./nodes.js";
 export * from "./ssh-config.js";
 export * from "./streams.js";

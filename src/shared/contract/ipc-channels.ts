@@ -1,6 +1,6 @@
 // The IPC channel names of the API table's rows (src/shared/contract/api.ts).
 
-import type { CallName, StreamName } from "./api.js";
+import type { CallName, FollowMethod, StreamName } from "./api.js";
 
 /** IPC channel of a method. */
 export function ipcChannel(method: CallName): string {
@@ -12,8 +12,8 @@ export const IPC_EVENT_CHANNEL = "rbee:event";
 /** IPC channel a window calls to subscribe to queen events: current snapshots come at once. */
 export const IPC_SUBSCRIBE_CHANNEL = "rbee:subscribe";
 
-/** IPC channel that starts a stream: `(streamId, ...args)` → an IpcOutcome once it is accepted. */
-export function ipcStreamChannel(method: StreamName): string {
+/** IPC channel that starts a stream (a stream row, or a call row's follow form): `(streamId, ...args)` → an IpcOutcome once it is accepted. */
+export function ipcStreamChannel(method: StreamName | FollowMethod): string {
   return `rbee:stream:${method}`;
 }
 

@@ -6,6 +6,7 @@ import { RowAction } from "../../components/row-action.js";
 import { NodeStatusBadge } from "../../components/status-badge.js";
 import { absoluteTime, formatAddress, relativeTime } from "../../lib/format.js";
 import type { OperationState } from "../../state/operations-store.js";
+import { LogsButton } from "../logs/logs-button.js";
 import { InstallButton } from "./install-button.js";
 import { InstallProgress } from "./install-progress.js";
 import { NodeDevices } from "./node-devices.js";
@@ -79,6 +80,7 @@ export function NodeRow({
         <td className="td text-right whitespace-nowrap">
           {/* This computer runs the queen's own installation: there is nothing to install or update. */}
           {node.transport === "local" ? null : <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />}
+          {node.status === "ready" ? <LogsButton target={{ node: node.node_name }} /> : null}
           <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
         </td>
       </DataRow>

@@ -4,6 +4,7 @@ import { DataRow } from "../../components/data-row.js";
 import { SpinnerIcon, StopIcon } from "../../components/icons.js";
 import { RowAction } from "../../components/row-action.js";
 import { WorkerStateBadge } from "../../components/status-badge.js";
+import { LogsButton } from "../logs/logs-button.js";
 import { ModelName } from "./model-name.js";
 import { SlotGauge } from "./slot-gauge.js";
 import { useStopWorker } from "./use-stop-worker.js";
@@ -53,7 +54,8 @@ export function WorkerRow({
       <td className="td text-right tabular-nums text-zinc-700 dark:text-zinc-300">
         <VramGauge bytes={worker.vram_bytes} onDevice={vramOnDevice} where={`${worker.node_name} ${worker.backend}:${worker.device}`} />
       </td>
-      <td className="td text-right">
+      <td className="td text-right whitespace-nowrap">
+        <LogsButton target={{ node: worker.node_name, worker: worker.id }} />
         <RowAction
           danger
           label={`Stop ${worker.id}`}

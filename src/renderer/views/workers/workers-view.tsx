@@ -5,6 +5,7 @@ import { PageHeader } from "../../components/page-header.js";
 import { useFleet, useOperations } from "../../state/fleet-context.js";
 import { SpawnCard } from "./spawn-card.js";
 import { SpawnWorkerDialog } from "./spawn-worker-dialog.js";
+import { WorkerExits } from "./worker-exits.js";
 import { WorkersEmptyState } from "./workers-empty-state.js";
 import { WorkersTable } from "./workers-table.js";
 
@@ -30,6 +31,7 @@ export function WorkersView() {
         description="One model in one process on a node. Updates live as they change."
         actions={workers && workers.length > 0 ? spawnButton : null}
       />
+      <WorkerExits />
       {spawns.length > 0 ? (
         <div className="mb-4 space-y-2">
           {spawns.map((op) => (

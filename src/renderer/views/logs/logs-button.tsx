@@ -1,0 +1,17 @@
+import { useState } from "react";
+import { LogsIcon } from "../../components/icons.js";
+import { RowAction } from "../../components/row-action.js";
+import { LogsDialog } from "./logs-dialog.js";
+import type { LogTarget } from "./use-followed-log.js";
+
+/** A row's Logs action: opens the Logs panel of its node or worker. */
+export function LogsButton({ target }: { readonly target: LogTarget }) {
+  const [open, setOpen] = useState(false);
+  const what = target.worker ? `worker ${target.worker}` : `node ${target.node}`;
+  return (
+    <>
+      <RowAction label={`Logs of ${what}`} icon={<LogsIcon className="size-4" />} text="Logs" onClick={() => setOpen(true)} />
+      {open ? <LogsDialog target={target} onClose={() => setOpen(false)} /> : null}
+    </>
+  );
+}
