@@ -15,7 +15,7 @@ import { startBenchQueen, type BenchQueen } from "../lib/queen.js";
 import { figure, type SectionResult } from "../lib/report.js";
 import { summarizeRate } from "../lib/stats.js";
 
-const TITLE = "7. Model copy";
+const TITLE = "8. Model copy";
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
 

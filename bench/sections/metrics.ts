@@ -5,7 +5,7 @@ import { figure, type SectionResult } from "../lib/report.js";
 import { summarize } from "../lib/stats.js";
 import { rbeeEvents, timedPost } from "../lib/timed-stream.js";
 
-const TITLE = "7. Metrics collection";
+const TITLE = "9. Metrics collection";
 const SCRAPE_EVERY_MS = 1_000;
 
 interface Timing {

@@ -1,23 +1,15 @@
 // The Ollama-compatible API with the official `ollama` client against a real queen, a real sshd, an
 // installed node and real workers on generated models: one install for the whole file.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Ollama, type ChatResponse } from "ollama";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { EndEvent } from "../../src/shared/contract/index.js";
-import { addInstalledNode, postJson, spawnWorker } from "../helpers/installed-node.js";
-import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
-import { readStreamEvents, streamText } from "../helpers/sse.js";
-import { startSshd, type Sshd } from "../helpers/sshd.js";
-import { CHATML_TEMPLATE, writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { startChatFleet, inferenceAnswer, type ChatFleet } from "../helpers/chat-fleet.js";
+import { postJson } from "../helpers/installed-node.js";
+import type { QueenProcess } from "../helpers/queen-process.js";
 import { workerOf, workersWhen } from "../helpers/worker-states.js";
 
-let dir: string;
-let sshd: Sshd;
+let fleet: ChatFleet;
 let queen: QueenProcess;
 let chatModel: string;
-/** Never samples end-of-sequence: a long answer holds its slot until cancelled. */
 let endlessModel: string;
 let ollama: Ollama;
 
@@ -27,34 +19,16 @@ const messages = [
 ];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "rbee-ollama-"));
-  await writeTinyGguf(join(dir, "chat.gguf"), { seed: 7, chatTemplate: CHATML_TEMPLATE, text: "printable" });
-  await writeTinyGguf(join(dir, "endless.gguf"), { seed: 9, eos: "never", chatTemplate: CHATML_TEMPLATE });
-  chatModel = `file:${join(dir, "chat.gguf")}`;
-  endlessModel = `file:${join(dir, "endless.gguf")}`;
-  sshd = await startSshd();
-  queen = await startQueen({ env: { RBEE_NODE_HOME: join(dir, "node", "home"), RBEE_WORKER_THREADS: "1" } });
+  fleet = await startChatFleet("rbee-ollama-");
+  ({ queen, chatModel, endlessModel } = fleet);
   ollama = new Ollama({ host: queen.baseUrl, headers: { Authorization: `Bearer ${queen.token}` } });
-  await addInstalledNode(queen, sshd, "box", join(dir, "node"));
-  await Promise.all([
-    spawnWorker(queen, { node_name: "box", model_ref: chatModel, slots: 1 }),
-    spawnWorker(queen, { node_name: "box", model_ref: endlessModel, slots: 1 }),
-  ]);
 }, 300_000);
 
 afterAll(async () => {
-  await queen?.stop();
-  await sshd?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await fleet?.stop();
 });
 
-/** The same request through `/v1/inference`: its text and its `end` event. */
-async function rbeeAnswer(body: Record<string, unknown>): Promise<{ text: string; end: EndEvent }> {
-  const { events } = await readStreamEvents(await postJson(queen, "/v1/inference", body));
-  const end = events.find((event): event is EndEvent => event.type === "end");
-  if (!end) throw new Error(`no end event: ${JSON.stringify(events.at(-1))}`);
-  return { text: streamText(events), end };
-}
+const rbeeAnswer = (body: Record<string, unknown>) => inferenceAnswer(queen, body);
 
 describe("the official ollama client against the queen", () => {
   test("version() and list(): the live workers' models first, then the catalog, in Ollama's fields", async () => {

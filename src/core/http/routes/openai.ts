@@ -11,6 +11,7 @@ import type { ToolCallForm } from "../../openai/tool-call-text.js";
 import { listModels, assertKnownModel } from "../../openai/models.js";
 import { toOpenAiError, type OpenAiErrorAnswer } from "../../openai/openai-error.js";
 import { errorHandler } from "../errors.js";
+import { cancelWhenGone } from "./client-gone.js";
 import type { CoreStream } from "../../service/core-stream.js";
 import type { QueenService } from "../../service/queen-service.js";
 import type { StreamEvent } from "../../../shared/contract/index.js";
@@ -26,17 +27,6 @@ type StreamOutput =
 
 function sendError(res: Response, error: OpenAiErrorAnswer): void {
   res.status(error.status).json(error.body);
-}
-
-/** Cancels the stream when the client goes away before the answer is complete; true once it did. */
-function cancelWhenGone(res: Response, stream: CoreStream<StreamEvent>): () => boolean {
-  let gone = false;
-  res.on("close", () => {
-    if (res.writableFinished) return;
-    gone = true;
-    stream.cancel();
-  });
-  return () => gone;
 }
 
 /**
