@@ -16,6 +16,8 @@ export function TransferRow({ transfer }: { readonly transfer: TransferView }) {
     transfer.kind === "copy"
       ? `Copying ${name} to ${transfer.node_name}${transfer.from_node ? ` from ${transfer.from_node}` : ""}`
       : `Downloading ${name} to ${transfer.node_name}`;
+  // The queen's own words only where they add to the line ("Resuming the copy at …"), not its generic "Copying …".
+  const note = transfer.message && !/^(copying|downloading) /i.test(transfer.message) ? transfer.message : null;
   const total = transfer.bytes_total;
   const fraction = total !== undefined && total > 0 ? Math.min(1, transfer.bytes / total) : null;
   const amount =
@@ -31,7 +33,7 @@ export function TransferRow({ transfer }: { readonly transfer: TransferView }) {
       <div className="mb-1.5 flex items-baseline justify-between gap-3">
         <p className="min-w-0 truncate" title={transfer.model_ref}>
           <span className="font-medium">{what}</span>
-          {transfer.message ? <span className="text-zinc-500 dark:text-zinc-400"> · {transfer.message}</span> : null}
+          {note ? <span className="text-zinc-500 dark:text-zinc-400"> · {note}</span> : null}
         </p>
         <div className="flex shrink-0 items-center gap-2">
           {amount ? <span className="text-xs tabular-nums text-zinc-500">{amount}</span> : null}
