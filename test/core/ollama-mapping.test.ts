@@ -107,4 +107,11 @@ describe("rbee stream → Ollama objects", () => {
     expect(models[1]).toMatchObject({ name: "tinyllama", size: 670_000_000, details: { quantization_level: "Q4_K_M" } });
     expect(quantizationOf("hf:a/b/model.gguf")).toBe("");
   });
+
+  it("lists the files nodes hold that no worker serves and no alias names between the live models and the catalog", () => {
+    const aliasRef = MODEL_ALIASES[0]!.model_ref;
+    const { models } = listTags(MODEL_ALIASES, [worker("file:/x/live.gguf")], ["hf:o/r/held-Q4_0.gguf", "file:/x/live.gguf", aliasRef, "hf:o/r/held-Q4_0.gguf"]);
+    expect(models.map((model) => model.name)).toEqual(["file:/x/live.gguf", "hf:o/r/held-Q4_0.gguf", ...MODEL_ALIASES.map((alias) => alias.alias)]);
+    expect(models[1]).toMatchObject({ details: { quantization_level: "Q4_0" } });
+  });
 });

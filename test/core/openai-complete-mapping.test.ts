@@ -278,4 +278,14 @@ describe("models with context length and nodes", () => {
     expect(list.data[1]).toMatchObject({ id: "tiny", rbee: { workers: 0, nodes: ["e"] } });
     expect(list.data[1]).not.toHaveProperty("context_length");
   });
+
+  it("a file a node holds that no worker serves and no alias names is listed after the live models, before the catalog", () => {
+    const list = listModels(
+      [{ alias: "tiny", model_ref: "hf:a/b/tiny.gguf", description: "Tiny" }],
+      [worker("w1", "b")],
+      [{ node_name: "d", model_ref: "hf:x/y/z.gguf" }, { node_name: "e", model_ref: "hf:x/y/z.gguf" }, { node_name: "e", model_ref: "hf:a/b/tiny.gguf" }],
+    );
+    expect(list.data.map((model) => model.id)).toEqual(["hf:a/b/m.gguf", "hf:x/y/z.gguf", "tiny"]);
+    expect(list.data[1]).toMatchObject({ rbee: { workers: 0, nodes: ["d", "e"] } });
+  });
 });

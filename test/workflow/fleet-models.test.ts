@@ -102,6 +102,9 @@ describe("models across two machines", () => {
     expect(nodes.get("north")?.disk_free_bytes).toBeGreaterThan(0);
     expect(nodes.get("east")?.models).toEqual([]);
     expect(existsSync(join(fleet.a.models, ...(nodes.get("north")!.models[0]!.file.split("/"))))).toBe(true);
+    // The client APIs' model lists name it too, and where it is.
+    const openAi = await api().get("/v1/models");
+    expect((openAi.body as { data: { id: string; rbee: { nodes: string[] } }[] }).data.find((model) => model.id === url("tiny.gguf"))).toMatchObject({ rbee: { workers: 0, nodes: ["north"] } });
   });
 
   test("a request for a model no worker serves goes to the node that has its file", async () => {

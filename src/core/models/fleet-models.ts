@@ -80,6 +80,11 @@ export class FleetModels {
     return found;
   }
 
+  /** Every model file of the last known inventories, by node (what the client APIs' model lists name). */
+  stored(): { node_name: string; model_ref: string }[] {
+    return [...this.cache].flatMap(([node_name, inventory]) => inventory.models.map((model) => ({ node_name, model_ref: model.model_ref })));
+  }
+
   /** Refreshes the inventories of the nodes whose hive is already open (placement's cheap look). */
   async refreshOpen(): Promise<void> {
     const open = await Promise.all(this.deps.beehives.list().map(async (node) => ((await this.deps.hives.current(node.node_name)) ? node : undefined)));

@@ -43,14 +43,21 @@ function tag(name: string, alias: ModelAlias | undefined): OllamaTag {
 }
 
 /**
- * The models the fleet has, as Ollama lists them (a pure function of the catalog and the live
- * workers): first the models live workers serve (answered without a cold start), then the catalog
- * aliases not among them; each name once.
+ * The models the fleet has, as Ollama lists them (a pure function of the catalog, the live workers
+ * and the model files nodes hold): first the models live workers serve (answered without a cold
+ * start), then the files nodes hold that no alias names, then the catalog aliases not among them;
+ * each name once.
  */
-export function listTags(aliases: readonly ModelAlias[], workers: readonly RegisteredWorker[]): { readonly models: readonly OllamaTag[] } {
+export function listTags(aliases: readonly ModelAlias[], workers: readonly RegisteredWorker[], stored: readonly string[] = []): { readonly models: readonly OllamaTag[] } {
   const live = [...new Set(workers.map((worker) => worker.model_ref))].sort();
   const aliasOf = (name: string): ModelAlias | undefined => aliases.find((alias) => alias.alias === name);
+  const aliased = new Set(aliases.flatMap((alias) => [alias.alias, alias.model_ref]));
+  const held = [...new Set(stored)].filter((name) => !live.includes(name) && !aliased.has(name)).sort();
   return {
-    models: [...live.map((name) => tag(name, aliasOf(name))), ...aliases.filter((alias) => !live.includes(alias.alias)).map((alias) => tag(alias.alias, alias))],
+    models: [
+      ...live.map((name) => tag(name, aliasOf(name))),
+      ...held.map((name) => tag(name, undefined)),
+      ...aliases.filter((alias) => !live.includes(alias.alias)).map((alias) => tag(alias.alias, alias)),
+    ],
   };
 }

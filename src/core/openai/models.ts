@@ -29,9 +29,10 @@ export type StoredModel = { readonly node_name: string; readonly model_ref: stri
 
 /**
  * The models a client can ask for, as a pure function of the catalog, the live workers and the
- * model files nodes hold (none known: pass nothing): first
- * the model_refs that live workers serve (answered without a cold start), then the catalog aliases
- * not among them; each id once, workers counted per id.
+ * model files nodes hold (none known: pass nothing): first the model_refs that live workers serve
+ * (answered without a cold start), then the files nodes hold that no alias names, then the catalog
+ * aliases not among them; each id once, workers counted per id, `rbee.nodes` the nodes serving or
+ * holding it.
  */
 export function listModels(aliases: readonly ModelAlias[], workers: readonly RegisteredWorker[], stored: readonly StoredModel[] = []): OpenAiModelList {
   const live = new Map<string, RegisteredWorker[]>();
@@ -56,10 +57,14 @@ export function listModels(aliases: readonly ModelAlias[], workers: readonly Reg
   };
   const aliasOf = (id: string): ModelAlias | undefined => aliases.find((alias) => alias.alias === id);
   const liveIds = [...live.keys()].sort();
+  // Files on a node that no worker serves and no alias names: asked for by their model_ref (a cold start).
+  const aliased = new Set(aliases.flatMap((alias) => [alias.alias, alias.model_ref]));
+  const storedIds = [...new Set(stored.map((model) => model.model_ref))].filter((id) => !live.has(id) && !aliased.has(id)).sort();
   return {
     object: "list",
     data: [
       ...liveIds.map((id) => entry(id, aliasOf(id))),
+      ...storedIds.map((id) => entry(id, undefined)),
       ...aliases.filter((alias) => !live.has(alias.alias)).map((alias) => entry(alias.alias, alias)),
     ],
   };

@@ -227,6 +227,15 @@ export class QueenService implements ApiService, StreamOpener {
     return this.queen.inference.embed(job, signal, origin);
   }
 
+  /**
+   * The model files the nodes hold, for the client APIs' model lists: the inventories of the nodes
+   * whose hive is open, refreshed (each bounded by placement's short deadline).
+   */
+  async storedModels(): Promise<{ node_name: string; model_ref: string }[]> {
+    await this.queen.fleet.models.refreshOpen().catch(() => undefined);
+    return this.queen.fleet.models.stored();
+  }
+
   /** The live workers, for the client APIs' model lists. */
   liveWorkers(): readonly RegisteredWorker[] {
     return this.queen.workers.list();

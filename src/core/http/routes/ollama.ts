@@ -50,8 +50,8 @@ export function ollamaRoutes(service: QueenService, auth: RequestHandler, log: (
     res.json({ version: OLLAMA_API_VERSION, rbee: RBEE_VERSION });
   });
 
-  router.get("/api/tags", (_req, res) => {
-    res.json(listTags(MODEL_ALIASES, service.liveWorkers()));
+  router.get("/api/tags", async (_req, res) => {
+    res.json(listTags(MODEL_ALIASES, service.liveWorkers(), (await service.storedModels()).map((model) => model.model_ref)));
   });
 
   const answer = async (route: OllamaRoute, model: string, inference: ParsedInference, streamed: boolean, res: Response): Promise<void> => {

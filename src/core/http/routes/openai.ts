@@ -39,14 +39,14 @@ export function openAiRoutes(service: QueenService, auth: RequestHandler, log: (
   const router = Router();
   router.use(OPENAI_PATHS, auth, express.json({ limit: "1mb" }));
 
-  router.get("/v1/models", (_req, res) => {
-    res.json(listModels(MODEL_ALIASES, service.liveWorkers()));
+  router.get("/v1/models", async (_req, res) => {
+    res.json(listModels(MODEL_ALIASES, service.liveWorkers(), await service.storedModels()));
   });
 
-  router.get("/v1/models/*model", (req, res) => {
+  router.get("/v1/models/*model", async (req, res) => {
     const segments = (req.params as { model?: string | string[] }).model;
     const id = Array.isArray(segments) ? segments.join("/") : (segments ?? "");
-    const model = listModels(MODEL_ALIASES, service.liveWorkers()).data.find((entry) => entry.id === id);
+    const model = listModels(MODEL_ALIASES, service.liveWorkers(), await service.storedModels()).data.find((entry) => entry.id === id);
     if (!model) throw new RbeeError("MODEL_NOT_FOUND", `The model '${id}' is neither in the catalog nor on a live worker`);
     res.json(model);
   });
