@@ -7,27 +7,30 @@ export type DataColumn = string | { readonly label: string; readonly className: 
 export function DataTable({ columns, children }: { readonly columns: readonly DataColumn[]; readonly children: ReactNode }) {
   return (
     <div className="card">
-      <table className="w-full text-sm">
-        <thead className="border-b border-zinc-200 bg-zinc-50/80 dark:border-zinc-800 dark:bg-zinc-900/80">
-          <tr>
-            {columns.map((column) =>
-              typeof column === "string" ? (
-                <th key={column} className="th">
-                  {column}
-                </th>
-              ) : (
-                <th key={column.label} className={`th ${column.className}`}>
-                  {column.label}
-                </th>
-              ),
-            )}
-            <th className="th w-0">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">{children}</tbody>
-      </table>
+      {/* Narrower than its rows (a small window): the table scrolls sideways, its row actions never cut off. */}
+      <div className="overflow-x-auto">
+        <table className="w-full text-sm">
+          <thead className="border-b border-zinc-200 bg-zinc-50/80 dark:border-zinc-800 dark:bg-zinc-900/80">
+            <tr>
+              {columns.map((column) =>
+                typeof column === "string" ? (
+                  <th key={column} className="th">
+                    {column}
+                  </th>
+                ) : (
+                  <th key={column.label} className={`th ${column.className}`}>
+                    {column.label}
+                  </th>
+                ),
+              )}
+              <th className="th w-0">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">{children}</tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -1,5 +1,8 @@
 import type { ReactNode } from "react";
 
+/** Where a row action's word shows beside its icon (it is always read out): from small windows up, or only on wide ones (a table with many columns). */
+const WORD_FROM = { sm: "sr-only sm:not-sr-only", "2xl": "sr-only 2xl:not-sr-only" } as const;
+
 /** A row's action button: an icon, and its word from the small breakpoint up (always read out). */
 export function RowAction({
   label,
@@ -8,6 +11,7 @@ export function RowAction({
   text,
   danger = false,
   disabled,
+  wordFrom = "sm",
   onClick,
 }: {
   /** What it does to what, e.g. "Remove gpu-box". */
@@ -17,6 +21,7 @@ export function RowAction({
   readonly text: string;
   readonly danger?: boolean;
   readonly disabled?: boolean;
+  readonly wordFrom?: keyof typeof WORD_FROM;
   readonly onClick: () => void;
 }) {
   return (
@@ -29,7 +34,7 @@ export function RowAction({
       onClick={onClick}
     >
       {icon}
-      <span className="sr-only sm:not-sr-only">{text}</span>
+      <span className={WORD_FROM[wordFrom]}>{text}</span>
     </button>
   );
 }

@@ -7,11 +7,11 @@ export function GpuRow({ gpu }: { readonly gpu: HiveGpu }) {
   const text = gpuFiguresText(gpu);
   return (
     <div
-      className="flex items-center gap-3 whitespace-nowrap text-xs text-zinc-600 tabular-nums dark:text-zinc-400"
+      className="flex min-w-0 items-center gap-3 whitespace-nowrap text-xs text-zinc-600 tabular-nums dark:text-zinc-400"
       data-testid={`gpu-${gpu.backend}-${gpu.device}`}
       title={text.missing ?? undefined}
     >
-      <span className="w-56 truncate font-medium text-zinc-700 dark:text-zinc-300" title={text.label}>
+      <span className="min-w-24 flex-1 truncate font-medium text-zinc-700 dark:text-zinc-300" title={text.label}>
         {text.label}
       </span>
       {text.bar ? <UsageBar used={text.bar.used} total={text.bar.total} label={`${text.label} memory in use`} /> : null}

@@ -7,7 +7,7 @@ export function NodeGpusRow({ nodeName, devices, columns }: { readonly nodeName:
   return (
     <tr data-testid={`gpus-row-${nodeName}`} className="border-t-0">
       <td colSpan={columns} className="px-3 pt-0 pb-3">
-        <div className="grid grid-cols-2 gap-x-6 gap-y-1.5">
+        <div className="grid grid-cols-[repeat(auto-fill,minmax(28rem,1fr))] gap-x-6 gap-y-1.5">
           {devices.vram.map((gpu) => (
             <GpuRow key={`${gpu.backend}:${gpu.device}`} gpu={gpu} />
           ))}

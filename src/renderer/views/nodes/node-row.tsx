@@ -50,7 +50,7 @@ export function NodeRow({
             <td className="td">
               <div className="font-medium">{node.node_name}</div>
               <div
-                className="max-w-64 truncate text-xs text-zinc-500 dark:text-zinc-400"
+                className="max-w-48 truncate text-xs text-zinc-500 dark:text-zinc-400"
                 title={`${node.git_repo_url} (${node.git_branch}) → ${node.install_path}`}
               >
                 {node.install_path} · {node.git_branch}

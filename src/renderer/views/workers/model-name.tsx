@@ -4,7 +4,7 @@ export function ModelName({ modelRef }: { readonly modelRef: string }) {
   const name = slash >= 0 ? modelRef.slice(slash + 1) : modelRef;
   const source = slash >= 0 ? modelRef.slice(0, slash + 1) : null;
   return (
-    <div className="max-w-64 min-w-0" title={modelRef}>
+    <div className="max-w-44 min-w-0" title={modelRef}>
       <div className="truncate font-medium">{name}</div>
       {source ? <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">{source}</div> : null}
     </div>

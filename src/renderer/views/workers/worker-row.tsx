@@ -11,7 +11,7 @@ import { useStopWorker } from "./use-stop-worker.js";
 import { VramGauge } from "./vram-gauge.js";
 import { WorkerActivityCell } from "./worker-activity-cell.js";
 
-/** One worker: where it runs, its model and backend, its state, load and recent jobs, and its Stop button. */
+/** One worker: where it runs (node and backend), its model, its state, load and recent jobs, and its Stop button. */
 export function WorkerRow({
   worker,
   stats,
@@ -28,19 +28,19 @@ export function WorkerRow({
     <DataRow testId={`worker-row-${worker.id}`}>
       <td className="td">
         <div className="font-mono text-[13px] font-medium">{worker.id}</div>
-        <div className="max-w-48 truncate text-xs text-zinc-500 dark:text-zinc-400" title={worker.url}>
+        <div className="max-w-40 truncate text-xs text-zinc-500 dark:text-zinc-400" title={worker.url}>
           {worker.url}
         </div>
       </td>
-      <td className="td text-zinc-700 dark:text-zinc-300">{worker.node_name}</td>
-      <td className="td">
-        <ModelName modelRef={worker.model_ref} />
-      </td>
-      <td className="td">
-        <span className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
+      <td className="td whitespace-nowrap text-zinc-700 dark:text-zinc-300">
+        <div>{worker.node_name}</div>
+        <span className="mt-0.5 inline-block rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
           {worker.backend}
           {worker.backend === "cpu" && worker.device === 0 ? "" : `:${worker.device}`}
         </span>
+      </td>
+      <td className="td">
+        <ModelName modelRef={worker.model_ref} />
       </td>
       <td className="td" data-testid="worker-state">
         <WorkerStateBadge state={worker.state} />
@@ -55,10 +55,11 @@ export function WorkerRow({
         <VramGauge bytes={worker.vram_bytes} onDevice={vramOnDevice} where={`${worker.node_name} ${worker.backend}:${worker.device}`} />
       </td>
       <td className="td text-right whitespace-nowrap">
-        <LogsButton target={{ node: worker.node_name, worker: worker.id }} />
+        <LogsButton target={{ node: worker.node_name, worker: worker.id }} wordFrom="2xl" />
         <RowAction
           danger
           label={`Stop ${worker.id}`}
+          wordFrom="2xl"
           icon={stopping ? <SpinnerIcon className="size-4" /> : <StopIcon className="size-4" />}
           text={stopping ? "Stopping…" : "Stop"}
           disabled={stopping}

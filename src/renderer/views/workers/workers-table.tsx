@@ -3,7 +3,7 @@ import { DataTable, type DataColumn } from "../../components/data-table.js";
 import { useFleet } from "../../state/fleet-context.js";
 import { WorkerRow } from "./worker-row.js";
 
-const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "Backend", "State", "Slots", "Recent jobs", { label: "VRAM", className: "text-right" }];
+const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "State", "Slots", "Recent jobs", { label: "VRAM", className: "text-right" }];
 
 /** Every registered worker, with its recent jobs and the VRAM rbee's workers hold on each one's device. */
 export function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker[] }) {
