@@ -101,16 +101,7 @@ export class QueenClient {
     const response = await this.send(entry, input, signal, "text/event-stream");
     if (!response.ok) throw RbeeError.fromBody(safeJson(await response.text()), `The queen answered HTTP ${response.status}`);
     if (!response.body) return;
-    const events = sseData(response.body);
-    for (;;) {
-      const next = await events.next();
-      if (next.done) {
-        if (next.value) return;
-        break;
-      }
-      yield entry.events.parse(JSON.parse(next.value)) as EventOf<M>;
-    }
-    throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
+    yield* eventsUntilDone(response.body, (data) => entry.events.parse(data) as EventOf<M>);
   }
 
   /**
@@ -121,17 +112,9 @@ export class QueenClient {
     const entry: CallEntry = API[method];
     const response = await this.send(entry, { ...input, follow: true }, signal, "text/event-stream");
     if (!response.ok) throw RbeeError.fromBody(safeJson(await response.text()), `The queen answered HTTP ${response.status}`);
-    if (!response.body || !entry.follow) return;
-    const events = sseData(response.body);
-    for (;;) {
-      const next = await events.next();
-      if (next.done) {
-        if (next.value) return;
-        break;
-      }
-      yield entry.follow.parse(JSON.parse(next.value)) as FollowEventOf<M>;
-    }
-    throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
+    const schema = entry.follow;
+    if (!response.body || !schema) return;
+    yield* eventsUntilDone(response.body, (data) => schema.parse(data) as FollowEventOf<M>);
   }
 
   private async send(entry: CallEntry | StreamEntry, input: unknown, signal?: AbortSignal, accept = "application/json"): Promise<Response> {
@@ -169,5 +152,18 @@ function safeJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
+  }
+}
+
+/** A stream's events, each parsed by `parse`, until `[DONE]`; a stream that ends without it is an error. */
+async function* eventsUntilDone<T>(body: ReadableStream<Uint8Array>, parse: (data: unknown) => T): AsyncGenerator<T> {
+  const events = sseData(body);
+  for (;;) {
+    const next = await events.next();
+    if (next.done) {
+      if (next.value) return;
+      throw new RbeeError("INTERNAL", "The queen closed the stream before it finished");
+    }
+    yield parse(JSON.parse(next.value));
   }
 }

@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { QueenEvent, type RegisteredWorker } from "../../src/shared/contract/index.js";
 import { jsonClient } from "../helpers/http-client.js";
 import { makeProjectRepo } from "../helpers/project-repo.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
-import { readSseJson, sseMessages } from "../helpers/sse.js";
+import { readSseJson } from "../helpers/sse.js";
 import { startSshd, type Sshd } from "../helpers/sshd.js";
 import { CHATML_TEMPLATE, writeTinyGguf } from "../helpers/tiny-gguf.js";
+import { workersWhen } from "../helpers/worker-states.js";
 
 
 let dir: string;
@@ -24,21 +24,6 @@ const conversation: OpenAI.ChatCompletionMessageParam[] = [
   { role: "system", content: "You are a tiny test model." },
   { role: "user", content: "Say hello." },
 ];
-
-/** Resolves with the first workers snapshot of `/v1/events` that satisfies `predicate`. */
-async function workersWhen(predicate: (workers: readonly RegisteredWorker[]) => boolean): Promise<RegisteredWorker[]> {
-  const abort = new AbortController();
-  const response = await fetch(`${queen.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${queen.token}` }, signal: abort.signal });
-  try {
-    for await (const message of sseMessages(response.body!)) {
-      const event = QueenEvent.parse(JSON.parse(message.data));
-      if (event.type === "workers" && predicate(event.workers)) return event.workers;
-    }
-    throw new Error("the event stream ended");
-  } finally {
-    abort.abort();
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rbee-openai-"));
@@ -157,10 +142,10 @@ describe("the official openai client against the queen", () => {
       if (chunk.choices[0]?.delta.content) seen += 1;
       if (seen < 3) continue;
       // Busy first, so that the idle state below is the cancel's doing, not a state never left.
-      await workersWhen((list) => list.length === 1 && list[0]!.state === "busy" && list[0]!.slots_available === 0);
+      await workersWhen(queen, (list) => list.length === 1 && list[0]!.state === "busy" && list[0]!.slots_available === 0);
       break;
     }
-    const workers = await workersWhen((list) => list.length === 1 && list[0]!.state === "idle" && list[0]!.slots_available === 1);
+    const workers = await workersWhen(queen, (list) => list.length === 1 && list[0]!.state === "idle" && list[0]!.slots_available === 1);
     expect(workers[0]).toMatchObject({ model_ref: modelRef, node_name: "gpu1" });
   }, 30_000);
 
