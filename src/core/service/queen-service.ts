@@ -119,6 +119,11 @@ export class QueenService implements ApiService, StreamOpener {
 
   readonly modelCatalog = async (): Promise<AnswerOf<"modelCatalog">> => ({ models: [...this.queen.modelCatalog] });
 
+  // Placeholder of the contract commit: the placement helper replaces it (branch i19-placement).
+  readonly placementPreview = async (_input: ParsedInputOf<"placementPreview">): Promise<AnswerOf<"placementPreview">> => {
+    throw new RbeeError("INTERNAL", "placement preview is not built yet");
+  };
+
   readonly listModels = ({ node }: ParsedInputOf<"listModels">): Promise<AnswerOf<"listModels">> => this.queen.fleet.models.list(node);
 
   readonly downloadModel = async ({ node_name, model_ref }: ParsedInputOf<"downloadModel">): Promise<CoreStream<EventOf<"downloadModel">>> => {

@@ -138,6 +138,10 @@ function titleOf(code: ErrorCode): string {
       return "Not installed on the node";
     case "INSTALL_FAILED":
       return "Install failed";
+    case "ENGINE_UNAVAILABLE":
+      return "Engine unavailable";
+    case "SHARD_LOST":
+      return "A machine of the split model went away";
     case "INTERNAL":
       return "Something went wrong";
     default:
@@ -172,6 +176,10 @@ function hintOf(code: ErrorCode): string | null {
       return "Install rbee on the node first: Nodes → Install.";
     case "INSTALL_FAILED":
       return "The node needs git, Node.js 20+ and npm. Fix what the message says, then run Install again.";
+    case "ENGINE_UNAVAILABLE":
+      return "llama-server and rpc-server are built on the node from the llama.cpp source rbee ships: install what the message names there (cmake, a C++ compiler), then spawn again.";
+    case "SHARD_LOST":
+      return "One of the machines holding part of the model (or its rpc-server) stopped. Check that node in Nodes, then spawn the worker again.";
     case "WORKER_FAILED":
       return "The worker stopped answering. Try again: a fresh worker starts if needed; the Workers view shows what runs.";
     case "JOB_NOT_FOUND":

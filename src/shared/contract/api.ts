@@ -11,6 +11,7 @@ import {
   RemoveModelResponse,
 } from "./fleet-models.js";
 import { HiveDevices } from "./hive.js";
+import { PlacementPreviewQuery, PlacementPreviewResponse } from "./engines.js";
 import { InferenceRequest, JobId } from "./inference.js";
 import { LogLineCount, LogStreamEvent, LogsResponse, WorkerExitsResponse } from "./logs.js";
 import { ModelCatalogResponse } from "./model-catalog.js";
@@ -205,6 +206,15 @@ export const API = {
     query: StreamQuery,
     body: CopyModelRequest,
     events: ModelStreamEvent,
+  },
+  placementPreview: {
+    kind: "call",
+    verb: "GET",
+    path: "/v2/placement/preview",
+    summary:
+      "Where the queen would run a model and why: one node, or split across nodes (llama.cpp RPC) with the bytes each holds when it fits no single node's free memory; `placement` null and `reason` when it fits nowhere",
+    query: PlacementPreviewQuery,
+    answer: PlacementPreviewResponse,
   },
   listWorkers: { kind: "call", verb: "GET", path: "/v1/workers/list", summary: "Every live worker", answer: ListWorkersResponse },
   workerExits: {

@@ -23,6 +23,8 @@ export const ErrorCode = z.enum([
   "ROUTE_NOT_FOUND",
   "NOT_INSTALLED",
   "INSTALL_FAILED",
+  "ENGINE_UNAVAILABLE",
+  "SHARD_LOST",
   "INTERNAL",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -53,6 +55,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ROUTE_NOT_FOUND: 404,
   NOT_INSTALLED: 409,
   INSTALL_FAILED: 502,
+  // A node lacks llama-server / rpc-server and cannot build them (the message says what to install).
+  ENGINE_UNAVAILABLE: 503,
+  // A node holding part of a split model (or its rpc-server) went away: the worker is stopped.
+  SHARD_LOST: 502,
   INTERNAL: 500,
 };
 

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { NodeName } from "./nodes.js";
 import { ErrorEvent, ProgressEvent } from "./streams.js";
 import { fieldWithDefault, optionalField } from "./optional.js";
-import { Backend, ModelRef, WorkerId, WorkerState } from "./workers.js";
+import { Backend, Engine, ModelRef, WorkerId, WorkerState } from "./workers.js";
+import { EngineStatus } from "./engines.js";
 
 /** `GET /v1/health` on a hive (no auth). */
 export const HiveHealth = z.object({ status: z.literal("alive"), version: z.string() });
@@ -50,7 +51,13 @@ export const HiveDevices = z.object({
   backends: z.array(Backend),
   devices: z.record(z.string(), z.number().int()),
   ram_bytes: z.number(),
+  /** RAM free now, within RBEE_MEMORY_LIMIT_BYTES when the node sets one (older hives leave it out). */
+  ram_free_bytes: z.number().optional(),
   vram: z.array(HiveGpu),
+  /** The engines it can run now or after a build on first use (`["node-llama-cpp","llama-server","rpc-server"]`). */
+  engines: z.array(z.string()).optional(),
+  /** Each engine's state and, where it cannot run, what to install. */
+  engine_status: z.array(EngineStatus).optional(),
 });
 export type HiveDevices = z.infer<typeof HiveDevices>;
 
@@ -66,6 +73,14 @@ export const HiveSpawnRequest = z.strictObject({
   // Set by the queen so that it knows the id in advance and can bind a per-spawn callback token to it.
   worker_id: optionalField(WorkerId),
   callback_token: optionalField(z.string().min(16).max(256)),
+  /** Default node-llama-cpp. */
+  engine: optionalField(Engine),
+  /** llama-server only: rpc-servers reachable from this node's loopback (`127.0.0.1:PORT`), which hold the rest of the model. */
+  rpc: optionalField(z.array(z.string().regex(/^127\.0\.0\.1:\d{1,5}$/, "must be 127.0.0.1:PORT")).min(1).max(16)),
+  /** llama-server only: the share of the offloaded layers per device, in llama.cpp's device order (`--tensor-split`). */
+  tensor_split: optionalField(z.array(z.number().min(0)).min(1).max(17)),
+  /** llama-server only: layers to offload to GPU and RPC devices (`--n-gpu-layers`); the rest stay on this node's CPU. */
+  gpu_layers: optionalField(z.number().int().min(0).max(1024)),
 });
 export type HiveSpawnRequest = z.input<typeof HiveSpawnRequest>;
 
@@ -89,6 +104,7 @@ export const HiveWorker = z.object({
   state: WorkerState,
   slots_total: z.number().int(),
   slots_available: z.number().int(),
+  engine: Engine.optional(),
   // The worker's own API token; only holders of the hive token see it.
   token: z.string().optional(),
 });

@@ -1,6 +1,7 @@
 export * from "./api.js";
 export * from "./errors.js";
 export * from "./embeddings.js";
+export * from "./engines.js";
 export * from "./events.js";
 export * from "./grammar.js";
 export * from "./fleet-models.js";

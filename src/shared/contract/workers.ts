@@ -11,6 +11,26 @@ export type WorkerState = z.infer<typeof WorkerState>;
 export const Backend = z.enum(["cpu", "cuda", "metal", "vulkan"]);
 export type Backend = z.infer<typeof Backend>;
 
+/**
+ * The programs a node can run a model with: node-llama-cpp (the default worker) and llama.cpp's own
+ * `llama-server` behind the same worker API; `rpc-server` (llama.cpp's `ggml-rpc-server`) holds a
+ * shard of a model split across machines.
+ */
+export const Engine = z.enum(["node-llama-cpp", "llama-server"]);
+export type Engine = z.infer<typeof Engine>;
+export const EngineName = z.enum(["node-llama-cpp", "llama-server", "rpc-server"]);
+export type EngineName = z.infer<typeof EngineName>;
+
+/** A device of a node that holds part of a split model: which node, its device, the bytes of tensors it holds. */
+export const WorkerShard = z.object({
+  node_name: NodeName,
+  /** The llama.cpp device it serves, e.g. `CPU` or `CUDA0`. */
+  device: z.string(),
+  /** Bytes of the model's tensors (and KV cache) on it, as its rpc-server reports them; 0 until loaded. */
+  bytes: z.number().int().min(0),
+});
+export type WorkerShard = z.infer<typeof WorkerShard>;
+
 const HttpUrl = z
   .string()
   .max(2048)
@@ -45,6 +65,10 @@ export const WorkerInfo = z.object({
   vram_bytes: z.number().int().min(0).nullable(),
   /** Tokens one slot holds (the model's context as loaded); absent from workers that do not say. */
   context_length: z.number().int().min(1).optional(),
+  /** The program that runs the model; absent means node-llama-cpp. */
+  engine: Engine.optional(),
+  /** A model split across machines: the other nodes' devices that hold part of it (the worker's own node holds the rest). */
+  shards: z.array(WorkerShard).optional(),
 });
 export type WorkerInfo = z.infer<typeof WorkerInfo>;
 
@@ -69,6 +93,7 @@ export const RegisterWorkerRequest = z
     context_length: optionalField(z.number().int().min(1).max(16_777_216)),
     node_name: optionalField(NodeName),
     state: optionalField(WorkerState),
+    engine: optionalField(Engine),
   })
   .refine((w) => w.slots_available <= w.slots_total, {
     message: "must not exceed slots_total",
