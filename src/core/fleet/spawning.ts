@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   RbeeError,
   type Backend,
+  type Engine,
   type HiveWorker,
   type RegisteredWorker,
 } from "../../shared/contract/index.js";
@@ -26,6 +27,10 @@ export interface SpawnRequest {
   readonly ctx?: number | undefined;
   /** CPU threads of the worker; default RBEE_WORKER_THREADS, else the worker's own choice. */
   readonly threads?: number | undefined;
+  /** Default node-llama-cpp; llama-server when `shards` are given. */
+  readonly engine?: Engine | undefined;
+  /** Other nodes holding part of the model (llama.cpp RPC): `node_name` runs llama-server. */
+  readonly shards?: readonly string[] | undefined;
 }
 
 /** What a spawn needs. */

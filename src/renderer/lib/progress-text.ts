@@ -27,6 +27,10 @@ export function stageStep(stage: ProgressStage): string {
       return "Downloading";
     case "copy":
       return "Copying from another node";
+    case "build":
+      return "Building llama.cpp";
+    case "shard":
+      return "Starting the shards";
     case "queue":
       return "Waiting in line";
     case "spawn":

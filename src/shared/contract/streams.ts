@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ErrorCode } from "./errors.js";
 import { RegisteredWorker } from "./workers.js";
 
-export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "copy", "queue", "spawn", "loading"]);
+export const ProgressStage = z.enum(["ssh", "install", "hive", "download", "copy", "build", "shard", "queue", "spawn", "loading"]);
 export type ProgressStage = z.infer<typeof ProgressStage>;
 
 export const StopReason = z.enum(["max_tokens", "eos", "stop", "cancelled"]);
@@ -16,6 +16,8 @@ export const ProgressEvent = z.object({
   bytes_total: z.number().optional(),
   /** Stage `queue`: the request's place while it waits for a free slot (1 = next). */
   position: z.number().int().min(1).optional(),
+  /** How far a step without bytes is (stage `build`: the compile's share done), 0..1. */
+  fraction: z.number().min(0).max(1).optional(),
 });
 export const StartedEvent = z.object({
   type: z.literal("started"),
