@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (a real OpenSSH server, Chromium, git, and fish: a
-# node user's login shell that is not sh-like), when it can.
+# Installs the system packages the tests need (a real OpenSSH server, Chromium, git, fish: a node
+# user's login shell that is not sh-like, and cmake + a C++ compiler to build llama.cpp), when it can.
 set -euo pipefail
 packages=()
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
@@ -8,6 +8,8 @@ command -v ssh-keygen >/dev/null 2>&1 || packages+=(openssh-client)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v git >/dev/null 2>&1 || packages+=(git)
 command -v fish >/dev/null 2>&1 || packages+=(fish)
+command -v cmake >/dev/null 2>&1 || packages+=(cmake)
+command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || packages+=(g++)
 [ ${#packages[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

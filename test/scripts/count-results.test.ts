@@ -49,8 +49,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function count(vitest: unknown, playwright: unknown): [passed: number, failed: number, skipped: number] {
-  const files = [vitest, playwright].map((report, index) => {
+function count(vitest: unknown, playwright: unknown, ...moreVitest: unknown[]): [passed: number, failed: number, skipped: number] {
+  const files = [vitest, playwright, ...moreVitest].map((report, index) => {
     const file = join(dir, `${index}.json`);
     if (report !== undefined) writeFileSync(file, JSON.stringify(report));
     return file;
@@ -75,6 +75,14 @@ describe("count-results", () => {
   test("a test still running when the report was written is a failure; a missing report is one", () => {
     const cut = { numPassedTests: 0, numFailedTests: 0, numFailedTestSuites: 0, testResults: [{ assertionResults: [{ status: "pending" }] }] };
     expect(count(cut, undefined)).toEqual([0, 2, 0]);
+  });
+
+  test("a second vitest report (the llama.cpp run) adds its tests; if it is missing, that is one failure", () => {
+    const llama = { numPassedTests: 3, numFailedTests: 1, numFailedTestSuites: 0, testResults: [{ assertionResults: [{ status: "skipped" }] }] };
+    expect(count(vitestReport, playwrightReport, llama)).toEqual([7, 4, 5]);
+    const missing = join(dir, "missing.json");
+    const out = execFileSync(process.execPath, [resolve("scripts/count-results.mjs"), missing, missing, missing], { encoding: "utf8" });
+    expect(out.trim()).toBe("0 3 0");
   });
 
   test("Playwright's global errors count as failures", () => {
