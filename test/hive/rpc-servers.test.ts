@@ -171,6 +171,30 @@ describe("rpc-servers of a hive", () => {
     expect(body.error.details.map((detail: { field: string }) => detail.field)).toEqual(["rpc", "gpu_layers"]);
   });
 
+  it("counts only the share of a split model that stays on the node against its memory", async () => {
+    // 1 MiB for rbee: the 1.4 MB model does not fit whole, but with every layer on an rpc-server its main part does.
+    const limited = await startHiveProcess({ home: join(dir, "limited"), token: HIVE_TOKEN, env: { RBEE_MEMORY_LIMIT_BYTES: "1048576" } });
+    try {
+      const spawnEvents = async (body: Record<string, unknown>): Promise<AnyEvent[]> => {
+        const response = await limited.fetch("/v1/workers/spawn", { body, headers: { accept: "text/event-stream" } });
+        const { events } = await readSseJson(response);
+        for (const event of events) HiveSpawnStreamEvent.parse(event);
+        return events as AnyEvent[];
+      };
+      const whole = await spawnEvents({ model_ref: `file:${modelPath}`, engine: "llama-server", threads: 1 });
+      expect(whole.at(-1)).toMatchObject({ type: "error", code: "NO_CAPACITY", message: expect.stringMatching(/^Not enough free memory for file:/) });
+
+      const shard = await startRpc(limited);
+      const split = await spawnEvents({ model_ref: `file:${modelPath}`, engine: "llama-server", rpc: [`127.0.0.1:${shard.port}`], gpu_layers: 99, threads: 1, ctx: 256 });
+      expect(split.find((event) => event.type === "error" && event.code === "NO_CAPACITY")).toBeUndefined();
+      expect(split).toContainEqual({ type: "progress", stage: "spawn", message: expect.stringMatching(/\(llama-server, cpu 0, split over 1 rpc-server\)$/) });
+      const spawned = split.find((event) => event.type === "spawned");
+      if (spawned) await limited.json("/v1/workers/stop", { worker_id: spawned.worker_id });
+    } finally {
+      await limited.process.stop();
+    }
+  }, 60_000);
+
   it("stops its rpc-servers when it stops, and they die with it when it is killed with -9", async () => {
     const second = await startHiveProcess({ home: join(dir, "second"), token: HIVE_TOKEN });
     const servers = [await startRpc(second), await startRpc(second)];
