@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import {
 } from "../../src/shared/contract/index.js";
 import { findLlamaProgram } from "../../src/node-common/llama-cpp-binaries.js";
 import { findOnPath } from "../../src/hive/gpu/find-on-path.js";
+import { WorkerPidFile } from "../../src/hive/orphan-reaper.js";
 import { listeningSockets } from "../helpers/listening-sockets.js";
 import { spawnProcess } from "../helpers/process.js";
 import { alive } from "../helpers/process-tree.js";
@@ -163,6 +164,10 @@ describe("rpc-servers of a hive", () => {
     expect(done).toBe(true);
     for (const event of events) HiveEngineBuildStreamEvent.parse(event);
     expect(events).toEqual([{ type: "engine", status: expect.objectContaining({ engine: "llama-server", state: "ready", path: llamaServer!.path }) }]);
+    // Without an event stream: the same last event as JSON.
+    const plain = await hive.json("/v1/engines/build", { backend: "cpu" });
+    expect(plain).toEqual({ status: 200, body: { type: "engine", status: expect.objectContaining({ state: "ready" }) } });
+    expect((await hive.json("/v1/engines/build", { backend: "tpu" })).status).toBe(400);
   });
 
   it("refuses rpc, tensor_split and gpu_layers without engine llama-server", async () => {
@@ -221,6 +226,36 @@ describe("rpc-servers of a hive", () => {
       }
     }
   }, 60_000);
+});
+
+describe("the orphan reaper", () => {
+  it("stops the rpc-servers a dead hive's run file lists, checking each one's port first", async () => {
+    const reaperHome = join(dir, "reaper");
+    await mkdir(join(reaperHome, "run"), { recursive: true });
+    const [port, otherPort] = [await freePort(), await freePort()];
+    const orphan = spawnProcess(rpcProgram!.path, ["-H", "127.0.0.1", "-p", String(port), "-t", "1", "-d", "CPU"]);
+    const bystander = spawnProcess(rpcProgram!.path, ["-H", "127.0.0.1", "-p", String(otherPort), "-t", "1", "-d", "CPU"]);
+    try {
+      // A pid that no longer runs: the hive that wrote the file.
+      const gone = spawnProcess(process.execPath, ["-e", ""]);
+      await gone.waitForExit();
+      const runFile = {
+        hive_pid: gone.pid,
+        workers: [],
+        // The bystander's pid with another port: a reused pid, which is left alone.
+        rpc_servers: [{ id: "rpc-orphan", pid: orphan.pid, port }, { id: "rpc-reused", pid: bystander.pid, port: port + 1 }],
+      };
+      await writeFile(join(reaperHome, "run", `hive-${gone.pid}.json`), JSON.stringify(runFile));
+      const lines: string[] = [];
+      expect(await new WorkerPidFile(reaperHome).reapOrphans((line) => lines.push(line))).toBe(1);
+      expect(lines).toEqual([`stopping rpc-server rpc-orphan (pid ${orphan.pid}, port ${port}) left behind by a hive that died`]);
+      await orphan.waitForExit();
+      expect(alive(bystander.pid)).toBe(true);
+    } finally {
+      await orphan.stop();
+      await bystander.stop();
+    }
+  });
 });
 
 describe("a node that cannot run llama.cpp and gives rbee little memory", () => {
