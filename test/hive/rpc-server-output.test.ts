@@ -10,14 +10,14 @@ const fixture = (name: string): string[] => readFileSync(join(import.meta.dirnam
 
 describe("what an rpc-server says", () => {
   it("reads its device from the start banner", () => {
-    const devices = fixture("rpc-server-banner.log").map(parseDeviceLine).filter((device) => device !== undefined);
+    const devices = fixture("rpc-server-banner.txt").map(parseDeviceLine).filter((device) => device !== undefined);
     expect(devices).toEqual([{ name: "CPU", description: "Intel(R) Xeon(R) Processor", totalBytes: 24105 * 1024 * 1024, freeBytes: 24105 * 1024 * 1024 }]);
     expect(parseDeviceLine("  CUDA0: NVIDIA GeForce RTX 4090 (24080 MiB, 23500 MiB free)")).toMatchObject({ name: "CUDA0", freeBytes: 23500 * 1024 * 1024 });
     expect(parseDeviceLine("Devices:")).toBeUndefined();
   });
 
   it("tallies the buffers and tensors its client holds, and forgets them when the client goes", () => {
-    const lines = fixture("rpc-server-debug.log");
+    const lines = fixture("rpc-server-debug.txt");
     const closing = lines.lastIndexOf("[~impl] closing socket 4");
     expect(closing).toBe(lines.length - 1);
     const tally = new RpcTensorTally();
