@@ -31,7 +31,9 @@ reports devices over an HTTP API on loopback (the queen reaches it through SSH).
   --worker-heartbeat-ms N  heartbeat interval the workers use (default: theirs, 5000)
 
 Environment: RBEE_HOME (default ~/.rbee), RBEE_HIVE_TOKEN (else RBEE_HOME/hive-token is created),
-RBEE_HF_ENDPOINT, HF_TOKEN.
+RBEE_HF_ENDPOINT, HF_TOKEN, RBEE_MEMORY_LIMIT_BYTES (the RAM this node gives rbee), RBEE_LLAMA_CACHE
+(where llama-server and ggml-rpc-server are built), RBEE_LLAMA_SERVER and RBEE_RPC_SERVER (installed
+programs to use instead).
 `;
 
 /** Reads `rbee-hive`'s command line; throws INVALID_REQUEST naming the bad flag. */

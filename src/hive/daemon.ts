@@ -6,13 +6,19 @@ import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { HiveStateFile, RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { isLoopbackHost, urlHost } from "../shared/net.js";
+import type { HiveDevices } from "../shared/contract/index.js";
+import type { NodeDevices } from "./devices.js";
+import { EngineCatalog, primaryBackend, usableEngines } from "./engines.js";
 import { DeviceMonitor } from "./gpu/device-monitor.js";
+import { LlamaBuilder } from "./llama-build.js";
+import { freeWithinLimit, memoryLimit } from "./memory-limit.js";
 import { hivePaths, loadHiveToken } from "./hive-home.js";
 import { openHiveLog } from "./logs/hive-log.js";
 import { WorkerLogs } from "./logs/worker-logs.js";
 import { ModelStore } from "./models/model-store.js";
 import { WorkerPidFile } from "./orphan-reaper.js";
 import { QueenRelay } from "./queen-relay.js";
+import { RpcServers } from "./rpc-servers.js";
 import { createHiveApp } from "./server.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -60,6 +66,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     checkDownloadUrl(options.callbackUrl, "--callback-url");
     if (!options.callbackToken) throw new RbeeError("INVALID_REQUEST", "--callback-url needs --token (or RBEE_CALLBACK_TOKEN)");
   }
+  const limit = memoryLimit(options.env);
   const paths = hivePaths(options.home);
   const hiveLog = openHiveLog(join(paths.logs, "hive.log"), options.log);
   const log = hiveLog.log;
@@ -77,7 +84,14 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
   const models = new ModelStore(paths.models, options.env, {}, () => nodeName);
   const monitor = new DeviceMonitor({ path: options.env.PATH });
   monitor.start();
+  const engines = new EngineCatalog({ env: options.env });
+  const builder = new LlamaBuilder({ env: options.env, engines, logsDir: paths.logs, log });
   let url = "";
+  // RBEE_MEMORY_LIMIT_BYTES: the RAM this node gives rbee, less what its workers and rpc-servers hold already.
+  let inUse = (): number => 0;
+  const limited = (devices: NodeDevices): NodeDevices => ({ ...devices, ram_free_bytes: freeWithinLimit(devices.ram_free_bytes, limit, inUse()) });
+  const nodeDevices = async (): Promise<NodeDevices> => limited(await monitor.current());
+  const rpcServers = new RpcServers({ env: options.env, engines, devices: nodeDevices, logs: workerLogs, pidFile, log });
   const pool = new WorkerPool({
     workerBin: options.workerBin ?? defaultWorkerBin(),
     hiveUrl: () => url,
@@ -85,18 +99,29 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     models,
     relay,
     // A spawn's capacity check reads the memory now; the API answers the last poll.
-    devices: () => monitor.fresh(),
+    devices: async () => limited(await monitor.fresh()),
+    engines,
+    builder,
     pidFile,
     log,
     nodeName: () => nodeName,
     ...(options.workerHeartbeatMs !== undefined ? { workerHeartbeatMs: options.workerHeartbeatMs } : {}),
   });
+  inUse = () => pool.memoryInUse() + rpcServers.memoryInUse();
+  const devices = async (): Promise<HiveDevices> => {
+    const node = await nodeDevices();
+    const engineStatus = await engines.statuses(primaryBackend(node.backends));
+    return { ...node, engines: usableEngines(engineStatus), engine_status: engineStatus };
+  };
   const app = createHiveApp({
     token,
     pool,
     models,
     relay,
-    devices: () => monitor.current(),
+    devices,
+    nodeDevices,
+    builder,
+    rpcServers,
     logs: { hive: hiveLog.file, workers: workerLogs },
     log,
     onNodeName: (name) => {
@@ -124,7 +149,9 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
     close() {
       closing ??= (async () => {
         monitor.stop();
-        await pool.stopAll();
+        builder.stopAll();
+        await Promise.all([rpcServers.stopAll(), pool.stopAll()]);
+        pidFile.remove();
         removeOwnState(paths.state);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -134,6 +161,7 @@ export async function startHive(options: HiveDaemonOptions): Promise<RunningHive
       return closing;
     },
     kill() {
+      rpcServers.killAll();
       pool.killAll();
     },
     log,

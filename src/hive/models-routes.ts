@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { type Request, type Response, Router } from "express";
 import {
   HiveModelRequest,
@@ -9,10 +10,13 @@ import {
   type HiveReceiveStart,
   type HiveRemoveResponse,
   type ModelDownloadResponse,
+  type ModelFootprint,
   RbeeError,
   parseOrThrow,
 } from "../shared/contract/index.js";
+import { footprintOf, readGgufShape } from "./models/model-footprint.js";
 import { inventory, modelFile } from "./models/model-inventory.js";
+import { assertRealInside } from "./models/model-paths.js";
 import { receive, startReceive } from "./models/model-receive.js";
 import { removeModel } from "./models/model-remove.js";
 import type { ModelStore } from "./models/model-store.js";
@@ -74,6 +78,18 @@ export function modelsRoutes(models: ModelStore, pool: WorkerPool, log: (line: s
     file.on("error", () => res.destroy());
     res.on("close", () => file.destroy());
     file.pipe(res);
+  });
+
+  // What the model takes in memory, from its GGUF header (the placement sizes splits from it).
+  router.get("/v1/models/info", async (req, res) => {
+    const { model_ref } = parseOrThrow(HiveModelRequest, { model_ref: req.query.model_ref });
+    const location = models.locate(model_ref);
+    const stats = await stat(location.path).catch(() => undefined);
+    if (!stats?.isFile()) {
+      throw new RbeeError("MODEL_NOT_FOUND", `Model ${model_ref} is not on ${models.nodeLabel()}: download it there first (or copy it from a node that has it)`);
+    }
+    await assertRealInside(models.dir, location.path, model_ref);
+    res.json(footprintOf(model_ref, await readGgufShape(location.path, model_ref)) satisfies ModelFootprint);
   });
 
   router.post("/v1/models/receive/start", async (req, res) => {

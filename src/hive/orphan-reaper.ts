@@ -7,8 +7,17 @@ import { z } from "zod";
 const RunFile = z.object({
   hive_pid: z.number().int(),
   workers: z.array(z.object({ id: z.string(), pid: z.number().int() })),
+  // Older hives wrote no rpc-servers.
+  rpc_servers: z.array(z.object({ id: z.string(), pid: z.number().int(), port: z.number().int() })).default([]),
 });
-type RunFile = z.infer<typeof RunFile>;
+type RunFile = z.input<typeof RunFile>;
+
+/** An rpc-server as the run file records it: its port tells it apart from another's (its command line has no id). */
+export interface RpcServerPid {
+  readonly id: string;
+  readonly pid: number;
+  readonly port: number;
+}
 
 /** True while `pid` runs (or exists under another user). */
 export function processAlive(pid: number): boolean {
@@ -33,13 +42,15 @@ async function commandLine(pid: number): Promise<string | undefined> {
 }
 
 /**
- * Records the pids of this hive's workers in `RBEE_HOME/run/hive-<pid>.json`. A hive killed with
- * -9 cannot stop its workers; the next hive to start on the node finds the file of the dead hive and
- * stops the workers it lists (checking each pid's command line first, since pids get reused).
+ * Records the pids of this hive's workers and rpc-servers in `RBEE_HOME/run/hive-<pid>.json`. A
+ * hive killed with -9 cannot stop them; the next hive to start on the node finds the file of the dead
+ * hive and stops what it lists (checking each pid's command line first, since pids get reused).
  */
 export class WorkerPidFile {
   private readonly dir: string;
   private readonly path: string;
+  private workers: readonly { id: string; pid: number }[] = [];
+  private rpcServers: readonly RpcServerPid[] = [];
 
   constructor(home: string) {
     this.dir = join(home, "run");
@@ -47,9 +58,20 @@ export class WorkerPidFile {
     this.path = join(this.dir, `hive-${process.pid}.json`);
   }
 
-  /** Writes the current list (atomically). */
+  /** Writes the current list of workers (atomically). */
   write(workers: readonly { id: string; pid: number }[]): void {
-    const content: RunFile = { hive_pid: process.pid, workers: workers.map(({ id, pid }) => ({ id, pid })) };
+    this.workers = workers.map(({ id, pid }) => ({ id, pid }));
+    this.flush();
+  }
+
+  /** Writes the current list of rpc-servers (atomically). */
+  writeRpcServers(servers: readonly RpcServerPid[]): void {
+    this.rpcServers = servers.map(({ id, pid, port }) => ({ id, pid, port }));
+    this.flush();
+  }
+
+  private flush(): void {
+    const content: RunFile = { hive_pid: process.pid, workers: [...this.workers], rpc_servers: [...this.rpcServers] };
     const temp = `${this.path}.tmp`;
     try {
       writeFileSync(temp, JSON.stringify(content));
@@ -64,16 +86,20 @@ export class WorkerPidFile {
     rmSync(this.path, { force: true });
   }
 
-  /** Stops the workers of hives that died without stopping them; answers how many it stopped. */
+  /** Stops the workers and rpc-servers of hives that died without stopping them; answers how many it stopped. */
   async reapOrphans(log: (line: string) => void): Promise<number> {
     const orphans: { id: string; pid: number }[] = [];
+    const orphanRpc: RpcServerPid[] = [];
     for (const name of readdirSync(this.dir)) {
       const match = /^hive-(\d+)\.json$/.exec(name);
       if (!match || Number(match[1]) === process.pid || processAlive(Number(match[1]))) continue;
       const file = join(this.dir, name);
       try {
         const parsed = RunFile.safeParse(JSON.parse(readFileSync(file, "utf8")));
-        if (parsed.success) orphans.push(...parsed.data.workers);
+        if (parsed.success) {
+          orphans.push(...parsed.data.workers);
+          orphanRpc.push(...parsed.data.rpc_servers);
+        }
       } catch {
         // unreadable: nothing to reap
       }
@@ -84,6 +110,17 @@ export class WorkerPidFile {
       const command = await commandLine(orphan.pid);
       if (!command?.includes("llm-worker-rbee") || !command.includes(orphan.id)) continue;
       log(`stopping worker ${orphan.id} (pid ${orphan.pid}) left behind by a hive that died`);
+      try {
+        process.kill(orphan.pid, "SIGTERM");
+        reaped.push(orphan.pid);
+      } catch {
+        // already gone
+      }
+    }
+    for (const orphan of orphanRpc) {
+      const command = await commandLine(orphan.pid);
+      if (!command?.includes("rpc-server") || !` ${command} `.includes(` -p ${orphan.port} `)) continue;
+      log(`stopping rpc-server ${orphan.id} (pid ${orphan.pid}, port ${orphan.port}) left behind by a hive that died`);
       try {
         process.kill(orphan.pid, "SIGTERM");
         reaped.push(orphan.pid);

@@ -26,10 +26,14 @@ import {
 import { checkDownloadUrl } from "../shared/contract/model-ref.js";
 import { bearerToken, secretsEqual } from "../node-common/secrets.js";
 import { openSse, wantsEventStream, type SseChannel } from "../node-common/sse-response.js";
+import type { NodeDevices } from "./devices.js";
+import { engineRoutes } from "./engine-routes.js";
+import type { LlamaBuilder } from "./llama-build.js";
 import { logRoutes, type HiveLogs } from "./logs/log-routes.js";
 import type { ModelStore } from "./models/model-store.js";
 import { modelsRoutes } from "./models-routes.js";
 import type { QueenRelay } from "./queen-relay.js";
+import type { RpcServers } from "./rpc-servers.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /** What the hive's HTTP API serves. */
@@ -38,7 +42,12 @@ export interface HiveAppOptions {
   readonly pool: WorkerPool;
   readonly models: ModelStore;
   readonly relay: QueenRelay;
+  /** `GET /v1/devices`: the devices with the engines and the free RAM within RBEE_MEMORY_LIMIT_BYTES. */
   readonly devices: () => Promise<HiveDevices>;
+  /** The devices a build or an rpc-server checks (the node's backends). */
+  readonly nodeDevices: () => Promise<NodeDevices>;
+  readonly builder: LlamaBuilder;
+  readonly rpcServers: RpcServers;
   readonly logs: HiveLogs;
   readonly log: (line: string) => void;
   /** Called when the queen tells its node name through `POST /v1/callback`. */
@@ -108,6 +117,7 @@ export function createHiveApp(options: HiveAppOptions): express.Express {
   });
 
   app.use(logRoutes(options.logs));
+  app.use(engineRoutes({ builder: options.builder, rpcServers: options.rpcServers, devices: options.nodeDevices }));
 
   app.get("/v1/workers/list", (_req, res) => {
     res.json({ workers: pool.list() } satisfies HiveWorkersResponse);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
-import { type Backend, RbeeError } from "../shared/contract/index.js";
+import { type Backend, type Engine, RbeeError } from "../shared/contract/index.js";
 import type { RotatingLog } from "./logs/rotating-log.js";
 
 /** How to start one `llm-worker-rbee`. */
@@ -23,6 +23,26 @@ export interface WorkerLaunch {
   /** stdout and stderr of the worker go here, one stamped line each; closed after its exit. */
   readonly log: RotatingLog;
   readonly listenTimeoutMs?: number;
+  /** The program that runs the model (`--engine`); absent: the worker's default, node-llama-cpp. */
+  readonly engine?: Engine;
+  /** llama-server: the llama-server program the hive found (RBEE_LLAMA_SERVER in the worker's environment). */
+  readonly llamaServer?: string;
+  /** llama-server: rpc-servers on this node's loopback that hold the rest of the model (`--rpc`). */
+  readonly rpc?: readonly string[];
+  /** llama-server: the offloaded layers' share per device (`--tensor-split`). */
+  readonly tensorSplit?: readonly number[];
+  /** llama-server: layers offloaded to GPU and RPC devices (`--gpu-layers`). */
+  readonly gpuLayers?: number;
+}
+
+/** The worker's flags for the engine and a split model (what a spawn's engine, rpc, tensor_split and gpu_layers become). */
+export function engineFlags(launch: Pick<WorkerLaunch, "engine" | "rpc" | "tensorSplit" | "gpuLayers">): string[] {
+  return [
+    ...(launch.engine !== undefined ? ["--engine", launch.engine] : []),
+    ...(launch.rpc !== undefined && launch.rpc.length > 0 ? ["--rpc", launch.rpc.join(",")] : []),
+    ...(launch.tensorSplit !== undefined && launch.tensorSplit.length > 0 ? ["--tensor-split", launch.tensorSplit.join(",")] : []),
+    ...(launch.gpuLayers !== undefined ? ["--gpu-layers", String(launch.gpuLayers)] : []),
+  ];
 }
 
 /** How a child ended. */
@@ -89,8 +109,9 @@ export class WorkerChild {
       ...(launch.threads !== undefined ? ["--threads", String(launch.threads)] : []),
       ...(launch.heartbeatMs !== undefined ? ["--heartbeat-ms", String(launch.heartbeatMs)] : []),
       ...(launch.nodeName ? ["--node-name", launch.nodeName] : []),
+      ...engineFlags(launch),
     ];
-    const env: NodeJS.ProcessEnv = { ...process.env, RBEE_WORKER_TOKEN: launch.token };
+    const env: NodeJS.ProcessEnv = { ...process.env, RBEE_WORKER_TOKEN: launch.token, ...(launch.llamaServer ? { RBEE_LLAMA_SERVER: launch.llamaServer } : {}) };
     for (const name of PRIVATE_ENV) delete env[name];
     // stdin stays an open pipe: it closes when the hive dies, whatever the way.
     const process_ = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env, windowsHide: true });

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { z } from "zod";
 import {
   type Backend,
+  type Engine,
   type HeartbeatRequest,
   HiveSpawnRequest,
   type HiveSpawnResponse,
@@ -19,11 +20,16 @@ import {
 } from "../shared/contract/index.js";
 import { newSecret, secretsEqual } from "../node-common/secrets.js";
 import type { NodeDevices } from "./devices.js";
+import type { EngineCatalog } from "./engines.js";
+import type { LlamaBuilder } from "./llama-build.js";
 import { lastLines } from "./logs/last-lines.js";
 import type { WorkerLogs } from "./logs/worker-logs.js";
 import type { ModelStore, ProvisionedModel } from "./models/model-store.js";
 import type { WorkerPidFile } from "./orphan-reaper.js";
 import type { QueenRelay, RelayedWorker } from "./queen-relay.js";
+import { processRssBytes } from "./memory-limit.js";
+import { readGgufShape } from "./models/model-footprint.js";
+import { splitShares } from "./split-share.js";
 import { WorkerChild } from "./worker-child.js";
 
 /** What the pool needs from the daemon around it. */
@@ -40,6 +46,9 @@ export interface WorkerPoolOptions {
   readonly log: (line: string) => void;
   readonly nodeName: () => string | undefined;
   readonly workerHeartbeatMs?: number;
+  /** The engines of this node (llama-server found or buildable), and the builder of llama-server. */
+  readonly engines: EngineCatalog;
+  readonly builder: LlamaBuilder;
   /** Time a worker gets between SIGTERM and SIGKILL. */
   readonly stopGraceMs?: number;
   /** A worker still loading after this long is stopped. */
@@ -96,6 +105,7 @@ class ManagedWorker implements RelayedWorker {
     slots: number,
     /** The model file it loads: a removal of that file waits until the worker is gone. */
     readonly modelPath: string,
+    readonly engine: Engine | undefined,
   ) {
     this.slotsTotal = slots;
     this.slotsAvailable = slots;
@@ -120,6 +130,7 @@ class ManagedWorker implements RelayedWorker {
       state: this.state,
       slots_total: this.slotsTotal,
       slots_available: this.slotsAvailable,
+      ...(this.engine !== undefined ? { engine: this.engine } : {}),
       token: this.token,
     };
   }
@@ -134,6 +145,7 @@ class ManagedWorker implements RelayedWorker {
       slots_total: this.slotsTotal,
       slots_available: Math.min(this.slotsAvailable, this.slotsTotal),
       state: this.state,
+      ...(this.engine !== undefined ? { engine: this.engine } : {}),
       ...(this.vramBytes !== undefined ? { vram_bytes: this.vramBytes } : {}),
       ...(this.contextLength !== undefined ? { context_length: this.contextLength } : {}),
     };
@@ -164,6 +176,13 @@ export class WorkerPool {
     return [...this.workers.values()].filter((worker) => worker.url !== "").map((worker) => worker.view());
   }
 
+  /** Bytes of RAM the workers take now: their resident size where readable, else their model's size. */
+  memoryInUse(): number {
+    let total = 0;
+    for (const worker of this.workers.values()) if (worker.child) total += processRssBytes(worker.pid) ?? worker.modelBytes;
+    return total;
+  }
+
   /** The workers (loading or running) that have the model file at `path` open. */
   usersOf(path: string): string[] {
     const wanted = resolve(path);
@@ -181,6 +200,16 @@ export class WorkerPool {
       throw new RbeeError("WORKER_FAILED", `The worker program is missing at ${this.options.workerBin}: run npm run build:node, or pass --worker-bin`);
     }
     this.options.models.parse(request.model_ref);
+    if (request.engine !== "llama-server") {
+      const split = (["rpc", "tensor_split", "gpu_layers"] as const).filter((field) => request[field] !== undefined);
+      if (split.length > 0) {
+        throw new RbeeError(
+          "INVALID_REQUEST",
+          `${split.join(", ")} need engine "llama-server" (node-llama-cpp runs a model on one node)`,
+          split.map((field) => ({ field, message: 'needs engine "llama-server"' })),
+        );
+      }
+    }
     const id = request.worker_id ?? `w-${randomBytes(6).toString("hex")}`;
     if (this.workers.has(id) || this.reserved.has(id)) {
       throw new RbeeError("WORKER_CONFLICT", `A worker with id '${id}' already exists on this node`);
@@ -226,12 +255,16 @@ export class WorkerPool {
       return new RbeeError("WORKER_FAILED", `The spawn of ${id} was cancelled`);
     };
     try {
-      const model = await this.options.models.provision(request.model_ref, (progress) =>
-        report({ type: "progress", stage: "download", message: `downloading ${request.model_ref}`, ...progress }),
-      );
+      // The download and a build of llama-server on first use run side by side.
+      const [model, llamaServer] = await Promise.all([
+        this.options.models.provision(request.model_ref, (progress) =>
+          report({ type: "progress", stage: "download", message: `downloading ${request.model_ref}`, ...progress }),
+        ),
+        request.engine === "llama-server" ? this.llamaServer(request.backend, report, signal) : Promise.resolve(undefined),
+      ]);
       if (this.closing) throw new RbeeError("NO_CAPACITY", "The hive is stopping");
       if (signal?.aborted) throw cancelled();
-      await this.checkCapacity(model, request.backend, request.device);
+      const localBytes = await this.checkCapacity(model, request);
 
       worker = new ManagedWorker(
         id,
@@ -239,14 +272,16 @@ export class WorkerPool {
         request.backend,
         request.device,
         (request.ttl_s ?? this.options.defaultTtlS ?? DEFAULT_TTL_S) * 1000,
-        model.size_bytes,
+        localBytes,
         request.callback_token,
         request.slots ?? 1,
         resolve(model.path),
+        request.engine,
       );
       this.workers.set(id, worker);
       this.reserved.delete(id);
-      report({ type: "progress", stage: "spawn", message: `starting llm-worker-rbee ${id} (${request.backend} ${request.device})` });
+      const split = request.rpc ? `, split over ${request.rpc.length} rpc-server${request.rpc.length === 1 ? "" : "s"}` : "";
+      report({ type: "progress", stage: "spawn", message: `starting llm-worker-rbee ${id} (${request.engine ?? "node-llama-cpp"}, ${request.backend} ${request.device}${split})` });
       const nodeName = this.options.nodeName();
       const workerLog = this.options.logs.open(id);
       const starting = WorkerChild.start({
@@ -264,6 +299,11 @@ export class WorkerPool {
         callbackUrl: this.options.hiveUrl(),
         token: worker.token,
         log: workerLog,
+        ...(request.engine !== undefined ? { engine: request.engine } : {}),
+        ...(llamaServer !== undefined ? { llamaServer } : {}),
+        ...(request.rpc !== undefined ? { rpc: request.rpc } : {}),
+        ...(request.tensor_split !== undefined ? { tensorSplit: request.tensor_split } : {}),
+        ...(request.gpu_layers !== undefined ? { gpuLayers: request.gpu_layers } : {}),
       });
       this.starting.add(starting);
       const { child, url } = await starting
@@ -293,9 +333,40 @@ export class WorkerPool {
     }
   }
 
-  private async checkCapacity(model: ProvisionedModel, backend: Backend, device: number): Promise<void> {
+  /**
+   * The llama-server program for `backend`: found, or built first (its progress in the spawn
+   * stream, stage `build`); ENGINE_UNAVAILABLE when this node can neither find nor build it.
+   */
+  private async llamaServer(backend: Backend, report: (event: HiveSpawnStreamEvent) => void, signal?: AbortSignal): Promise<string> {
+    const status = await this.options.builder.build(backend, report, signal);
+    const found = this.options.engines.find("llama-server", backend);
+    if (!found) throw new RbeeError("ENGINE_UNAVAILABLE", `llama-server is not ready on this node: ${status.detail}`);
+    return found.path;
+  }
+
+  /**
+   * Checks that the model fits and answers the bytes it takes on this node: all of it, or for a
+   * split model (`rpc` given) only the share that stays here (the rest is on the rpc-servers).
+   */
+  private async checkCapacity(model: ProvisionedModel, request: PreparedSpawn["request"]): Promise<number> {
+    const { backend, device } = request;
     const devices = await this.options.devices();
-    const needed = Math.ceil(model.size_bytes * MEMORY_OVERHEAD);
+    let localBytes = model.size_bytes;
+    let deviceBytes = model.size_bytes;
+    if (request.rpc !== undefined) {
+      const shape = await readGgufShape(model.path, model.model_ref);
+      const weights = Math.max(0, shape.fileBytes - (shape.dataOffset ?? 0));
+      const shares = splitShares({ backend, layers: shape.layers, gpuLayers: request.gpu_layers, rpcCount: request.rpc.length, tensorSplit: request.tensor_split });
+      localBytes = Math.ceil(weights * (1 - shares.rpc));
+      // On a GPU node its own device holds its share of the offloaded layers; the rest stays in RAM (unchecked, as for any GPU worker).
+      deviceBytes = backend === "cpu" || backend === "metal" ? localBytes : Math.ceil(weights * shares.localGpu);
+    }
+    this.checkFits(request.rpc !== undefined ? `the share of ${model.model_ref} that stays on this node` : model.model_ref, backend, device, devices, deviceBytes);
+    return localBytes;
+  }
+
+  private checkFits(what: string, backend: Backend, device: number, devices: NodeDevices, bytes: number): void {
+    const needed = Math.ceil(bytes * MEMORY_OVERHEAD);
     // Workers still loading have not taken their memory yet: count it as taken.
     const pending = (matches: (worker: ManagedWorker) => boolean): number =>
       [...this.workers.values()].filter((worker) => !worker.registered && matches(worker)).reduce((sum, worker) => sum + worker.modelBytes, 0);
@@ -305,7 +376,7 @@ export class WorkerPool {
       if (free < needed) {
         throw new RbeeError(
           "NO_CAPACITY",
-          `Not enough free memory for ${model.model_ref} on this node: it needs about ${formatBytes(needed)}, ${formatBytes(Math.max(free, 0))} is free`,
+          `Not enough free memory for ${what} on this node: it needs about ${formatBytes(needed)}, ${formatBytes(Math.max(free, 0))} is free`,
         );
       }
       return;
@@ -316,7 +387,7 @@ export class WorkerPool {
     if (free < needed) {
       throw new RbeeError(
         "NO_CAPACITY",
-        `Not enough free VRAM for ${model.model_ref} on ${backend} device ${device} (${gpu.name}): it needs about ${formatBytes(needed)}, ${formatBytes(Math.max(free, 0))} is free`,
+        `Not enough free VRAM for ${what} on ${backend} device ${device} (${gpu.name}): it needs about ${formatBytes(needed)}, ${formatBytes(Math.max(free, 0))} is free`,
       );
     }
   }

@@ -38,7 +38,8 @@ export function buildScriptPath(root: string = installRoot()): string {
 export function llamaCppRelease(root: string = installRoot()): string | undefined {
   try {
     const require = createRequire(join(root, "package.json"));
-    const info = require.resolve("node-llama-cpp/llama/llama.cpp.info.json");
+    // The package's exports hide llama/: find its folder from its main entry (dist/index.js).
+    const info = join(dirname(dirname(require.resolve("node-llama-cpp"))), "llama", "llama.cpp.info.json");
     const tag = (JSON.parse(readFileSync(info, "utf8")) as { tag?: unknown }).tag;
     return typeof tag === "string" && tag !== "" ? tag : undefined;
   } catch {

@@ -163,6 +163,20 @@ export type HiveReadyEvent = z.infer<typeof HiveReadyEvent>;
 export const HiveSpawnStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveSpawnedEvent, HiveReadyEvent, ErrorEvent]);
 export type HiveSpawnStreamEvent = z.infer<typeof HiveSpawnStreamEvent>;
 
+/** `POST /v1/engines/build` on a hive: builds llama-server and ggml-rpc-server for a backend (default the node's own). */
+export const HiveEngineBuildRequest = z.strictObject({ backend: optionalField(Backend) });
+export type HiveEngineBuildRequest = z.input<typeof HiveEngineBuildRequest>;
+/** Last event of that stream (and its answer without a stream): llama-server's status after the build. */
+export const HiveEngineEvent = z.object({ type: z.literal("engine"), status: EngineStatus });
+export type HiveEngineEvent = z.infer<typeof HiveEngineEvent>;
+/** One event of that stream: `progress` (stage `build`, with `fraction`) while it compiles, then `engine` (or `error` ENGINE_UNAVAILABLE), then `[DONE]`. */
+export const HiveEngineBuildStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveEngineEvent, ErrorEvent]);
+export type HiveEngineBuildStreamEvent = z.infer<typeof HiveEngineBuildStreamEvent>;
+
+/** The answer of `POST /v1/rpc/stop` on a hive, once the rpc-server is gone. */
+export const RpcServerStopResponse = z.object({ stopped: z.literal(true) });
+export type RpcServerStopResponse = z.infer<typeof RpcServerStopResponse>;
+
 /** Last event of a hive's `POST /v1/models/download` stream: the model now on the node. */
 export const HiveModelEvent = z.object({ type: z.literal("model"), model: LocalModel });
 export type HiveModelEvent = z.infer<typeof HiveModelEvent>;
