@@ -4,7 +4,7 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend } from "../shared/contract/index.js";
 import { expandHome } from "./home.js";
@@ -37,8 +37,10 @@ export function buildScriptPath(root: string = installRoot()): string {
 /** The llama.cpp release node-llama-cpp pins (its source is what the build uses), e.g. `v0.4.0`; undefined without node-llama-cpp. */
 export function llamaCppRelease(root: string = installRoot()): string | undefined {
   try {
+    // The package's exports hide llama/: its entry point is resolved, and the file found beside it.
     const require = createRequire(join(root, "package.json"));
-    const info = require.resolve("node-llama-cpp/llama/llama.cpp.info.json");
+    const entry = require.resolve("node-llama-cpp");
+    const info = join(entry.slice(0, entry.lastIndexOf(`${sep}node-llama-cpp${sep}`) + `${sep}node-llama-cpp`.length), "llama", "llama.cpp.info.json");
     const tag = (JSON.parse(readFileSync(info, "utf8")) as { tag?: unknown }).tag;
     return typeof tag === "string" && tag !== "" ? tag : undefined;
   } catch {
