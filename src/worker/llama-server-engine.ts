@@ -141,15 +141,22 @@ export function llamaServerArgs(options: WorkerEngineOptions, port: number, cont
     // The sizes asked for, not what llama-server would adjust them to.
     "--fit", "off",
     "--log-colors", "off",
+    // Verbosity 4 logs where the tensors went (`load_tensors: offloaded N/M layers`, `RPC0[…] model buffer size`).
+    "--log-verbosity", "4",
     ...(webui ? ["--no-webui"] : []),
     ...(options.rpc.length > 0 ? ["--rpc", options.rpc.join(",")] : []),
     ...(options.tensorSplit ? ["--tensor-split", options.tensorSplit.join(",")] : []),
   ];
 }
 
-/** llama-server's log lines into the worker's log: prefixed, cut, at most a few per second. */
+/**
+ * llama-server's log lines into the worker's log: prefixed, cut, at most a few per second. While
+ * it loads every line is shown (where the layers and buffers went); once it serves, only warnings
+ * and errors, not its lines for each request. The last line is kept either way: its exit names it.
+ */
 class ForwardedLog {
   lastLine = "";
+  serving = false;
   private windowStart = 0;
   private inWindow = 0;
   private skipped = 0;
@@ -161,6 +168,7 @@ class ForwardedLog {
     const line = raw.replace(/^\d+\.\d+\.\d+\.\d+\s+/, "").trimEnd();
     if (line.trim() === "") return;
     this.lastLine = line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line;
+    if (this.serving && /^[ID] /.test(line)) return;
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       if (this.skipped > 0) this.log(`llama-server: (${this.skipped} more line(s) not shown)`);
@@ -295,6 +303,7 @@ export class LlamaServerEngine implements WorkerEngine {
         const body = (await response.json().catch(() => ({}))) as { status?: unknown };
         if (response.ok && body.status === "ok") {
           this.loaded = true;
+          this.forwarded.serving = true;
           return;
         }
       } catch {
