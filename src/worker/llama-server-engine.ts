@@ -50,6 +50,10 @@ const EXIT_WAIT_MS = 1000;
 /** llama-server's log lines forwarded per second at most; a longer line is cut. */
 const LOG_LINES_PER_SECOND = 20;
 const LOG_LINE_CHARS = 400;
+/** Lines shown whatever the rate: where the model went, and what went wrong. */
+const KEY_LINE = /load_tensors:|buffer size|offloaded|RPC\d|\b(error|failed|abort)/i;
+/** The model file's metadata and vocabulary dump: a hundred lines that say nothing the worker does not know. */
+const DUMP_LINE = /llama_model_loader: - (kv|type)|print_info: |Dumping metadata/;
 
 // Device selection happens through the GPU runtime's own variable, read when llama-server starts.
 const DEVICE_ENV: Readonly<Partial<Record<Backend, string>>> = {
@@ -168,7 +172,8 @@ class ForwardedLog {
     const line = raw.replace(/^\d+\.\d+\.\d+\.\d+\s+/, "").trimEnd();
     if (line.trim() === "") return;
     this.lastLine = line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line;
-    if (this.serving && /^[ID] /.test(line)) return;
+    const key = KEY_LINE.test(line);
+    if (!key && (DUMP_LINE.test(line) || (this.serving && /^[ID] /.test(line)))) return;
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       if (this.skipped > 0) this.log(`llama-server: (${this.skipped} more line(s) not shown)`);
@@ -176,7 +181,7 @@ class ForwardedLog {
       this.inWindow = 0;
       this.skipped = 0;
     }
-    if (this.inWindow >= LOG_LINES_PER_SECOND) {
+    if (this.inWindow >= LOG_LINES_PER_SECOND && !key) {
       this.skipped += 1;
       return;
     }
