@@ -159,7 +159,8 @@ export function llamaServerArgs(options: WorkerEngineOptions, port: number, cont
  * and errors, not its lines for each request. The last line is kept either way: its exit names it.
  */
 class ForwardedLog {
-  lastLine = "";
+  private lastLine = "";
+  private lastProblem = { line: "", at: 0 };
   serving = false;
   private windowStart = 0;
   private inWindow = 0;
@@ -167,11 +168,18 @@ class ForwardedLog {
 
   constructor(private readonly log: WorkerLog) {}
 
+  /** What an exit is explained with: the error or warning of its last seconds, else its last line. */
+  lastWords(): string {
+    return Date.now() - this.lastProblem.at < 5000 ? this.lastProblem.line : this.lastLine;
+  }
+
   line(raw: string): void {
     // Drop llama.cpp's elapsed-time prefix ("0.00.004.180 I …"): the worker's log has its own order.
     const line = raw.replace(/^\d+\.\d+\.\d+\.\d+\s+/, "").trimEnd();
     if (line.trim() === "") return;
-    this.lastLine = line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line;
+    const cut = line.length > LOG_LINE_CHARS ? `${line.slice(0, LOG_LINE_CHARS)}…` : line;
+    this.lastLine = cut;
+    if (/^[EW] /.test(line)) this.lastProblem = { line: cut, at: Date.now() };
     const key = KEY_LINE.test(line);
     if (!key && (DUMP_LINE.test(line) || (this.serving && /^[ID] /.test(line)))) return;
     const now = Date.now();
@@ -186,7 +194,7 @@ class ForwardedLog {
       return;
     }
     this.inWindow += 1;
-    this.log(`llama-server: ${this.lastLine}`);
+    this.log(`llama-server: ${cut}`);
   }
 }
 
@@ -376,7 +384,7 @@ export class LlamaServerEngine implements WorkerEngine {
   // with this error, and the worker hears it, after they did, to exit non-zero.
   private fail(code: number | null, signal: NodeJS.Signals | null): void {
     const how = signal !== null ? `signal ${signal}` : `code ${code ?? "?"}`;
-    const last = this.forwarded.lastLine;
+    const last = this.forwarded.lastWords();
     const when = this.loaded ? "exited unexpectedly" : "exited while loading the model";
     this.failure = new RbeeError("WORKER_FAILED", `llama-server ${when} (${how})${last !== "" ? `: ${last}` : ""}`);
     this.died.abort();

@@ -42,7 +42,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
  */
 export async function startWorker(options: WorkerOptions, log: WorkerLog, announce: (line: string) => void): Promise<WorkerHandle> {
   await assertModelReadable(options.modelPath);
-  const runtime = new WorkerRuntime(options, log);
+  const runtime = new WorkerRuntime(options);
   let announcer: WorkerAnnouncer | undefined;
   let stopping: Promise<number> | undefined;
   let resolveExit: (code: number) => void = () => undefined;

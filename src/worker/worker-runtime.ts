@@ -11,7 +11,6 @@ import type { Embeddings } from "./embedder.js";
 import { JobRegistry } from "./job-registry.js";
 import type { WorkerStatus } from "./worker-announcer.js";
 import type { EngineJob, WorkerEngine } from "./worker-engine.js";
-import type { WorkerLog } from "./worker-log.js";
 import type { WorkerOptions } from "./worker-options.js";
 
 /** Sampling defaults when a request leaves them out (the queen's defaults). */
@@ -29,10 +28,7 @@ export class WorkerRuntime {
   private stopping = false;
   private readonly listeners = new Set<() => void>();
 
-  constructor(
-    readonly options: WorkerOptions,
-    private readonly log: WorkerLog = () => undefined,
-  ) {}
+  constructor(readonly options: WorkerOptions) {}
 
   get state(): WorkerState {
     if (!this.engine) return "loading";

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { findLlamaProgram } from "../../src/node-common/llama-cpp-binaries.js";
 import type { EndEvent, ErrorEvent, StreamEvent } from "../../src/shared/contract/index.js";
 import { listeningSockets } from "../helpers/listening-sockets.js";
@@ -112,8 +112,13 @@ async function streamBrokenBy(worker: Worker, breakIt: () => void): Promise<{ la
   return { last: events.at(-1), afterMs: performance.now() - brokeAt, done };
 }
 
+// Without the llama.cpp build every case fails (one by one, not skipped), saying what to run.
+const built = findLlamaProgram("llama-server", "cpu") !== undefined && findLlamaProgram("rpc-server", "cpu") !== undefined;
+beforeEach(() => {
+  if (!built) throw buildMissing();
+});
+
 beforeAll(async () => {
-  if (!findLlamaProgram("llama-server", "cpu") || !findLlamaProgram("rpc-server", "cpu")) throw buildMissing();
   dir = await mkdtemp(join(tmpdir(), "rbee-llama-server-engine-"));
   modelPath = join(dir, "tiny.gguf");
   await writeTinyGguf(modelPath, { seed: 5, blocks: 8, text: "printable" });
@@ -202,7 +207,7 @@ describe("llm-worker-rbee --engine llama-server", () => {
     expect(end).toMatchObject({ tokens_out: 8, stop_reason: "max_tokens" });
 
     const { last, afterMs } = await streamBrokenBy(worker, () => rpc.child.kill("SIGKILL"));
-    expect(last).toMatchObject({ type: "error", code: "WORKER_FAILED" });
+    expect(last, `${JSON.stringify(last)}\n${worker.process.stderr().split("\n").slice(-15).join("\n")}`).toMatchObject({ type: "error", code: "WORKER_FAILED" });
     expect((last as ErrorEvent).message).toMatch(/llama-server exited unexpectedly/);
     expect(afterMs).toBeLessThan(2000);
     expect((await worker.process.waitForExit()).code).toBe(1);
