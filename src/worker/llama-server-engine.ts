@@ -223,6 +223,17 @@ export async function loadLlamaServerEngine(options: WorkerEngineOptions): Promi
   const threads = options.threads ?? defaultCpuThreads(physicalCores());
   options.log(`threads: ${threads}${options.threads === undefined ? ` (chosen: ${physicalCores()} math cores)` : ""}`);
   const contextSize = options.ctx ?? Math.min(DEFAULT_MAX_CONTEXT, (await trainedContext(options.modelPath)) ?? DEFAULT_MAX_CONTEXT);
+  let deviceChoice: NodeJS.ProcessEnv = {};
+  const deviceVariable = DEVICE_ENV[backend];
+  if (deviceVariable !== undefined) {
+    const visible = process.env[deviceVariable]?.split(",").map((id) => id.trim()).filter((id) => id !== "");
+    const chosen = visible && visible.length > 0 ? visible[options.device] : String(options.device);
+    if (chosen === undefined) {
+      throw new RbeeError("BACKEND_UNAVAILABLE", `${backend} device ${options.device} is not among ${deviceVariable}=${visible?.join(",")}`);
+    }
+    deviceChoice = { [deviceVariable]: chosen };
+  }
+
   const webui = (await helpText(found.path)).includes("--no-webui");
   const port = await freeLoopbackPort();
   const keyDir = await mkdtemp(join(tmpdir(), "rbee-llama-server-"));
@@ -230,19 +241,11 @@ export async function loadLlamaServerEngine(options: WorkerEngineOptions): Promi
   const keyFile = join(keyDir, "api-key");
   await writeFile(keyFile, `${key}\n`, { mode: 0o600 });
 
-  const env: NodeJS.ProcessEnv = { ...process.env, LLAMA_ARG_API_KEY_FILE: keyFile };
+  // GGML_NO_BACKTRACE: on an abort (an RPC shard gone) ggml would otherwise run gdb for a
+  // backtrace, which takes seconds before llama-server exits and the streams hear of it.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...deviceChoice, GGML_NO_BACKTRACE: "1", LLAMA_ARG_API_KEY_FILE: keyFile };
   // Only this worker's own settings: nothing inherited may change how llama-server listens or loads.
   for (const name of Object.keys(env)) if ((name.startsWith("LLAMA_ARG_") && name !== "LLAMA_ARG_API_KEY_FILE") || name === "LLAMA_API_KEY") delete env[name];
-  const deviceVariable = DEVICE_ENV[backend];
-  if (deviceVariable !== undefined) {
-    const visible = env[deviceVariable]?.split(",").map((id) => id.trim()).filter((id) => id !== "");
-    const chosen = visible && visible.length > 0 ? visible[options.device] : String(options.device);
-    if (chosen === undefined) {
-      throw new RbeeError("BACKEND_UNAVAILABLE", `${backend} device ${options.device} is not among ${deviceVariable}=${visible?.join(",")}`);
-    }
-    env[deviceVariable] = chosen;
-  }
-
   const args = llamaServerArgs(options, port, contextSize, threads, webui);
   // setpriv makes the kernel kill llama-server when the worker dies, even by SIGKILL; it execs, so
   // the child's pid is llama-server's own.
@@ -293,12 +296,16 @@ export class LlamaServerEngine implements WorkerEngine {
     // Every way out of the worker's process takes llama-server with it.
     process.once("exit", this.killOnExit);
     this.exited = new Promise((resolve) => {
+      let ended = false;
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (ended) return;
+        ended = true;
         process.off("exit", this.killOnExit);
         if (!this.disposing) this.fail(code, signal);
         resolve();
       };
-      child.once("exit", onExit);
+      // "close", not "exit": by then every line it wrote has been read, its last words included.
+      child.once("close", onExit);
       child.once("error", (error) => {
         this.forwarded.line(`could not start: ${error.message}`);
         onExit(null, null);
