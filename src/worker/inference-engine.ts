@@ -1,4 +1,3 @@
-import { access, constants } from "node:fs/promises";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGpuType, LlamaModel } from "node-llama-cpp";
 import { RbeeError, type Backend } from "../shared/contract/index.js";
 import { chatTemplate, type ChatTemplate } from "./chat-template.js";
@@ -6,7 +5,10 @@ import { defaultCpuThreads } from "./cpu-threads.js";
 import { Embedder } from "./embedder.js";
 import { GrammarCache } from "./job-grammar.js";
 import { SlotPool } from "./slot-pool.js";
+import { assertModelReadable } from "./worker-engine.js";
 import type { WorkerLog } from "./worker-log.js";
+
+export { assertModelReadable };
 
 /** What loading needs to know. */
 export type EngineOptions = {
@@ -127,15 +129,6 @@ async function usedVram(llama: Llama, backend: Backend): Promise<number | undefi
     return (await llama.getVramState()).used;
   } catch {
     return undefined;
-  }
-}
-
-/** Throws MODEL_NOT_FOUND unless `modelPath` is a readable file. */
-export async function assertModelReadable(modelPath: string): Promise<void> {
-  try {
-    await access(modelPath, constants.R_OK);
-  } catch {
-    throw new RbeeError("MODEL_NOT_FOUND", `Model file ${modelPath} does not exist or is not readable`);
   }
 }
 

@@ -3,7 +3,6 @@ import { performance } from "node:perf_hooks";
 import type { Request, Response } from "express";
 import { parseOrThrow, RbeeError, WorkerInferenceRequest, type ErrorEvent, type StreamEvent } from "../shared/contract/index.js";
 import { openSse } from "../node-common/sse-response.js";
-import { runGeneration } from "./generation.js";
 import { toRbeeError } from "./http-errors.js";
 import type { WorkerLog } from "./worker-log.js";
 import type { WorkerRuntime } from "./worker-runtime.js";
@@ -29,57 +28,50 @@ export function inferenceRoute(runtime: WorkerRuntime, log: WorkerLog) {
         { field: "job_id", message: "a job with this id is already running" },
       ]);
     }
-    // Built before the slot is taken: a schema without a grammar is refused with nothing held.
-    const grammar = request.grammar && runtime.loadedEngine ? await runtime.loadedEngine.grammars.forJob(request.grammar) : undefined;
-    const reservation = runtime.reserve(request);
+    const job = await runtime.reserve(request);
     const startedAt = performance.now();
     const { options } = runtime;
 
-    await runtime.jobs.start(jobId, async (signal) => {
-      try {
-        const stream = openSse<StreamEvent>(res);
-        stream.onClose(() => runtime.jobs.cancel(jobId));
-        if (stream.closed || req.socket.destroyed) runtime.jobs.cancel(jobId);
-        stream.send({
-          type: "started",
-          job_id: jobId,
-          worker_id: options.workerId,
-          node_name: options.nodeName,
-          model_ref: options.modelRef,
-        });
+    // A second request with the same id may have passed the check above while this one was prepared.
+    let running: Promise<void>;
+    try {
+      running = runtime.jobs.start(jobId, async (signal) => {
         try {
-          const end = await runGeneration(
-            {
-              sequence: reservation.sequence,
-              detokenizer: reservation.engine.model,
-              promptTokens: reservation.promptTokens,
-              sampling: reservation.sampling,
-              ...(reservation.endOfTurn ? { endOfTurn: reservation.endOfTurn } : {}),
-              ...(grammar ? { grammar } : {}),
-              cachePrompt: reservation.cachePrompt,
-              signal,
-              startedAt,
-            },
-            (event) => stream.send(event),
-          );
-          // Free the slot before the client hears `end`, so that its next request finds it free.
-          reservation.release();
-          stream.send(end);
-          // One line per job for the worker's log (never the prompt or the answer).
-          log(
-            `job ${jobId} ${end.stop_reason}: ${end.tokens_in ?? 0} prompt tokens (${end.tokens_cached ?? 0} cached), ` +
-              `${end.tokens_out} generated, ttft ${Math.round(end.ttft_ms)} ms, ${Math.round(end.decode_ms)} ms decoding`,
-          );
-        } catch (error) {
-          reservation.release();
-          log(`job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`);
-          stream.send(errorEvent(error));
+          const stream = openSse<StreamEvent>(res);
+          stream.onClose(() => runtime.jobs.cancel(jobId));
+          if (stream.closed || req.socket.destroyed) runtime.jobs.cancel(jobId);
+          stream.send({
+            type: "started",
+            job_id: jobId,
+            worker_id: options.workerId,
+            node_name: options.nodeName,
+            model_ref: options.modelRef,
+          });
+          try {
+            const end = await job.run(signal, startedAt, (event) => stream.send(event));
+            // Free the slot before the client hears `end`, so that its next request finds it free.
+            job.release();
+            stream.send(end);
+            // One line per job for the worker's log (never the prompt or the answer).
+            log(
+              `job ${jobId} ${end.stop_reason}: ${end.tokens_in ?? 0} prompt tokens (${end.tokens_cached ?? 0} cached), ` +
+                `${end.tokens_out} generated, ttft ${Math.round(end.ttft_ms)} ms, ${Math.round(end.decode_ms)} ms decoding`,
+            );
+          } catch (error) {
+            job.release();
+            log(`job ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`);
+            stream.send(errorEvent(error));
+          } finally {
+            stream.done();
+          }
         } finally {
-          stream.done();
+          job.release();
         }
-      } finally {
-        reservation.release();
-      }
-    });
+      });
+    } catch (error) {
+      job.release();
+      throw error;
+    }
+    await running;
   };
 }

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { Backend, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
+import { Backend, Engine, NodeName, WORKER_ID_PATTERN, ModelRef } from "../shared/contract/index.js";
 import { isLoopbackHost } from "../shared/net.js";
 import { flagError, integerFlag, parseFlags, stringFlags } from "../node-common/flags.js";
 
@@ -22,6 +22,14 @@ export type WorkerOptions = {
   readonly threads: number | undefined;
   readonly heartbeatMs: number;
   readonly nodeName: string;
+  /** The program that runs the model. */
+  readonly engine: Engine;
+  /** llama-server only: loopback `host:port` of rpc-servers holding part of the model (`--rpc`). */
+  readonly rpc: readonly string[];
+  /** llama-server only: the share of the model per device (`--tensor-split`). */
+  readonly tensorSplit: readonly number[] | undefined;
+  /** llama-server only: layers on the GPU or, with `--rpc` on cpu, on the RPC devices (`-ngl`). */
+  readonly gpuLayers: number | undefined;
 };
 
 /** The outcome of reading the command line: run, or print usage and exit 0. */
@@ -47,6 +55,14 @@ Loads one GGUF model and serves it over HTTP on loopback.
   --ctx N               context size per slot, in tokens (default: min(4096, model's))
   --threads N           CPU threads (default on cpu: the physical cores less one, at least 1)
   --heartbeat-ms N      heartbeat interval (default: 5000)
+  --engine E            node-llama-cpp | llama-server (default: node-llama-cpp); llama-server runs
+                        llama.cpp's llama-server on loopback behind this worker's API
+
+llama-server only:
+  --rpc HOST:PORT,...   rpc-servers on loopback that hold part of the model
+  --tensor-split A,B,.. share of the model per device (this node's first, then each --rpc)
+  --gpu-layers N        layers on the GPU, or with --rpc on cpu on the RPC devices
+                        (default: 0 without --rpc, 999 with --rpc)
 `;
 
 const MIN_TOKEN_LENGTH = 16;
@@ -71,6 +87,7 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
   const flags = parseFlags(argv, {
     ...stringFlags("worker-id", "model", "model-ref", "backend", "device", "host", "port", "callback-url", "token"),
     ...stringFlags("callback-token", "node-name", "slots", "ctx", "threads", "heartbeat-ms"),
+    ...stringFlags("engine", "rpc", "tensor-split", "gpu-layers"),
     help: { type: "boolean", short: "h" },
   });
   if (flags.has("help")) return { kind: "help" };
@@ -104,6 +121,18 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
     flagError(`--node-name must be 1-63 lowercase letters, digits or '-', got "${nodeName}"`);
   }
 
+  const engineRaw = text("engine") ?? "node-llama-cpp";
+  const engine = Engine.safeParse(engineRaw);
+  if (!engine.success) flagError(`--engine must be one of ${Engine.options.join(", ")}, got "${engineRaw}"`);
+  const rpc = rpcEndpoints(text("rpc"));
+  const tensorSplit = tensorSplitFlag(text("tensor-split"));
+  const gpuLayers = integerFlag("gpu-layers", text("gpu-layers"), 0, 100_000);
+  if (engine.data !== "llama-server") {
+    for (const name of ["rpc", "tensor-split", "gpu-layers"]) {
+      if (text(name) !== undefined) flagError(`--${name} needs --engine llama-server`);
+    }
+  }
+
   return {
     kind: "run",
     options: {
@@ -122,6 +151,39 @@ export function parseWorkerCommandLine(argv: readonly string[], env: NodeJS.Proc
       threads: integerFlag("threads", text("threads"), 1, 1024),
       heartbeatMs: integerFlag("heartbeat-ms", text("heartbeat-ms"), 50, 3_600_000) ?? 5000,
       nodeName,
+      engine: engine.data,
+      rpc,
+      tensorSplit,
+      gpuLayers,
     },
   };
+}
+
+// An IPv4 loopback address or localhost: rpc-servers have no authentication and stay on loopback
+// (a remote one is reached through a tunnel to a local port).
+const LOOPBACK_ENDPOINT = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):(\d{1,5})$/;
+
+function rpcEndpoints(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const endpoints = raw.split(",").map((entry) => entry.trim());
+  if (endpoints.length > 64) flagError("--rpc takes at most 64 endpoints");
+  for (const endpoint of endpoints) {
+    const match = LOOPBACK_ENDPOINT.exec(endpoint);
+    const port = Number(match?.[2]);
+    const octets = match?.[1]?.split(".").map(Number) ?? [];
+    if (!match || port < 1 || port > 65535 || octets.some((octet) => octet > 255)) {
+      flagError(`--rpc takes loopback HOST:PORT endpoints (127.0.0.1:PORT), comma-separated; got "${endpoint}"`);
+    }
+  }
+  return endpoints;
+}
+
+function tensorSplitFlag(raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = raw.split(",").map((part) => part.trim());
+  const shares = parts.map(Number);
+  if (parts.length > 65 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part)) || shares.every((share) => share === 0)) {
+    flagError(`--tensor-split takes comma-separated non-negative numbers, not all 0 (e.g. 3,1); got "${raw}"`);
+  }
+  return shares;
 }

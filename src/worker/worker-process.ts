@@ -1,10 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RbeeError } from "../shared/contract/index.js";
-import { assertModelReadable, loadInferenceEngine, type InferenceEngine } from "./inference-engine.js";
 import { urlHost } from "../shared/net.js";
 import { createWorkerApp } from "./worker-app.js";
 import { WorkerAnnouncer } from "./worker-announcer.js";
+import { assertModelReadable, loadWorkerEngine, type WorkerEngine } from "./worker-engine.js";
 import type { WorkerLog } from "./worker-log.js";
 import type { WorkerOptions } from "./worker-options.js";
 import { WorkerRuntime } from "./worker-runtime.js";
@@ -42,7 +42,7 @@ function listen(server: Server, host: string, port: number): Promise<number> {
  */
 export async function startWorker(options: WorkerOptions, log: WorkerLog, announce: (line: string) => void): Promise<WorkerHandle> {
   await assertModelReadable(options.modelPath);
-  const runtime = new WorkerRuntime(options, log);
+  const runtime = new WorkerRuntime(options);
   let announcer: WorkerAnnouncer | undefined;
   let stopping: Promise<number> | undefined;
   let resolveExit: (code: number) => void = () => undefined;
@@ -62,7 +62,7 @@ export async function startWorker(options: WorkerOptions, log: WorkerLog, announ
       server.closeIdleConnections();
       await runtime.stop();
       server.closeAllConnections();
-      const engine: InferenceEngine | undefined = runtime.loadedEngine;
+      const engine: WorkerEngine | undefined = runtime.loadedEngine;
       if (engine) await engine.dispose().catch((error: unknown) => log(`disposing the model failed: ${String(error)}`));
       clearTimeout(grace);
       resolveExit(code);
@@ -91,7 +91,7 @@ export async function startWorker(options: WorkerOptions, log: WorkerLog, announ
     void shutdown(1);
   };
 
-  void loadInferenceEngine({
+  void loadWorkerEngine(options.engine, {
     modelPath: options.modelPath,
     backend: options.backend,
     device: options.device,
@@ -99,6 +99,10 @@ export async function startWorker(options: WorkerOptions, log: WorkerLog, announ
     ctx: options.ctx,
     threads: options.threads,
     log,
+    rpc: options.rpc,
+    tensorSplit: options.tensorSplit,
+    gpuLayers: options.gpuLayers,
+    onFatal: fail,
   }).then(
     async (engine) => {
       if (stopping) {
@@ -106,7 +110,7 @@ export async function startWorker(options: WorkerOptions, log: WorkerLog, announ
         return;
       }
       runtime.attach(engine);
-      log(`loaded ${options.modelRef} on ${options.backend}: ${options.slots} slot(s) of ${engine.contextSize} tokens`);
+      log(`loaded ${options.modelRef} on ${options.backend} with ${engine.name}: ${options.slots} slot(s) of ${engine.contextSize} tokens`);
       if (options.callbackUrl === undefined) return;
       const callback = new WorkerAnnouncer({
         baseUrl: options.callbackUrl,

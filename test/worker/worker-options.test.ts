@@ -35,7 +35,24 @@ describe("parseWorkerCommandLine", () => {
         threads: undefined,
         heartbeatMs: 5000,
         nodeName: "",
+        engine: "node-llama-cpp",
+        rpc: [],
+        tensorSplit: undefined,
+        gpuLayers: undefined,
       },
+    });
+  });
+
+  it("reads the llama-server engine's flags", () => {
+    const parsed = parseWorkerCommandLine([
+      ...BASE,
+      "--engine", "llama-server",
+      "--rpc", "127.0.0.1:50052,localhost:50053",
+      "--tensor-split", "3,1,0.5",
+      "--gpu-layers", "12",
+    ]);
+    expect(parsed).toMatchObject({
+      options: { engine: "llama-server", rpc: ["127.0.0.1:50052", "localhost:50053"], tensorSplit: [3, 1, 0.5], gpuLayers: 12 },
     });
   });
 
@@ -90,6 +107,16 @@ describe("parseWorkerCommandLine", () => {
     [["--worker-id", "w1", "--model", "/m.gguf"], /--token is required/],
     [[...BASE, "--worker-id", "bad id"], /--worker-id must be/],
     [[...BASE, "--unknown"], /unknown/i],
+    [[...BASE, "--engine", "vllm"], /--engine must be one of node-llama-cpp, llama-server/],
+    [[...BASE, "--rpc", "127.0.0.1:50052"], /--rpc needs --engine llama-server/],
+    [[...BASE, "--gpu-layers", "4"], /--gpu-layers needs --engine llama-server/],
+    [[...BASE, "--engine", "llama-server", "--rpc", "10.0.0.2:50052"], /--rpc takes loopback HOST:PORT/],
+    [[...BASE, "--engine", "llama-server", "--rpc", "127.0.0.1:50052,0.0.0.0:1"], /got "0.0.0.0:1"/],
+    [[...BASE, "--engine", "llama-server", "--rpc", "127.0.0.1:70000"], /--rpc takes loopback/],
+    [[...BASE, "--engine", "llama-server", "--rpc", "127.0.0.1"], /--rpc takes loopback/],
+    [[...BASE, "--engine", "llama-server", "--tensor-split", "1,x"], /--tensor-split takes/],
+    [[...BASE, "--engine", "llama-server", "--tensor-split", "0,0"], /not all 0/],
+    [[...BASE, "--engine", "llama-server", "--gpu-layers", "-1"], /--gpu-layers/],
   ])("refuses %j", (argv, message) => {
     const error = errorOf(argv);
     expect(error.code).toBe("INVALID_REQUEST");
