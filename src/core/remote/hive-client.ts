@@ -135,13 +135,13 @@ export class HiveClient {
 
   /** What a model file on the node needs in memory (its layers, weights), from its header; undefined from a hive without the route. */
   async modelFootprint(modelRef: string): Promise<ModelFootprint | undefined> {
-    try {
-      const response = await this.request("GET", `/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`);
-      return this.parsed(ModelFootprint, await response.json(), "model footprint");
-    } catch (error) {
-      if (error instanceof RbeeError && error.code === "ROUTE_NOT_FOUND") return undefined;
-      throw error;
-    }
+    const response = await this.request("GET", `/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`, undefined, { allow404: true });
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.status !== 404) return this.parsed(ModelFootprint, body, "model footprint");
+    const error = RbeeError.fromBody(body, `The hive on ${this.nodeName} answered HTTP 404`);
+    // A hive older than the route answers "No route" (ROUTE_NOT_FOUND from newer ones); a missing model is an error.
+    if (error.code === "ROUTE_NOT_FOUND" || (error.code === "INVALID_REQUEST" && error.message.startsWith("No route"))) return undefined;
+    throw error;
   }
 
   /** Where this hive is and its token: what a copy's streams (hive-transfer.ts) use. */
