@@ -38,35 +38,36 @@ export async function openShardTunnel(
   const carry = (mainSide: Duplex): void => {
     open.add(mainSide);
     let mainOpen = true;
+    let shardSide: Duplex | undefined;
+    // llama-server never half-closes: its side ending means it is done with this connection.
     const mainGone = (): void => {
+      if (!mainOpen) return;
       mainOpen = false;
       open.delete(mainSide);
+      mainSide.destroy();
+      shardSide?.destroy();
     };
     mainSide.once("end", mainGone);
     mainSide.once("close", mainGone);
-    mainSide.once("error", () => {
-      mainGone();
-      mainSide.destroy();
-    });
+    mainSide.once("error", mainGone);
     shard.openStream(rpcPort).then(
-      (shardSide) => {
+      (opened) => {
         if (closed || !mainOpen) {
-          shardSide.destroy();
+          opened.destroy();
           return;
         }
-        open.add(shardSide);
+        shardSide = opened;
+        open.add(opened);
         const shardGone = (why: string): void => {
-          open.delete(shardSide);
+          open.delete(opened);
           if (mainOpen) lose(why);
           mainSide.destroy();
         };
-        shardSide.once("end", () => shardGone(`The rpc-server on ${shard.nodeName} closed its connection (it stopped or crashed)`));
-        shardSide.once("close", () => shardGone(`The connection to the rpc-server on ${shard.nodeName} closed`));
-        shardSide.once("error", (error: Error) => shardGone(`The connection to the rpc-server on ${shard.nodeName} failed: ${error.message}`));
-        // llama-server ending its side ends the shard's side: rpc-server then closes, as it should.
-        mainSide.once("close", () => shardSide.destroy());
-        mainSide.pipe(shardSide);
-        shardSide.pipe(mainSide);
+        opened.once("end", () => shardGone(`The rpc-server on ${shard.nodeName} closed its connection (it stopped or crashed)`));
+        opened.once("close", () => shardGone(`The connection to the rpc-server on ${shard.nodeName} closed`));
+        opened.once("error", (error: Error) => shardGone(`The connection to the rpc-server on ${shard.nodeName} failed: ${error.message}`));
+        mainSide.pipe(opened, { end: false });
+        opened.pipe(mainSide, { end: false });
       },
       (error: Error) => {
         mainSide.destroy();
