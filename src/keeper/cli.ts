@@ -1,7 +1,7 @@
 import { nodeAddress, nodeInstall } from "../shared/node-address.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
-import { ago, bytes, table } from "./format.js";
+import { ago, table } from "./format.js";
 import { WORKER_HEADERS, workerRow } from "./workers-table.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
 import { MODELS_COMMANDS } from "./models-commands.js";

@@ -192,12 +192,12 @@ function world(setups: Record<string, HiveSetup>) {
   const callbackTokens = new CallbackTokens();
   const logs: string[] = [];
   const endpoints = new WorkerEndpoints({ beehives, workers, hives: { ensure: () => Promise.reject(new Error("unused")) }, connections: { get: () => Promise.reject(new Error("unused")) } });
-  let lifecycle: WorkerLifecycle | undefined;
+  const lifecycleRef: { current?: WorkerLifecycle } = {};
   const shardSets = new ShardSets({
-    onLost: (workerId, mainNode, error) => void lifecycle!.retire(workerId, "shard-lost", { stopProcess: true, nodeName: mainNode, error }),
+    onLost: (workerId, mainNode, error) => void lifecycleRef.current!.retire(workerId, "shard-lost", { stopProcess: true, nodeName: mainNode, error }),
     log: (message) => logs.push(message),
   });
-  lifecycle = new WorkerLifecycle({
+  const lifecycle = new WorkerLifecycle({
     beehives,
     workers,
     callbackTokens,
@@ -206,6 +206,7 @@ function world(setups: Record<string, HiveSetup>) {
     log: (message) => logs.push(message),
     shards: shardSets,
   });
+  lifecycleRef.current = lifecycle;
   const deps = {
     beehives,
     workers,
