@@ -4,6 +4,7 @@ import { installNode } from "./fleet/installing.js";
 import { NodeAccess } from "./fleet/node-access.js";
 import type { ProgressSink } from "./fleet/progress-sink.js";
 import { adoptRunningWorkers, rediscover } from "./fleet/rediscovery.js";
+import { ShardSets } from "./fleet/shard-sets.js";
 import { spawnWorker, type SpawnRequest } from "./fleet/spawning.js";
 import { WorkerEndpoints, type WorkerEndpoint } from "./fleet/worker-endpoints.js";
 import { WorkerLifecycle, type RetireOptions, type RetireReason } from "./fleet/worker-lifecycle.js";
@@ -55,6 +56,8 @@ export class Fleet {
   readonly transfers = new ModelTransfers();
   /** Every node's models: inventory, download, copy, remove. */
   readonly models: FleetModels;
+  /** The rpc-servers and tunnels of workers split across nodes. */
+  readonly shardSets: ShardSets;
   private readonly access: NodeAccess;
   /** Adoptions under way, one per node at a time (see adoptWorkers). */
   private readonly adopting = new Map<string, Promise<void>>();
@@ -73,7 +76,20 @@ export class Fleet {
     });
     this.nodes = new NodeLifecycle(beehives);
     this.endpoints = new WorkerEndpoints({ beehives, workers, hives: this.hives, connections });
-    this.workerLifecycle = new WorkerLifecycle({ beehives, workers, callbackTokens, endpoints: this.endpoints, hives: this.hives, log: options.log });
+    // A lost shard retires its worker: its jobs end with SHARD_LOST, its process and other shards are stopped.
+    this.shardSets = new ShardSets({
+      onLost: (workerId, mainNode, error) => void this.workerLifecycle.retire(workerId, "shard-lost", { stopProcess: true, nodeName: mainNode, error }),
+      log: options.log,
+    });
+    this.workerLifecycle = new WorkerLifecycle({
+      beehives,
+      workers,
+      callbackTokens,
+      endpoints: this.endpoints,
+      hives: this.hives,
+      log: options.log,
+      shards: this.shardSets,
+    });
     this.models = new FleetModels({ beehives, hives: this.hives, transfers: this.transfers,
       connect: (nodeName) => connections.get(nodeName, true),
       log: options.log,
@@ -139,6 +155,7 @@ export class Fleet {
         workerThreads: this.options.workerThreads,
         bringModel: (nodeName, modelRef, sink, abort) => this.models.bringTo(nodeName, modelRef, sink, abort),
         transfers: this.transfers,
+        shardSets: this.shardSets,
       },
       request,
       progress,
@@ -183,6 +200,11 @@ export class Fleet {
 
   /** Stops the hives this queen owns unless told to leave them running, then closes every connection. */
   async shutdown(keepNodesRunning: boolean): Promise<void> {
+    // A split worker cannot outlive this queen, whose connections carry its tunnels: it is stopped
+    // with its rpc-servers even when the nodes keep running.
+    await Promise.all(
+      this.shardSets.workerIds().map((id) => this.workerLifecycle.retire(id, "stopped", { stopProcess: true, nodeName: this.shardSets.get(id)?.mainNode })),
+    );
     if (!keepNodesRunning) {
       const owned = [...this.hives.owned].map((name) => this.state.beehives.get(name)).filter((n): n is Beehive => !!n);
       await Promise.all(owned.map((node) => this.access.stopHiveQuietly(node)));

@@ -171,6 +171,10 @@ export class Queen {
       usable: (worker) => !this.liveness.isStale(worker.id),
       models: this.fleet.models,
     });
+    // Jobs of a worker retired for a reason of the queen's (a lost shard) end with it at once.
+    this.fleet.workerLifecycle.onDidRetire(({ workerId, error }) => {
+      if (error) this.inference.endJobsOf(workerId, error);
+    });
     this.observability = new Observability({
       beehives: this.beehives,
       workers: this.workers,

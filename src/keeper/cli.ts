@@ -1,7 +1,8 @@
 import { nodeAddress, nodeInstall } from "../shared/node-address.js";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { RbeeError } from "../shared/contract/index.js";
-import { ago, bytes, table } from "./format.js";
+import { ago, table } from "./format.js";
+import { WORKER_HEADERS, workerRow } from "./workers-table.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
 import { MODELS_COMMANDS } from "./models-commands.js";
 import { logsCommand } from "./logs-command.js";
@@ -18,6 +19,10 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   setup remove-node --name NAME
   setup install --node NAME
   workers list [--json]
+  workers spawn --node NAME --model MODEL [--backend cpu] [--device 0] [--slots N] [--ctx N] [--threads N]
+                [--engine node-llama-cpp|llama-server] [--shard NAME]...
+                 (each --shard names another node that holds part of the model: llama-server runs
+                 on --node, an rpc-server on each shard, tunnelled through this queen)
   workers stop ID
   infer --model MODEL --prompt TEXT [--node NAME] [--session ID] [--max-tokens N] [--temperature T] [--top-p P] [--seed N]
   models list [--node NAME] [--json]
@@ -52,6 +57,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   "setup remove-node": removeNode,
   "setup install": install,
   "workers list": listWorkers,
+  "workers spawn": spawnWorker,
+  "worker spawn": spawnWorker,
   "workers stop": stopWorker,
   ...MODELS_COMMANDS,
 };
@@ -211,18 +218,63 @@ async function listWorkers(client: QueenClient, args: readonly string[], io: Kee
   const { workers } = await client.call("listWorkers", {});
   printList(io, args, workers, {
     empty: "No workers running. Start one with: rbee-keeper infer --model MODEL --prompt TEXT",
-    headers: ["ID", "NODE", "MODEL", "DEVICE", "STATE", "SLOTS USED", "VRAM"],
-    row: (w) => [
-      w.id,
-      w.node_name,
-      w.model_ref,
-      `${w.backend}:${w.device}`,
-      w.state,
-      `${w.slots_total - w.slots_available}/${w.slots_total}`,
-      bytes(w.vram_bytes),
-    ],
+    headers: WORKER_HEADERS,
+    row: workerRow,
   });
   return EXIT_OK;
+}
+
+async function spawnWorker(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {
+  const { values } = flags(args, {
+    node: { type: "string" },
+    model: { type: "string" },
+    backend: { type: "string" },
+    device: { type: "string" },
+    slots: { type: "string" },
+    ctx: { type: "string" },
+    threads: { type: "string" },
+    engine: { type: "string" },
+    shard: { type: "string", multiple: true },
+  });
+  const shards = values.shard ?? [];
+  const body = {
+    node_name: required(values.node, "--node"),
+    model_ref: required(values.model, "--model"),
+    backend: values.backend,
+    device: number(values.device, "--device"),
+    slots: number(values.slots, "--slots"),
+    ctx: number(values.ctx, "--ctx"),
+    threads: number(values.threads, "--threads"),
+    engine: values.engine,
+    ...(shards.length > 0 ? { shards } : {}),
+  };
+  // Ctrl+C closes the stream: the queen stops the spawn and whatever it had started.
+  const abort = new AbortController();
+  let interrupted = false;
+  void io.interrupted.then(() => {
+    interrupted = true;
+    abort.abort();
+  });
+  try {
+    // The queen validates the flags as it validates any spawn: its answer names each bad one.
+    for await (const event of client.stream("spawnWorker", body as never, abort.signal)) {
+      if (event.type === "error") throw new RbeeError(event.code, event.message);
+      if (event.type === "progress") io.err(`${progressLine(event)}\n`);
+      if (event.type === "worker") {
+        const split = event.worker.shards?.length ? `, split with ${event.worker.shards.map((shard) => shard.node_name).join(", ")}` : "";
+        io.out(`Worker ${event.worker.id} is ready on ${event.worker.node_name}${split}\n`);
+        return EXIT_OK;
+      }
+    }
+  } catch (error) {
+    if (interrupted) {
+      io.err("Cancelled\n");
+      return EXIT_INTERRUPTED;
+    }
+    throw error;
+  }
+  if (interrupted) return EXIT_INTERRUPTED;
+  throw new RbeeError("INTERNAL", "The spawn stream ended without the worker");
 }
 
 async function stopWorker(client: QueenClient, args: readonly string[], io: KeeperIo): Promise<number> {

@@ -11,5 +11,6 @@ export function registrationOf(worker: HiveWorker): RegisterWorkerRequest {
     slots_total: worker.slots_total,
     slots_available: Math.min(worker.slots_available, worker.slots_total),
     state: worker.state,
+    ...(worker.engine !== undefined ? { engine: worker.engine } : {}),
   };
 }

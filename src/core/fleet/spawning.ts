@@ -16,6 +16,8 @@ import type { ProgressSink } from "./progress-sink.js";
 import type { WorkerEndpoints } from "./worker-endpoints.js";
 import type { WorkerLifecycle } from "./worker-lifecycle.js";
 import type { ModelTransfers, TransferHandle } from "../models/model-transfers.js";
+import type { ShardSet, ShardSets } from "./shard-sets.js";
+import { prepareShards, type SplitSpawnFields } from "./shard-spawn.js";
 
 /** A worker to start: which model, on which node and device. */
 export interface SpawnRequest {
@@ -49,11 +51,16 @@ export interface SpawnDeps {
   readonly bringModel?: ((nodeName: string, modelRef: string, progress: ProgressSink, signal: AbortSignal) => Promise<void>) | undefined;
   /** Where a download the spawn makes shows while it runs. */
   readonly transfers?: ModelTransfers | undefined;
+  /** The owner of split workers' rpc-servers and tunnels; a spawn with shards needs it. */
+  readonly shardSets?: ShardSets | undefined;
 }
 
 /**
  * Spawns a worker on a node, installing rbee there first if needed, and resolves with it
  * registered: the hive's `ready` event carries the worker, so it is admitted from that event.
+ * With `shards`, the model is split: rpc-servers on the shard nodes, tunnelled to the main node,
+ * which runs llama-server over them (see shard-spawn.ts); the worker is registered once, with its
+ * shards, and anything started is stopped again if the spawn fails.
  */
 export async function spawnWorker(
   deps: SpawnDeps,
@@ -68,7 +75,28 @@ export async function spawnWorker(
   const workerId = `${node.node_name}-${randomBytes(4).toString("hex")}`;
   const callbackToken = deps.callbackTokens.issue(workerId, node.node_name);
   let download: TransferHandle | undefined;
+  const shardNames = request.shards ?? [];
+  let shards: ShardSet | undefined;
   try {
+    let split: SplitSpawnFields | undefined;
+    if (shardNames.length > 0) {
+      if (!deps.shardSets) throw new RbeeError("INTERNAL", "This queen cannot split a model across nodes");
+      if (request.engine === "node-llama-cpp") throw new RbeeError("INVALID_REQUEST", "A model split across nodes runs on llama-server, not node-llama-cpp");
+      shards = deps.shardSets.begin(workerId, node.node_name);
+      split = await prepareShards(
+        {
+          beehives: deps.beehives,
+          access: deps.access,
+          startHive: (nodeName, sink) => startOrInstall(deps, nodeName, sink),
+          workerThreads: deps.workerThreads,
+        },
+        { ...request, shards: shardNames },
+        { node, hive },
+        shards,
+        progress,
+        anySignal(signal, shards.lostSignal),
+      );
+    }
     let ready: HiveWorker | undefined;
     let spawnedToken: string | undefined;
     for await (const event of hive.client.spawn(
@@ -81,8 +109,10 @@ export async function spawnWorker(
         ...(request.slots ? { slots: request.slots } : {}),
         ...(request.ctx ? { ctx: request.ctx } : {}),
         ...((request.threads ?? deps.workerThreads) ? { threads: request.threads ?? deps.workerThreads } : {}),
+        ...(request.engine ? { engine: request.engine } : {}),
+        ...split,
       },
-      signal,
+      shards ? anySignal(signal, shards.lostSignal) : signal,
     )) {
       switch (event.type) {
         case "progress":
@@ -111,18 +141,39 @@ export async function spawnWorker(
     if (registered && registered.url !== ready.url) {
       throw new RbeeError("WORKER_CONFLICT", `Worker ${workerId} was registered at ${registered.url}, but its hive runs it at ${ready.url}`);
     }
-    if (!registered) deps.lifecycle.admit(registrationOf(ready), node.node_name);
+    // What each shard holds once loaded, read before admission, so that the worker shows with it from the start.
+    const shardBytes = await shards?.refreshBytes();
+    if (shards?.lost) throw shards.lost;
+    if (!registered) deps.lifecycle.admit(registration(ready, split), node.node_name);
+    if (shardBytes) deps.workers.setShards(workerId, shardBytes);
     // Only now, registered at the URL its hive reported: the worker's API token is kept for that URL.
     deps.endpoints.remember(workerId, ready.token ?? spawnedToken, ready.url);
     return deps.workers.require(workerId);
   } catch (error) {
+    // A shard lost under way is why the spawn ended, whatever the hive's stream said after.
+    const failure = shards?.lost ?? error;
     // A spawn its user gave up (Stop) must not come back later: if its hive starts it anyway, the
-    // id is refused at registration and the process stopped.
-    void deps.lifecycle.retire(workerId, "spawn-failed", { stopProcess: signal?.aborted === true, nodeName: node.node_name });
-    throw error;
+    // id is refused at registration and the process stopped. A split's shards are stopped before
+    // the error is told: what the spawn started is gone when its caller hears it failed.
+    const retired = deps.lifecycle.retire(workerId, "spawn-failed", {
+      stopProcess: signal?.aborted === true || shards !== undefined,
+      nodeName: node.node_name,
+    });
+    if (shards) await Promise.all([retired, deps.shardSets?.release(workerId)]);
+    throw failure;
   } finally {
     download?.end();
   }
+}
+
+/** A worker's registration from its hive's ready event; a split one runs on llama-server, whatever the hive's older view says. */
+function registration(ready: HiveWorker, split: SplitSpawnFields | undefined) {
+  const request = registrationOf(ready);
+  return split ? { ...request, engine: split.engine } : request;
+}
+
+function anySignal(signal: AbortSignal | undefined, other: AbortSignal): AbortSignal {
+  return signal ? AbortSignal.any([signal, other]) : other;
 }
 
 async function startOrInstall(deps: SpawnDeps, nodeName: string, progress: ProgressSink): Promise<HiveHandle> {

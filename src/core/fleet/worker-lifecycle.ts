@@ -1,4 +1,5 @@
 import { RbeeError, type RegisterWorkerRequest, type RegisteredWorker } from "../../shared/contract/index.js";
+import { Emitter } from "../../shared/emitter.js";
 import type { CallbackTokens } from "../callback-tokens.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { RegisterOutcome, WorkerRegistry } from "../registry/worker-registry.js";
@@ -6,7 +7,7 @@ import type { HiveControl } from "../remote/hive-control.js";
 import type { WorkerEndpoints } from "./worker-endpoints.js";
 
 /** Why a worker leaves the registry. */
-export type RetireReason = "stopped" | "expired" | "gone" | "node-removed" | "spawn-failed";
+export type RetireReason = "stopped" | "expired" | "gone" | "node-removed" | "spawn-failed" | "shard-lost";
 
 const REASON_WORDS: Readonly<Record<RetireReason, string>> = {
   stopped: "stopped",
@@ -14,6 +15,7 @@ const REASON_WORDS: Readonly<Record<RetireReason, string>> = {
   gone: "it no longer runs on its node",
   "node-removed": "its node was removed",
   "spawn-failed": "its spawn failed",
+  "shard-lost": "a node holding part of its model went away",
 };
 
 /** How a worker is retired. */
@@ -22,6 +24,15 @@ export interface RetireOptions {
   readonly stopProcess: boolean;
   /** Its node, when the registry no longer has the worker. */
   readonly nodeName?: string | undefined;
+  /** What its running jobs end with now, rather than with whatever its stopping process says (SHARD_LOST). */
+  readonly error?: RbeeError | undefined;
+}
+
+/** A worker leaving the registry, told before its process is stopped. */
+export interface RetiredWorker {
+  readonly workerId: string;
+  readonly reason: RetireReason;
+  readonly error?: RbeeError | undefined;
 }
 
 /**
@@ -32,6 +43,10 @@ export interface RetireOptions {
 export class WorkerLifecycle {
   /** Ids of workers this queen stopped (ids are never reused: they carry random bytes). */
   private readonly stopped = new Set<string>();
+  private readonly retired = new Emitter<RetiredWorker>();
+
+  /** Fires as a worker is retired, before its process and its shards are stopped (its jobs can be ended first). */
+  readonly onDidRetire = (listener: (worker: RetiredWorker) => void) => this.retired.on(listener);
 
   constructor(
     private readonly deps: {
@@ -41,6 +56,8 @@ export class WorkerLifecycle {
       readonly endpoints: Pick<WorkerEndpoints, "forget">;
       readonly hives: Pick<HiveControl, "attach">;
       readonly log: (message: string) => void;
+      /** A split worker's rpc-servers and tunnels, released with it. */
+      readonly shards?: { release(workerId: string): Promise<void> } | undefined;
     },
   ) {}
 
@@ -69,16 +86,20 @@ export class WorkerLifecycle {
 
   /**
    * Removes a worker and every token that speaks for it, at once; then, when asked, stops its
-   * process on its node (the returned promise settles after that, never rejecting).
+   * process on its node, and then its shards' rpc-servers and tunnels, if it has any (the returned
+   * promise settles after that, never rejecting).
    */
   async retire(workerId: string, reason: RetireReason, options: RetireOptions): Promise<void> {
     const nodeName = this.deps.workers.get(workerId)?.node_name ?? options.nodeName;
     if (options.stopProcess) this.stopped.add(workerId);
+    this.retired.fire({ workerId, reason, error: options.error });
     const removed = this.deps.workers.remove(workerId);
     this.deps.callbackTokens.revoke(workerId);
     this.deps.endpoints.forget(workerId);
     if (removed) this.deps.log(`worker ${workerId} removed: ${REASON_WORDS[reason]}`);
     if (options.stopProcess && nodeName) await this.stopProcess(workerId, nodeName);
+    // After the process: llama-server stopped first does not crash on its shards going away.
+    await this.deps.shards?.release(workerId).catch((error: unknown) => this.deps.log(`releasing the shards of ${workerId}: ${(error as Error).message}`));
   }
 
   /** Asks the worker's hive whether it still runs; retires it at once if not. */

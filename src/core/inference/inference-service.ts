@@ -57,6 +57,10 @@ export interface InferenceDeps {
 interface RunningJob {
   readonly worker: RegisteredWorker;
   endpoint?: WorkerEndpoint;
+  /** Ends the job's stream from the queen's side (see endJobsOf). */
+  readonly abort: AbortController;
+  /** What the stream ended with when the queen ended it. */
+  failure?: RbeeError;
 }
 
 /** One request's part in placement: what it asks for and its place in line, kept across retries. */
@@ -204,13 +208,17 @@ export class InferenceService {
     mayRetry: boolean,
   ): Promise<"done" | "busy"> {
     const jobId = `job-${randomBytes(6).toString("hex")}`;
-    const job: RunningJob = { worker };
+    const job: RunningJob = { worker, abort: new AbortController() };
     this.jobs.set(jobId, job);
     try {
       job.endpoint = await this.deps.fleet.endpoint(worker);
-      await work(job.endpoint, jobId, worker, signal);
+      await work(job.endpoint, jobId, worker, AbortSignal.any([signal, job.abort.signal]));
       return "done";
     } catch (error) {
+      if (job.failure) {
+        if (!signal.aborted) send(errorEvent(job.failure));
+        return "done";
+      }
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "NO_CAPACITY") return "busy";
       if (mayRetry && !signal.aborted && error instanceof RbeeError && error.code === "WORKER_NOT_FOUND") {
         // The registry still listed a worker its node no longer runs: retire it and place the job again.
@@ -230,6 +238,18 @@ export class InferenceService {
     } finally {
       this.jobs.delete(jobId);
       this.deps.workers.release(worker.id);
+    }
+  }
+
+  /**
+   * Ends every running job of a worker now with `error` (SHARD_LOST: a split worker lost a
+   * shard), rather than with whatever its process says as it is stopped.
+   */
+  endJobsOf(workerId: string, error: RbeeError): void {
+    for (const job of this.jobs.values()) {
+      if (job.worker.id !== workerId || job.failure) continue;
+      job.failure = error;
+      job.abort.abort(error);
     }
   }
 

@@ -4,6 +4,7 @@ import {
   type RegisterWorkerRequest,
   type RegisteredWorker,
   type UpdateWorkerRequest,
+  type WorkerShard,
   type WorkerState,
 } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
@@ -59,6 +60,9 @@ export class WorkerRegistry {
         slots_available: request.slots_available,
         vram_bytes: request.vram_bytes ?? null,
         ...(request.context_length !== undefined ? { context_length: request.context_length } : {}),
+        // A repeated registration (a hive's relay) knows nothing of the shards: they stay as the spawn set them.
+        ...((request.engine ?? existing?.engine) !== undefined ? { engine: request.engine ?? existing?.engine } : {}),
+        ...(existing?.shards !== undefined ? { shards: existing.shards } : {}),
         node_name: nodeName,
         last_heartbeat_unix: this.clock(),
       },
@@ -107,6 +111,15 @@ export class WorkerRegistry {
     const ledger = this.ledgers.get(workerId);
     if (!worker || !ledger || ledger.booked === 0) return;
     this.republish(worker, { ...ledger, booked: ledger.booked - 1, freedSinceReport: ledger.freedSinceReport + 1 });
+  }
+
+  /** Sets what a split worker's shards hold (its spawn, once it is ready); WORKER_NOT_FOUND when unknown. */
+  setShards(workerId: string, shards: readonly WorkerShard[]): RegisteredWorker {
+    const worker = this.require(workerId);
+    const next: RegisteredWorker = { ...worker, shards: shards.map((shard) => ({ ...shard })) };
+    this.workers.set(workerId, next);
+    if (JSON.stringify(worker.shards) !== JSON.stringify(next.shards)) this.notify();
+    return next;
   }
 
   get(workerId: string): RegisteredWorker | undefined {
@@ -200,6 +213,7 @@ function sameData(a: RegisteredWorker, b: RegisteredWorker): boolean {
     a.slots_total === b.slots_total &&
     a.slots_available === b.slots_available &&
     a.vram_bytes === b.vram_bytes &&
+    a.engine === b.engine &&
     a.node_name === b.node_name
   );
 }

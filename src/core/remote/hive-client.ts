@@ -1,5 +1,11 @@
 import {
+  HiveBuildStreamEvent,
   HiveCancelResponse,
+  HiveRpcServer,
+  HiveRpcServersResponse,
+  ModelFootprint,
+  type EngineName,
+  type RpcServerStartRequest,
   HiveInventory,
   HiveModelStreamEvent,
   HiveReceiveStart,
@@ -19,6 +25,8 @@ import { sseData } from "../../shared/sse.js";
 import type { HiveAddress } from "./hive-transfer.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
+/** An rpc-server answers once it listens and has measured its device: longer than a plain call on a busy node. */
+const RPC_START_TIMEOUT_MS = 60_000;
 
 /** The queen's client for one node's hive, reached through an SSH local forward. */
 export class HiveClient {
@@ -93,6 +101,47 @@ export class HiveClient {
   async startReceive(request: HiveReceiveRequest): Promise<HiveReceiveStart> {
     const response = await this.request("POST", "/v1/models/receive/start", request);
     return HiveReceiveStart.parse(await response.json());
+  }
+
+  /** Starts an rpc-server for a shard on the node's loopback; answers once it listens, with the memory its device has free. */
+  async startRpcServer(body: RpcServerStartRequest): Promise<HiveRpcServer> {
+    const response = await this.request("POST", "/v1/rpc/start", body, { timeout: false, signal: AbortSignal.timeout(RPC_START_TIMEOUT_MS) });
+    return this.parsed(HiveRpcServer, await response.json(), "rpc-server");
+  }
+
+  /** Stops one rpc-server; one the hive no longer runs counts as stopped. */
+  async stopRpcServer(id: string): Promise<void> {
+    const response = await this.request("POST", "/v1/rpc/stop", { id }, { allow404: true });
+    await response.body?.cancel();
+  }
+
+  /** The rpc-servers the hive runs, with the bytes each holds. */
+  async listRpcServers(): Promise<HiveRpcServer[]> {
+    const response = await this.request("GET", "/v1/rpc/list");
+    return this.parsed(HiveRpcServersResponse, await response.json(), "rpc-server list").servers;
+  }
+
+  /**
+   * Builds llama.cpp's programs on the node (llama-server and rpc-server are built together),
+   * yielding the hive's progress until the engine's new status.
+   */
+  async *buildEngine(engine: EngineName, signal?: AbortSignal): AsyncGenerator<HiveBuildStreamEvent> {
+    const response = await this.request("POST", "/v1/engines/build", { engine }, { accept: "text/event-stream", signal, timeout: false });
+    if (!response.body) throw this.failure("the build stream had no body");
+    for await (const data of sseData(response.body)) {
+      yield this.parsed(HiveBuildStreamEvent, JSON.parse(data), "build event");
+    }
+  }
+
+  /** What a model file on the node needs in memory (its layers, weights), from its header; undefined from a hive without the route. */
+  async modelFootprint(modelRef: string): Promise<ModelFootprint | undefined> {
+    const response = await this.request("GET", `/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`, undefined, { allow404: true });
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.status !== 404) return this.parsed(ModelFootprint, body, "model footprint");
+    const error = RbeeError.fromBody(body, `The hive on ${this.nodeName} answered HTTP 404`);
+    // A hive older than the route answers "No route" (ROUTE_NOT_FOUND from newer ones); a missing model is an error.
+    if (error.code === "ROUTE_NOT_FOUND" || (error.code === "INVALID_REQUEST" && error.message.startsWith("No route"))) return undefined;
+    throw error;
   }
 
   /** Where this hive is and its token: what a copy's streams (hive-transfer.ts) use. */
@@ -183,6 +232,12 @@ export class HiveClient {
       parsed = undefined;
     }
     throw RbeeError.fromBody(parsed, `The hive on ${this.nodeName} answered HTTP ${response.status}`);
+  }
+
+  private parsed<T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false } }, raw: unknown, what: string): T {
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    throw this.failure(`it sent a ${what} outside the contract: ${JSON.stringify(raw).slice(0, 200)}`);
   }
 
   private failure(reason: string): RbeeError {

@@ -5,7 +5,7 @@ import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
 import { installOnNode } from "../remote/installer.js";
 import { NODE_OWN_HOME } from "./shell.js";
-import type { ExecListener, ExecResult, NodeConnection } from "../transport/node-connection.js";
+import type { ExecListener, ExecResult, NodeConnection, NodeListener } from "../transport/node-connection.js";
 
 /**
  * One open SSH connection to one node, shared by everything that talks to it: commands, local
@@ -16,6 +16,8 @@ export class SshNodeConnection implements NodeConnection {
   readonly nodeCommand = "node";
   private readonly localForwards = new Map<number, Promise<{ server: Server; port: number }>>();
   private remoteForward: Promise<number> | undefined;
+  /** What takes each connection to a port the queen listens on at the node (its remote forwards). */
+  private readonly onNode = new Map<number, (channel: ssh2.ClientChannel) => void>();
   private readonly closed = new Emitter<void>();
   private isClosed = false;
 
@@ -29,6 +31,13 @@ export class SshNodeConnection implements NodeConnection {
     client.on("close", () => this.markClosed());
     client.on("end", () => this.markClosed());
     client.on("error", () => this.markClosed());
+    // One dispatcher for every remote forward: a connection to a port nobody listens on any more
+    // (closed between the node's accept and this) is refused rather than left open.
+    client.on("tcp connection", (info, accept, reject) => {
+      const take = this.onNode.get(info.destPort);
+      if (take) take(accept());
+      else reject();
+    });
   }
 
   /** Fires once when the connection is gone. */
@@ -125,10 +134,7 @@ export class SshNodeConnection implements NodeConnection {
           reject(new RbeeError("SSH_FAILED", `Cannot reach port ${remotePort} on ${this.nodeName}: ${error.message}`));
           return;
         }
-        // What node:http calls on a socket; an SSH channel has no such knobs.
-        const noop = (): void => undefined;
-        Object.assign(channel, { setKeepAlive: noop, setNoDelay: noop, setTimeout: noop, ref: noop, unref: noop, destroySoon: () => channel.destroy() });
-        resolve(channel);
+        resolve(socketShaped(channel));
       });
     });
   }
@@ -138,22 +144,62 @@ export class SshNodeConnection implements NodeConnection {
    * workers reach the queen's callback routes. Its number changes on every new connection.
    */
   remotePortFor(localPort: number): Promise<number> {
-    this.remoteForward ??= new Promise<number>((resolve, reject) => {
-      this.client.forwardIn("127.0.0.1", 0, (error, port) => {
-        if (error) {
-          reject(new RbeeError("SSH_FAILED", `Cannot open the callback tunnel on ${this.nodeName}: ${error.message}`));
-          return;
-        }
-        this.client.on("tcp connection", (info, accept) => {
-          if (info.destPort !== port) return;
-          const channel = accept();
-          const socket = connect(localPort, "127.0.0.1");
-          pipeBothWays(socket, channel);
-        });
-        resolve(port);
-      });
-    });
+    this.remoteForward ??= this.forwardIn((channel) => pipeBothWays(connect(localPort, "127.0.0.1"), channel)).then(
+      ({ port }) => port,
+      (error: Error) => {
+        this.remoteForward = undefined;
+        throw new RbeeError("SSH_FAILED", `Cannot open the callback tunnel on ${this.nodeName}: ${error.message}`);
+      },
+    );
     return this.remoteForward;
+  }
+
+  /**
+   * A loopback port on the node of its own (a remote forward, like `ssh -R 0:…`), whose every
+   * connection arrives here as an SSH channel; closing it cancels the forward on the node.
+   */
+  async listenOnNode(onStream: (stream: Duplex) => void): Promise<NodeListener> {
+    try {
+      return await this.forwardIn((channel) => onStream(socketShaped(channel)));
+    } catch (error) {
+      throw new RbeeError("SSH_FAILED", `Cannot listen on ${this.nodeName}'s loopback: ${(error as Error).message}`);
+    }
+  }
+
+  private forwardIn(take: (channel: ssh2.ClientChannel) => void): Promise<NodeListener> {
+    return new Promise((resolve, reject) => {
+      if (this.isClosed) {
+        reject(this.closedError());
+        return;
+      }
+      try {
+        this.client.forwardIn("127.0.0.1", 0, (error, port) => {
+          if (error) {
+            reject(error);
+            return;
+          }
+          this.onNode.set(port, take);
+          let open = true;
+          resolve({
+            port,
+            close: () => {
+              if (!open) return;
+              open = false;
+              this.onNode.delete(port);
+              if (this.isClosed) return;
+              try {
+                this.client.unforwardIn("127.0.0.1", port, () => undefined);
+              } catch {
+                // The connection is going away: its forwards go with it.
+              }
+            },
+          });
+        });
+      } catch (error) {
+        // ssh2 throws rather than calls back when its socket is no longer writable.
+        reject(error as Error);
+      }
+    });
   }
 
   close(): void {
@@ -193,6 +239,12 @@ export class SshNodeConnection implements NodeConnection {
   private closedError(): RbeeError {
     return new RbeeError("SSH_FAILED", `SSH connection to ${this.nodeName} is closed`);
   }
+}
+
+/** An SSH channel with the knobs node:http calls on a socket (a channel has none). */
+function socketShaped(channel: ssh2.Channel): Duplex {
+  const noop = (): void => undefined;
+  return Object.assign(channel, { setKeepAlive: noop, setNoDelay: noop, setTimeout: noop, ref: noop, unref: noop, destroySoon: () => channel.destroy() });
 }
 
 function pipeBothWays(socket: Socket, channel: ssh2.Channel): void {

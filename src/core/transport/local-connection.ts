@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { shellQuote } from "../ssh/shell.js";
-import type { ExecListener, ExecResult, NodeConnection } from "./node-connection.js";
+import type { ExecListener, ExecResult, NodeConnection, NodeListener } from "./node-connection.js";
 
 /** Where this computer's node lives: the queen's own home and installation. */
 export interface LocalNodeOptions {
@@ -100,6 +100,22 @@ export class LocalNodeConnection implements NodeConnection {
 
   async remotePortFor(localPort: number): Promise<number> {
     return localPort;
+  }
+
+  /** A plain listener on this loopback: this computer's side and the node's are the same. */
+  listenOnNode(onStream: (stream: Duplex) => void): Promise<NodeListener> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => {
+        socket.setNoDelay(true);
+        onStream(socket);
+      });
+      server.once("error", (error) => reject(new RbeeError("WORKER_FAILED", `Cannot listen on this computer's loopback: ${error.message}`)));
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        const port = typeof address === "object" && address ? address.port : 0;
+        resolve({ port, close: () => server.close() });
+      });
+    });
   }
 
   onDidClose(_listener: () => void): () => void {

@@ -8,6 +8,12 @@ export interface ExecResult {
   readonly code: number;
 }
 
+/** A port on a node's loopback that leads back to this process; `close` stops it taking connections. */
+export interface NodeListener {
+  readonly port: number;
+  close(): void;
+}
+
 /** Receives a command's output as it arrives; `timeoutMs` bounds the whole command. */
 export interface ExecListener {
   readonly onStdout?: (text: string) => void;
@@ -49,6 +55,12 @@ export interface NodeConnection {
   openStream(remotePort: number): Promise<Duplex>;
   /** A loopback port on the node that leads to `127.0.0.1:localPort` here. */
   remotePortFor(localPort: number): Promise<number>;
+  /**
+   * A loopback port on the node of its own, whose every connection arrives here as a stream,
+   * without any listener on this machine: how a shard's tunnel takes llama-server's connections
+   * on the main node and carries them to another node's rpc-server.
+   */
+  listenOnNode(onStream: (stream: Duplex) => void): Promise<NodeListener>;
   /** Fires once when the connection is gone. */
   onDidClose(listener: () => void): () => void;
   close(): void;

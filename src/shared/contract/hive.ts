@@ -2,7 +2,7 @@ import { z } from "zod";
 import { NodeName } from "./nodes.js";
 import { ErrorEvent, ProgressEvent } from "./streams.js";
 import { fieldWithDefault, optionalField } from "./optional.js";
-import { Backend, Engine, ModelRef, WorkerId, WorkerState } from "./workers.js";
+import { Backend, Engine, EngineName, ModelRef, WorkerId, WorkerState } from "./workers.js";
 import { EngineStatus } from "./engines.js";
 
 /** `GET /v1/health` on a hive (no auth). */
@@ -237,3 +237,13 @@ export type HiveReceiveRequest = z.infer<typeof HiveReceiveRequest>;
 export const HiveReceiveStart = z.object({ offset: z.number().int().min(0), present: z.boolean() });
 export type HiveReceiveStart = z.infer<typeof HiveReceiveStart>;
 export const HiveReceiveChunk = HiveReceiveRequest.extend({ offset: z.coerce.number().int().min(0) });
+
+/** `POST /v1/engines/build` on a hive: builds llama.cpp's programs there (both are built at once). */
+export const HiveEngineBuildRequest = z.strictObject({ engine: EngineName });
+export type HiveEngineBuildRequest = z.infer<typeof HiveEngineBuildRequest>;
+/** Last event of a build stream: the engine's state now. */
+export const HiveEngineEvent = z.object({ type: z.literal("engine"), status: EngineStatus });
+export type HiveEngineEvent = z.infer<typeof HiveEngineEvent>;
+/** One event of `POST /v1/engines/build`: `progress` (stage `build`, with `fraction`), then `engine` (or `error`), then `[DONE]`. */
+export const HiveBuildStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveEngineEvent, ErrorEvent]);
+export type HiveBuildStreamEvent = z.infer<typeof HiveBuildStreamEvent>;

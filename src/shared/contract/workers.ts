@@ -118,18 +118,33 @@ export const ListWorkersResponse = z.object({ workers: z.array(RegisteredWorker)
 export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>;
 
 /** `POST /v1/workers/spawn` on the queen. */
-export const SpawnWorkerRequest = z.strictObject({
-  node_name: NodeName,
-  model_ref: ModelRef,
-  backend: fieldWithDefault(Backend, "cpu"),
-  device: fieldWithDefault(z.number().int().min(0), 0),
-  /** Parallel sequences (requests served at once); default 1. */
-  slots: optionalField(z.number().int().min(1).max(64)),
-  /** Context length per slot; default the worker's choice. */
-  ctx: optionalField(z.number().int().min(16).max(1_048_576)),
-  /** CPU threads; default the queen's RBEE_WORKER_THREADS, else the worker's choice (physical cores less one). */
-  threads: optionalField(z.number().int().min(1).max(1024)),
-});
+export const SpawnWorkerRequest = z
+  .strictObject({
+    node_name: NodeName,
+    model_ref: ModelRef,
+    backend: fieldWithDefault(Backend, "cpu"),
+    device: fieldWithDefault(z.number().int().min(0), 0),
+    /** Parallel sequences (requests served at once); default 1. */
+    slots: optionalField(z.number().int().min(1).max(64)),
+    /** Context length per slot; default the worker's choice. */
+    ctx: optionalField(z.number().int().min(16).max(1_048_576)),
+    /** CPU threads; default the queen's RBEE_WORKER_THREADS, else the worker's choice (physical cores less one). */
+    threads: optionalField(z.number().int().min(1).max(1024)),
+    /** The program that runs the model; default node-llama-cpp, llama-server when `shards` are given. */
+    engine: optionalField(Engine),
+    /** Other nodes that hold part of the model (llama.cpp RPC, tunnelled through the queen); `node_name` runs llama-server. */
+    shards: optionalField(z.array(NodeName).min(1).max(16)),
+  })
+  .superRefine((request, context) => {
+    const shards = request.shards ?? [];
+    if (shards.length > 0 && request.engine === "node-llama-cpp") {
+      context.addIssue({ code: "custom", path: ["shards"], message: "a model split across nodes runs on llama-server, not node-llama-cpp" });
+    }
+    if (shards.includes(request.node_name)) {
+      context.addIssue({ code: "custom", path: ["shards"], message: `${request.node_name} runs llama-server: it cannot also be one of its shards` });
+    }
+    if (new Set(shards).size !== shards.length) context.addIssue({ code: "custom", path: ["shards"], message: "each shard node may be named once" });
+  });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
 
 /** `GET /health` on a worker (no auth): answers as soon as the process listens. */
