@@ -136,7 +136,7 @@ describe("placement preview across two machines", () => {
     const lines = fits.stdout.split("\n");
     expect(lines[0]).toMatch(/^Needs \d+\.\d MiB; big has the file and \d+\.\d MiB free$/);
     expect(lines[1]).toBe("Placement: big alone (cpu device 0, node-llama-cpp)");
-    expect(lines[2]).toMatch(/^Model: \d+\.\d KiB of weights, 8 layers, KV cache \d+\.\d KiB per token; ctx \d+ × 1 slot; needs \d+\.\d MiB$/);
+    expect(lines[2]).toMatch(/^Model: \d+\.\d [KM]iB of weights, 8 layers, KV cache \d+\.\d KiB per token; ctx \d+ × 1 slot; needs \d+\.\d MiB$/);
     expect(lines[4]).toMatch(/^NODE\s+FREE\s+BACKEND\s+HAS FILE\s+ENGINES\s+NOTE$/);
     expect(lines[5]).toMatch(/^big\s+\d+\.\d MiB\s+cpu\s+yes\s+node-llama-cpp,llama-server,rpc-server$/);
     expect(lines[6]).toMatch(/^small\s+\d+\.\d MiB\s+cpu\s+no\s+\S*rpc-server$/);
