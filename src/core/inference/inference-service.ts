@@ -189,7 +189,8 @@ export class InferenceService {
     const { request } = ticket;
     // A model no worker serves may be spawned: look (briefly, only at open hives) where its file is.
     if (request.node === undefined && !this.deps.workers.list().some((worker) => worker.model_ref === request.model)) {
-      if (this.deps.placement) {
+      const beingSpawned = [...this.spawning].some((key) => key.split("\u0000")[1] === request.model);
+      if (this.deps.placement && !beingSpawned) {
         // Also where the model fits: a model too big for any one node is spawned split across several.
         // The spawn runs on cpu (as below), so the plan counts free RAM; only open hives are asked (no start).
         const survey = await this.deps.placement.survey({ model: request.model, backend: "cpu", deadlineMs: PLAN_DEADLINE_MS, openOnly: true }).catch(() => undefined);
