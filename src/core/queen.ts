@@ -38,6 +38,7 @@ import { loadOrCreateSecretFile } from "../node-common/secrets.js";
 import type { CatalogModel } from "../shared/contract/model-catalog.js";
 import { loadModelCatalog } from "./models/catalog.js";
 import { MemorySecrets, type SecretStore } from "./secrets.js";
+import { PlacementSurvey } from "./placement/placement-survey.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
 // This file is src/core/queen.ts, or dist/core/queen.js once built: the installation is two up.
@@ -112,6 +113,8 @@ export class Queen {
   readonly inference: InferenceService;
   /** Metrics, worker stats and live device figures. */
   readonly observability: Observability;
+  /** Where a model would run (one node, or split across nodes) and why. */
+  readonly placement: PlacementSurvey;
   /** The models the UI offers: the built-in catalog or the override file's. */
   readonly modelCatalog: readonly CatalogModel[];
   private readonly liveness: WorkerLivenessMonitor;
@@ -164,12 +167,24 @@ export class Queen {
       (node) => this.fleet.checkNode(node),
       options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
     );
+    this.placement = new PlacementSurvey({
+      nodes: () => this.beehives.list(),
+      node: (nodeName) => this.beehives.require(nodeName),
+      hive: (node) => this.fleet.hives.ensure(node),
+      openHive: (nodeName) => this.fleet.hives.current(nodeName),
+      devices: (nodeName) => this.observability.nodeDevices(nodeName),
+      figures: () => this.observability.figures,
+      inventory: (nodeName) => this.fleet.models.list(nodeName).then((answer) => answer.nodes[0]!),
+      holders: (modelRef) => this.fleet.models.holders(modelRef),
+      catalog: () => this.modelCatalog,
+    });
     this.inference = new InferenceService({
       beehives: this.beehives,
       workers: this.workers,
       fleet: this.fleet,
       usable: (worker) => !this.liveness.isStale(worker.id),
       models: this.fleet.models,
+      placement: this.placement,
     });
     // Jobs of a worker retired for a reason of the queen's (a lost shard) end with it at once.
     this.fleet.workerLifecycle.onDidRetire(({ workerId, error }) => {

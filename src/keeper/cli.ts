@@ -6,6 +6,7 @@ import { WORKER_HEADERS, workerRow } from "./workers-table.js";
 import { QueenClient, queenConnection } from "./queen-client.js";
 import { MODELS_COMMANDS } from "./models-commands.js";
 import { logsCommand } from "./logs-command.js";
+import { placementCommand } from "./placement-command.js";
 import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
@@ -33,6 +34,8 @@ const USAGE = `Usage: rbee-keeper [--queen-url URL] <command>
   models cancel --node NAME MODEL      (stops a running download; the partial file stays)
   logs --node NAME [--worker ID] [--lines N] [--follow]
                  (the node's hive log, or one worker's; --follow prints new lines until Ctrl+C)
+  placement --model MODEL [--ctx N] [--slots N] [--backend cpu|cuda|metal|vulkan] [--nodes a,b] [--json]
+                 (where the queen would run it: one node, or split with the bytes per node; exit 1 if it fits nowhere)
 
 The queen's token comes from RBEE_TOKEN or RBEE_HOME/token (default ~/.rbee/token).`;
 
@@ -74,6 +77,7 @@ export async function runKeeper(argv: readonly string[], env: NodeJS.ProcessEnv,
     if (run) return await run(client, args, io);
     if (group === "infer") return await infer(client, rest.slice(1), io);
     if (group === "logs") return await logsCommand(client, rest.slice(1), io);
+    if (group === "placement") return await placementCommand(client, rest.slice(1), io);
     if (group === undefined || group === "help" || group === "--help" || group === "-h") {
       io.out(`${USAGE}\n`);
       return group === undefined ? EXIT_ERROR : EXIT_OK;

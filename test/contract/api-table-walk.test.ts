@@ -309,6 +309,9 @@ describe.each([http, ipc])("every row of the table over $name", (transport) => {
     expect(install.filter((event) => event.type === "error")).toEqual([]);
     expect(((await call("listNodes", {})) as { nodes: { status: string }[] }).nodes[0]!.status).toBe("ready");
     expect(await call("nodeDevices", { node_name: "walk" })).toMatchObject({ backends: expect.arrayContaining(["cpu"]) });
+    const preview = (await call("placementPreview", { model: modelRef, ctx: 256, nodes: "walk" })) as { ctx: number; nodes: { node_name: string }[] };
+    expect(preview).toMatchObject({ model_ref: modelRef, ctx: 256, slots: 1, nodes: [{ node_name: "walk" }] });
+    expect(await transport.call("placementPreview", { model: "two words" })).toEqual({ ok: false, code: "INVALID_REQUEST" });
   }, 180_000);
 
   test("a worker: spawn, list, infer, cancel a job, stop", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Beehive, RegisteredWorker } from "../../src/shared/contract/index.js";
 import { schedule, spawnKey } from "../../src/core/scheduling/scheduler.js";
+import { planPlacement, type NodeMemory } from "../../src/core/placement/plan.js";
 
 const node = (name: string, status: Beehive["status"] = "ready"): Beehive => ({
   node_name: name,
@@ -111,5 +112,56 @@ describe("schedule", () => {
   test("says why when nothing fits", () => {
     expect(schedule({ model: "m" }, [], [])).toEqual({ kind: "none", reason: "No nodes registered: add one first" });
     expect(schedule({ model: "m" }, [node("a", "unreachable"), node("b", "unknown")], [])).toEqual({ kind: "none", reason: "No node is reachable or ready" });
+  });
+});
+
+describe("schedule with a memory plan", () => {
+  const GiB = 1024 ** 3;
+  const memory = (name: string, freeGiB: number, over: Partial<NodeMemory> = {}): NodeMemory => ({
+    node_name: name,
+    free_bytes: freeGiB * GiB,
+    backend: "cpu",
+    device: 0,
+    has_model: false,
+    engines: ["node-llama-cpp", "llama-server", "rpc-server"],
+    ...over,
+  });
+  const planFor = (needGiB: number, nodes: NodeMemory[]) => planPlacement({ need_bytes: needGiB * GiB, nodes, fetchable: true });
+
+  test("a spawn goes to a node the model fits on, even when another has fewer busy slots", () => {
+    const plan = planFor(6, [memory("a", 8), memory("b", 4)]);
+    const busyOnA = [worker("w1", { node_name: "a", model_ref: "other", slots_available: 0 })];
+    expect(schedule({ model: "big", plan }, [node("a"), node("b")], busyOnA)).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
+  });
+
+  test("a model that fits no single node is spawned split as the plan says", () => {
+    const plan = planFor(10, [memory("a", 6), memory("b", 5)]);
+    const decision = schedule({ model: "big", plan }, [node("a"), node("b")], []);
+    expect(decision).toEqual({ kind: "spawn", node: node("a"), shards: ["b"] });
+    // While it is being spawned, the next request for it waits instead of starting another split.
+    expect(schedule({ model: "big", plan }, [node("a"), node("b")], [], new Set([spawnKey("a", "big")]))).toMatchObject({ kind: "wait" });
+  });
+
+  test("a model that fits nowhere fails with the plan's reason", () => {
+    const plan = planFor(30, [memory("a", 6), memory("b", 5)]);
+    expect(schedule({ model: "huge", plan }, [node("a"), node("b")], [])).toEqual({ kind: "none", reason: plan.reason });
+    expect(plan.reason).toMatch(/^Needs 30\.0 GiB; no node has that much free \(most: a, 6\.0 GiB\)/);
+  });
+
+  test("a node whose memory could not be read is tried before failing; a split comes first", () => {
+    const nowhere = planFor(30, [memory("a", 6), memory("far", 0, { free_bytes: null, note: "its hive is not open" })]);
+    expect(schedule({ model: "huge", plan: nowhere }, [node("a"), node("far")], [])).toMatchObject({ kind: "spawn", node: { node_name: "far" } });
+    const split = planFor(10, [memory("a", 6), memory("b", 5), memory("far", 0, { free_bytes: null, note: "its hive is not open" })]);
+    expect(schedule({ model: "big", plan: split }, [node("a"), node("b"), node("far")], [])).toMatchObject({ kind: "spawn", node: { node_name: "a" }, shards: ["b"] });
+  });
+
+  test("a plan of unknown size and an explicit node leave the choice as before", () => {
+    const unknown = planPlacement({ need_bytes: null, nodes: [memory("a", 1)], fetchable: true });
+    expect(schedule({ model: "m", plan: unknown }, [node("a"), node("b")], [worker("w", { node_name: "a", model_ref: "x" })])).toMatchObject({
+      kind: "spawn",
+      node: { node_name: "b" },
+    });
+    const nowhere = planFor(30, [memory("a", 6)]);
+    expect(schedule({ model: "huge", node: "a", plan: nowhere }, [node("a")], [])).toMatchObject({ kind: "spawn", node: { node_name: "a" } });
   });
 });

@@ -19,6 +19,8 @@ import { postEmbeddings } from "./worker-embeddings.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
 import type { FleetModels } from "../models/fleet-models.js";
+import type { PlanOutcome } from "../placement/plan.js";
+import type { PlacementSurvey } from "../placement/placement-survey.js";
 import { schedule, spawnKey, type Decision } from "../scheduling/scheduler.js";
 import { placeInLine, WaitLine, type RequestOrigin } from "../scheduling/wait-line.js";
 import { JobOutcomeTracker, type JobOutcome } from "./job-outcome.js";
@@ -52,7 +54,12 @@ export interface InferenceDeps {
   readonly usable?: ((worker: RegisteredWorker) => boolean) | undefined;
   /** Where the fleet's model files are, for a spawn's choice of node. */
   readonly models?: Pick<FleetModels, "holders" | "refreshOpen"> | undefined;
+  /** Where a model no worker serves fits in the nodes' free memory (one node, or split). */
+  readonly placement?: Pick<PlacementSurvey, "survey"> | undefined;
 }
+
+/** How long a spawn on demand waits for the nodes' free memory before it places without it. */
+const PLAN_DEADLINE_MS = 2_000;
 
 interface RunningJob {
   readonly worker: RegisteredWorker;
@@ -70,12 +77,14 @@ interface Ticket {
   /** The beginnings of its input, and those a worker that runs it will be known to hold. */
   readonly marks: readonly PrefixMark[];
   readonly held: readonly PrefixMark[];
+  /** Where the model fits, when no worker served it as the request arrived. */
+  plan?: PlanOutcome | undefined;
 }
 
 /** What a request waiting in line is told when its turn comes. */
 type Turn =
   | { readonly kind: "worker"; readonly worker: RegisteredWorker }
-  | { readonly kind: "spawn"; readonly nodeName: string }
+  | { readonly kind: "spawn"; readonly nodeName: string; readonly shards?: readonly string[] | undefined }
   | { readonly kind: "error"; readonly error: RbeeError };
 
 /** A request in line: its ticket, how to tell it its position and its turn. */
@@ -183,8 +192,16 @@ export class InferenceService {
   private async place(ticket: Ticket, send: (event: StreamEvent) => void, signal: AbortSignal, work: WorkerWork): Promise<void> {
     const { request } = ticket;
     // A model no worker serves may be spawned: look (briefly, only at open hives) where its file is.
-    if (this.deps.models && request.node === undefined && !this.deps.workers.list().some((worker) => worker.model_ref === request.model)) {
-      await this.deps.models.refreshOpen().catch(() => undefined);
+    if (request.node === undefined && !this.deps.workers.list().some((worker) => worker.model_ref === request.model)) {
+      const beingSpawned = [...this.spawning].some((key) => key.split("\u0000")[1] === request.model);
+      if (this.deps.placement && !beingSpawned) {
+        // Also where the model fits: a model too big for any one node is spawned split across several.
+        // The spawn runs on cpu (as below), so the plan counts free RAM; only open hives are asked (no start).
+        const survey = await this.deps.placement.survey({ model: request.model, backend: "cpu", deadlineMs: PLAN_DEADLINE_MS, openOnly: true }).catch(() => undefined);
+        ticket.plan = survey?.plan;
+      } else {
+        await this.deps.models?.refreshOpen().catch(() => undefined);
+      }
     }
     for (let attempt = 1; ; attempt += 1) {
       let worker: RegisteredWorker;
@@ -275,7 +292,7 @@ export class InferenceService {
         case "error":
           throw turn.error;
         case "spawn":
-          await this.spawnFor(turn.nodeName, ticket.request.model, send, signal);
+          await this.spawnFor(turn.nodeName, ticket.request.model, turn.shards, send, signal);
           break;
       }
     }
@@ -363,7 +380,7 @@ export class InferenceService {
     const workers = this.deps.workers.list().filter(this.deps.usable ?? (() => true));
     const affinity = this.affinity.scores(request.session, ticket.marks);
     return schedule(
-      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned, holders: this.deps.models?.holders(request.model) },
+      { model: request.model, node: request.node, affinity, lastAssigned: this.lastAssigned, holders: this.deps.models?.holders(request.model), plan: ticket.plan },
       nodes,
       workers,
       this.spawning,
@@ -387,7 +404,7 @@ export class InferenceService {
       case "spawn":
         // Marked as spawning before the next waiter decides, so it waits for this spawn instead of starting another.
         this.spawning.add(spawnKey(decision.node.node_name, request.model));
-        return { kind: "spawn", nodeName: decision.node.node_name };
+        return { kind: "spawn", nodeName: decision.node.node_name, shards: decision.shards };
       case "wait":
         return undefined;
     }
@@ -400,10 +417,16 @@ export class InferenceService {
     if (this.lastAssigned.size > 4_096) this.lastAssigned.delete(this.lastAssigned.keys().next().value!);
   }
 
-  private async spawnFor(nodeName: string, model: string, send: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
+  private async spawnFor(
+    nodeName: string,
+    model: string,
+    shards: readonly string[] | undefined,
+    send: (event: StreamEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     try {
       await this.deps.fleet.spawnWorker(
-        { node_name: nodeName, model_ref: model, backend: "cpu", device: 0 },
+        { node_name: nodeName, model_ref: model, backend: "cpu", device: 0, ...(shards && shards.length > 0 ? { engine: "llama-server", shards } : {}) },
         (progress) => send({ type: "progress", ...progress }),
         signal,
       );

@@ -1,4 +1,5 @@
 import type { Beehive, NodeStatus, RegisteredWorker } from "../../shared/contract/index.js";
+import type { PlanOutcome } from "../placement/plan.js";
 import { unknownNodeMessage } from "../registry/unknown-node.js";
 
 /** What a request asks for: a model, optionally on one node. */
@@ -11,13 +12,19 @@ export interface Placement {
   readonly lastAssigned?: ReadonlyMap<string, number> | undefined;
   /** The nodes known to have the model's file: a spawn goes there before a node that would fetch it. */
   readonly holders?: ReadonlySet<string> | undefined;
+  /**
+   * Where the model fits in the nodes' free memory (src/core/placement/plan.ts): a spawn goes to a
+   * node it fits on, else split as the plan says, else to a node whose memory is unknown; it fails
+   * with the plan's reason when it fits nowhere. Ignored when the model's size is unknown.
+   */
+  readonly plan?: PlanOutcome | undefined;
 }
 
 /** The scheduler's answer: reuse a worker, wait for one, spawn on a node, or why none is possible. */
 export type Decision =
   | { readonly kind: "reuse"; readonly worker: RegisteredWorker }
   | { readonly kind: "wait"; readonly reason: string }
-  | { readonly kind: "spawn"; readonly node: Beehive }
+  | { readonly kind: "spawn"; readonly node: Beehive; readonly shards?: readonly string[] }
   | { readonly kind: "none"; readonly reason: string; readonly unknownNode?: true };
 
 /** Key of an in-flight spawn: one model on one node. */
@@ -73,13 +80,16 @@ export function schedule(
     if (node.status === "installing") return { kind: "none", reason: `Node "${node.node_name}" is still installing` };
     return { kind: "spawn", node };
   }
-  const usable = nodes.filter((n) => SPAWNABLE.includes(n.status));
-  if (usable.length === 0) {
+  const spawnable = nodes.filter((n) => SPAWNABLE.includes(n.status));
+  if (spawnable.length === 0) {
     return {
       kind: "none",
       reason: nodes.length === 0 ? "No nodes registered: add one first" : "No node is reachable or ready",
     };
   }
+  const byMemory = memoryChoice(placement.plan, spawnable, nodes);
+  if (byMemory.kind !== "nodes") return byMemory.decision;
+  const usable = byMemory.nodes;
   const load = (node: Beehive) => {
     const onNode = workers.filter((w) => w.node_name === node.node_name);
     return {
@@ -100,6 +110,25 @@ export function schedule(
     );
   });
   return chosen ? { kind: "spawn", node: chosen } : { kind: "none", reason: "No node is reachable or ready" };
+}
+
+/** The nodes a single spawn may go to given the plan, or the split / failure the plan decides instead. */
+function memoryChoice(
+  plan: PlanOutcome | undefined,
+  spawnable: readonly Beehive[],
+  nodes: readonly Beehive[],
+): { readonly kind: "nodes"; readonly nodes: readonly Beehive[] } | { readonly kind: "decided"; readonly decision: Decision } {
+  if (plan === undefined || plan.need_bytes === null) return { kind: "nodes", nodes: spawnable };
+  const fitting = spawnable.filter((node) => plan.fitting.includes(node.node_name));
+  if (fitting.length > 0) return { kind: "nodes", nodes: fitting };
+  if (plan.placement?.kind === "split") {
+    const main = nodes.find((node) => node.node_name === plan.placement!.node_name);
+    if (main) return { kind: "decided", decision: { kind: "spawn", node: main, shards: plan.placement.shards.map((shard) => shard.node_name) } };
+  }
+  // Nodes whose free memory could not be read may still have room: the spawn finds out.
+  const unmeasured = spawnable.filter((node) => !plan.measured.includes(node.node_name));
+  if (unmeasured.length > 0) return { kind: "nodes", nodes: unmeasured };
+  return { kind: "decided", decision: { kind: "none", reason: plan.reason } };
 }
 
 function stateRank(worker: RegisteredWorker): number {

@@ -119,10 +119,8 @@ export class QueenService implements ApiService, StreamOpener {
 
   readonly modelCatalog = async (): Promise<AnswerOf<"modelCatalog">> => ({ models: [...this.queen.modelCatalog] });
 
-  // Placeholder of the contract commit: the placement helper replaces it (branch i19-placement).
-  readonly placementPreview = async (_input: ParsedInputOf<"placementPreview">): Promise<AnswerOf<"placementPreview">> => {
-    throw new RbeeError("INTERNAL", "placement preview is not built yet");
-  };
+  readonly placementPreview = async ({ model, ctx, slots, backend, nodes }: ParsedInputOf<"placementPreview">): Promise<AnswerOf<"placementPreview">> =>
+    (await this.queen.placement.survey({ model, ctx, slots, backend, nodes })).preview;
 
   readonly listModels = ({ node }: ParsedInputOf<"listModels">): Promise<AnswerOf<"listModels">> => this.queen.fleet.models.list(node);
 
