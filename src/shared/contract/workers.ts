@@ -129,6 +129,10 @@ export const SpawnWorkerRequest = z.strictObject({
   ctx: optionalField(z.number().int().min(16).max(1_048_576)),
   /** CPU threads; default the queen's RBEE_WORKER_THREADS, else the worker's choice (physical cores less one). */
   threads: optionalField(z.number().int().min(1).max(1024)),
+  /** The program that runs the model; default node-llama-cpp, llama-server when `shards` are given. */
+  engine: optionalField(Engine),
+  /** Other nodes that hold part of the model (llama.cpp RPC, an rpc-server each); `node_name` runs llama-server. */
+  shards: optionalField(z.array(NodeName).min(1).max(16)),
 });
 export type SpawnWorkerRequest = z.input<typeof SpawnWorkerRequest>;
 

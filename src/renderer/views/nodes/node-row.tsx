@@ -11,7 +11,7 @@ import { InstallButton } from "./install-button.js";
 import { InstallProgress } from "./install-progress.js";
 import { NodeDevices } from "./node-devices.js";
 import { NodeGpusRow } from "./node-gpus-row.js";
-import { useNodeDevices } from "./use-node-devices.js";
+import { useNodeDevices } from "../../state/use-node-devices.js";
 
 /** One node, under it its GPUs' live figures, and the progress of its install when one ran in this window. */
 export function NodeRow({
