@@ -98,3 +98,25 @@ export function engineProblem(
   }
   return null;
 }
+
+/** One engine of a node as the Nodes view lists it. */
+export interface NodeEngineView {
+  readonly engine: EngineName;
+  readonly state: EngineState;
+  /** "ready", "built on first use", "unavailable: install cmake and a C++ compiler". */
+  readonly text: string;
+  /** The hive's own words, where it runs from or what it is built from. */
+  readonly title: string;
+}
+
+/** Each engine of a node with its state; what a buildable one costs and what an unavailable one lacks. */
+export function nodeEngines(devices: HiveDevices): readonly NodeEngineView[] {
+  return (["node-llama-cpp", "llama-server", "rpc-server"] as const).map((engine) => {
+    const { state, detail } = engineState(devices, engine);
+    const status = engineStatus(devices, engine);
+    const from = status?.path ?? (status?.release ? `llama.cpp ${status.release}` : "");
+    const text = state === "buildable" ? "built on first use" : engineNote(state, detail);
+    const title = [detail, from, state === "buildable" ? `The first build takes ${BUILD_TIME_TEXT}.` : ""].filter(Boolean).join("\n");
+    return { engine, state, text, title: title || text };
+  });
+}

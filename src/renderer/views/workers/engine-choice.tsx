@@ -1,12 +1,6 @@
 import type { Engine } from "../../../shared/contract/workers.js";
+import { EngineStateDot } from "../../components/engine-state-dot.js";
 import type { EngineOption } from "../../lib/engine-choice.js";
-
-const DOT: Readonly<Record<EngineOption["state"], string>> = {
-  ready: "bg-emerald-500",
-  buildable: "bg-amber-500",
-  unavailable: "bg-zinc-300 dark:bg-zinc-600",
-  unknown: "bg-zinc-300 dark:bg-zinc-600",
-};
 
 /** The Engine choice of the Spawn worker form: each engine with its state on the chosen node; an unavailable one says what to install and cannot be chosen. */
 export function EngineChoice({
@@ -50,7 +44,7 @@ export function EngineChoice({
             <span className="min-w-0">
               <span className="block font-medium">{option.label}</span>
               <span className="flex items-start gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
-                <span className={`mt-1 size-1.5 shrink-0 rounded-full ${DOT[option.state]}`} aria-hidden />
+                <EngineStateDot state={option.state} className="mt-1" />
                 <span className="line-clamp-2" data-testid="engine-note">
                   {option.note}
                 </span>
