@@ -43,6 +43,9 @@ describe("the engine choice", () => {
     const buildable = engineOptions(BUILDABLE)[1]!;
     expect(buildable).toMatchObject({ state: "buildable", disabled: false });
     expect(buildable.note).toMatch(/^built on first use \(about 12 minutes on 2 cores/);
+    // The hive's own estimate for its cores wins over the one measured here.
+    const estimated = devices([{ engine: "llama-server", state: "buildable", detail: "built on first use from llama.cpp v0.4.0 (about 6 minutes on 4 cores)" }]);
+    expect(engineOptions(estimated)[1]!.note).toBe("built on first use (about 6 minutes on 4 cores)");
     expect(engineOptions(BARE)[1]).toMatchObject({
       state: "unavailable",
       disabled: true,

@@ -34,13 +34,18 @@ export function engineState(devices: HiveDevices | null, engine: EngineName): { 
   return { state: "unavailable", detail: "This node's hive does not report it: update rbee on the node (Nodes → Update)." };
 }
 
+/** How long the first build takes: the hive's own estimate for its cores ("about 6 minutes on 4 cores") when it gives one. */
+export function buildEstimate(detail: string): string {
+  return /\((about [^)]+)\)/.exec(detail)?.[1] ?? BUILD_TIME_TEXT;
+}
+
 /** An engine's state in a few words: what the user gets if they choose it. */
 export function engineNote(state: EngineState, detail: string): string {
   switch (state) {
     case "ready":
       return "ready";
     case "buildable":
-      return `built on first use (${BUILD_TIME_TEXT})`;
+      return `built on first use (${buildEstimate(detail)})`;
     case "unavailable":
       return detail ? `unavailable: ${detail}` : "unavailable";
     case "unknown":
@@ -116,7 +121,7 @@ export function nodeEngines(devices: HiveDevices): readonly NodeEngineView[] {
     const status = engineStatus(devices, engine);
     const from = status?.path ?? (status?.release ? `llama.cpp ${status.release}` : "");
     const text = state === "buildable" ? "built on first use" : engineNote(state, detail);
-    const title = [detail, from, state === "buildable" ? `The first build takes ${BUILD_TIME_TEXT}.` : ""].filter(Boolean).join("\n");
+    const title = [detail, from, state === "buildable" ? `The first build takes ${buildEstimate(detail)}.` : ""].filter(Boolean).join("\n");
     return { engine, state, text, title: title || text };
   });
 }

@@ -12,9 +12,12 @@ const SEGMENT = ["bg-sky-500", "bg-violet-500", "bg-emerald-500", "bg-amber-500"
  */
 export function PlacementPreview({
   state,
+  splitChosen,
   onUse,
 }: {
   readonly state: PreviewState;
+  /** The user picked nodes to split across. */
+  readonly splitChosen: boolean;
   /** Takes the nodes the queen would use when the chosen ones cannot hold the model. */
   readonly onUse: (choice: { readonly node: string; readonly shards: readonly string[] }) => void;
 }) {
@@ -37,7 +40,7 @@ export function PlacementPreview({
           No preview: {describeCodedError(state).title.toLowerCase()} ({state.message}). You can still spawn.
         </p>
       ) : shown ? (
-        <AnswerView answer={shown} stale={state.kind === "loading"} onUse={onUse} />
+        <AnswerView answer={shown} stale={state.kind === "loading"} splitChosen={splitChosen} onUse={onUse} />
       ) : (
         <p className="text-xs text-zinc-500 dark:text-zinc-400">Asking the queen where it fits…</p>
       )}
@@ -45,7 +48,16 @@ export function PlacementPreview({
   );
 }
 
-function AnswerView({ answer, stale, onUse }: { readonly answer: PreviewAnswer; readonly stale: boolean; readonly onUse: (choice: { node: string; shards: readonly string[] }) => void }) {
+function AnswerView({
+  answer,
+  stale,
+  splitChosen,
+  onUse,
+}: {
+  readonly answer: PreviewAnswer;
+  readonly stale: boolean;
+  readonly splitChosen: boolean;
+  readonly onUse: (choice: { node: string; shards: readonly string[] }) => void }) {
   const view = describePlacement(answer.preview);
   const elsewhere = answer.elsewhere ? describePlacement(answer.elsewhere) : null;
   const nowhere = view.kind === "none";
@@ -68,6 +80,11 @@ function AnswerView({ answer, stale, onUse }: { readonly answer: PreviewAnswer; 
       </p>
       {view.need ? <p className="mt-0.5 text-zinc-500 dark:text-zinc-400">{view.need}</p> : null}
       {view.kind === "split" ? <SplitParts parts={view.parts} /> : null}
+      {view.kind === "single" && splitChosen ? (
+        <p className="mt-0.5 text-amber-700 dark:text-amber-400" data-testid="placement-split-unneeded">
+          It fits on one node: the split you chose is not needed and only adds network traffic between the nodes.
+        </p>
+      ) : null}
       {view.leftOut.length > 0 ? (
         <p className="mt-1 truncate text-zinc-500 dark:text-zinc-400" title={view.leftOut.join("\n")}>
           Left out: {view.leftOut.join(" · ")}

@@ -67,7 +67,7 @@ export function SpawnForm({ titleId, onClose }: { readonly titleId: string; read
         </p>
         <EngineChoice options={form.engines} value={form.values.engine} nodeName={form.values.node} onChange={(engine) => field("engine").onChange(engine)} />
         <SplitAcross options={form.shards} chosen={form.values.shards} onToggle={form.toggleShard} />
-        <PlacementPreview state={form.preview} onUse={form.takeNodes} />
+        <PlacementPreview state={form.preview} splitChosen={form.values.shards.length > 0} onUse={form.takeNodes} />
       </fieldset>
       <div className="space-y-3 px-5 pb-4 empty:hidden">
         {form.invalid ? <p className="text-sm text-red-600 dark:text-red-400">{form.invalid}</p> : null}
