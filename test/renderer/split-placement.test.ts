@@ -120,12 +120,13 @@ describe("the engine choice", () => {
   it("lists a node's engines for the Nodes view: ready, built on first use, or what to install", () => {
     expect(nodeEngines(BUILDABLE).map((e) => [e.engine, e.text])).toEqual([
       ["node-llama-cpp", "ready"],
-      ["llama-server", "built on first use"],
-      ["rpc-server", "built on first use"],
+      ["llama-server", "built on first use (about 12 minutes on 2 cores, less with more)"],
+      ["rpc-server", "built on first use (about 12 minutes on 2 cores, less with more)"],
     ]);
     expect(nodeEngines(BUILDABLE)[1]!.title).toMatch(/llama\.cpp v0\.4\.0\nThe first build takes about 12 minutes/);
     expect(nodeEngines(BARE)[2]).toMatchObject({ state: "unavailable", text: "unavailable: install cmake and a C++ compiler (apt-get install cmake g++)" });
     expect(nodeEngines(BUILT)[1]!.title).toBe("/home/u/.cache/rbee/llama.cpp/v0.4.0-cpu/bin/llama-server");
+    expect(nodeEngines(devices()).map((e) => e.engine)).toEqual(["node-llama-cpp"]);
   });
 });
 

@@ -114,13 +114,15 @@ export interface NodeEngineView {
   readonly title: string;
 }
 
-/** Each engine of a node with its state; what a buildable one costs and what an unavailable one lacks. */
+/** Each engine of a node with its state; what a buildable one costs and what an unavailable one lacks. A hive that reports no engines (older rbee) has node-llama-cpp only. */
 export function nodeEngines(devices: HiveDevices): readonly NodeEngineView[] {
-  return (["node-llama-cpp", "llama-server", "rpc-server"] as const).map((engine) => {
+  const reported = devices.engine_status !== undefined || devices.engines !== undefined;
+  const names = reported ? (["node-llama-cpp", "llama-server", "rpc-server"] as const) : (["node-llama-cpp"] as const);
+  return names.map((engine) => {
     const { state, detail } = engineState(devices, engine);
     const status = engineStatus(devices, engine);
     const from = status?.path ?? (status?.release ? `llama.cpp ${status.release}` : "");
-    const text = state === "buildable" ? "built on first use" : engineNote(state, detail);
+    const text = state === "buildable" ? `built on first use (${buildEstimate(detail)})` : engineNote(state, detail);
     const title = [detail, from, state === "buildable" ? `The first build takes ${buildEstimate(detail)}.` : ""].filter(Boolean).join("\n");
     return { engine, state, text, title: title || text };
   });

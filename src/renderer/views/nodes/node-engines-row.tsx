@@ -12,10 +12,15 @@ export function NodeEnginesRow({ nodeName, devices, columns }: { readonly nodeNa
           {nodeEngines(devices).map((engine) => (
             <li key={engine.engine} className="flex min-w-0 items-center gap-1.5" title={engine.title} data-testid={`engine-${engine.engine}`} data-state={engine.state}>
               <EngineStateDot state={engine.state} />
-              <span className="font-medium text-zinc-700 dark:text-zinc-300">{engine.engine}</span>
+              <span className="shrink-0 font-medium whitespace-nowrap text-zinc-700 dark:text-zinc-300">{engine.engine}</span>
               <span className="min-w-0 break-words">{engine.text}</span>
             </li>
           ))}
+          {devices.engine_status === undefined && devices.engines === undefined ? (
+            <li className="text-zinc-500 dark:text-zinc-400" data-testid="engines-unreported">
+              llama-server and rpc-server: this node&apos;s rbee does not report them; Update it to split models across nodes.
+            </li>
+          ) : null}
         </ul>
       </td>
     </tr>

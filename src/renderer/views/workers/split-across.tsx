@@ -21,27 +21,29 @@ export function SplitAcross({
       {options.length === 0 ? (
         <p className="text-xs text-zinc-500 dark:text-zinc-400">Add another node in Nodes to split a model too big for one machine.</p>
       ) : (
-        <div className="flex max-h-20 flex-wrap gap-1.5 overflow-y-auto">
+        <div className="grid max-h-[6.5rem] grid-cols-2 gap-1.5 overflow-y-auto">
           {options.map((option) => {
             const on = chosen.includes(option.node_name);
+            // What a node lacks (its rpc-server cannot run) is said in full: the user has something to install.
+            const lacks = option.state === "unavailable" && option.note.startsWith("unavailable:");
             return (
               <label
                 key={option.node_name}
                 data-testid={`shard-${option.node_name}`}
                 title={option.note}
-                className={`flex max-w-full min-w-0 items-center gap-1.5 rounded-md border px-2 py-1 text-xs ${
+                className={`flex min-w-0 items-start gap-1.5 rounded-md border px-2 py-1 text-xs ${lacks ? "col-span-2" : ""} ${
                   on ? "border-amber-500 bg-amber-50/60 dark:bg-amber-400/5" : "border-zinc-300 dark:border-zinc-700"
                 } ${option.disabled ? "cursor-not-allowed opacity-60" : "cursor-pointer"}`}
               >
                 <input
                   type="checkbox"
-                  className="accent-amber-600"
+                  className="mt-px accent-amber-600"
                   checked={on}
                   disabled={option.disabled && !on}
                   onChange={(event) => onToggle(option.node_name, event.target.checked)}
                 />
-                <span className="font-medium text-zinc-800 dark:text-zinc-200">{option.node_name}</span>
-                <span className="min-w-0 truncate text-zinc-500 dark:text-zinc-400">{option.note}</span>
+                <span className="shrink-0 font-medium text-zinc-800 dark:text-zinc-200">{option.node_name}</span>
+                <span className={`min-w-0 text-zinc-500 dark:text-zinc-400 ${lacks ? "" : "truncate"}`}>{option.note}</span>
               </label>
             );
           })}

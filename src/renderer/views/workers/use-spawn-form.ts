@@ -74,6 +74,8 @@ export function useSpawnForm(onClose: () => void) {
     engines,
     shards,
     preview,
+    /** Why the engine or the shards chosen cannot run, known before the spawn is asked for. */
+    problem,
     values,
     invalid,
     operation,
