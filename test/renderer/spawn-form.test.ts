@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { changeSpawnForm, validateSpawnForm, type SpawnFormValues } from "../../src/renderer/lib/spawn-form.js";
 
-const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1", threads: "", ctx: "" };
+const FORM: SpawnFormValues = { node: "gpu", model: " tinyllama ", backend: "cpu", device: "0", slots: "1", threads: "", ctx: "", engine: "node-llama-cpp", shards: [] };
 
 describe("the spawn form", () => {
   it("asks for the spawn it describes; one slot is the default and is left out", () => {

@@ -8,9 +8,9 @@ export interface ProgressView {
   readonly step: string;
   /** The queen's own words about it. */
   readonly message: string;
-  /** 0…1 when the bytes are known, else null (an indeterminate bar). */
+  /** 0…1 when the bytes (or the step's own fraction) are known, else null (an indeterminate bar). */
   readonly fraction: number | null;
-  /** "42% · 280 MiB of 670 MiB" when the bytes are known. */
+  /** "42% · 280 MiB of 670 MiB" when the bytes are known, "42%" from a fraction alone. */
   readonly amount: string | null;
 }
 
@@ -42,15 +42,28 @@ export function stageStep(stage: ProgressStage): string {
   }
 }
 
-/** Describes one progress event for a progress bar: step, words, and the fraction when bytes are known. */
+/**
+ * Describes one progress event for a progress bar: step, words, and how far it is: from its bytes
+ * when known, else from its `fraction` (a build reports its share of the compile), else unknown.
+ */
 export function describeProgress(event: Omit<ProgressEvent, "type">): ProgressView {
   const { bytes, bytes_total: total } = event;
-  const known = bytes !== undefined && total !== undefined && total > 0;
-  const fraction = known ? Math.min(1, Math.max(0, bytes / total)) : null;
-  return {
-    step: stageStep(event.stage),
-    message: event.message,
-    fraction,
-    amount: known ? `${Math.floor((fraction ?? 0) * 100)}% · ${formatBytes(bytes)} of ${formatBytes(total)}` : null,
-  };
+  const step = stageStep(event.stage);
+  if (bytes !== undefined && total !== undefined && total > 0) {
+    const fraction = clamp(bytes / total);
+    return { step, message: event.message, fraction, amount: `${percent(fraction)}% · ${formatBytes(bytes)} of ${formatBytes(total)}` };
+  }
+  if (event.fraction !== undefined) {
+    const fraction = clamp(event.fraction);
+    return { step, message: event.message, fraction, amount: `${percent(fraction)}%` };
+  }
+  return { step, message: event.message, fraction: null, amount: null };
+}
+
+function clamp(fraction: number): number {
+  return Math.min(1, Math.max(0, fraction));
+}
+
+function percent(fraction: number): number {
+  return Math.floor(fraction * 100);
 }

@@ -1,7 +1,7 @@
 import type { RbeeApi, StreamHandle } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
 import type { InstallStreamEvent, ProgressEvent, SpawnStreamEvent } from "../../shared/contract/streams.js";
-import type { Backend, RegisteredWorker } from "../../shared/contract/workers.js";
+import type { Backend, Engine, RegisteredWorker } from "../../shared/contract/workers.js";
 import { createStore, type Store } from "./store.js";
 
 /** Where a long piece of work (an install, a spawn) is. */
@@ -19,6 +19,9 @@ export interface SpawnOperation {
     readonly backend: Backend;
     readonly device: number;
     readonly slots?: number;
+    readonly engine?: Engine;
+    /** Other nodes holding part of the model. */
+    readonly shards?: readonly string[];
   };
   readonly state: OperationState;
 }
@@ -101,7 +104,7 @@ export function createOperationsStore(api: Pick<RbeeApi, "installNode" | "spawnW
       const id = `spawn-${nextId++}`;
       const state = getSnapshot();
       set({ ...state, spawns: [...state.spawns, { id, request, state: STARTING }] });
-      const handle = api.spawnWorker(request, (event) => setSpawn(id, (current) => applyOperationEvent(current, event)));
+      const handle = api.spawnWorker({ ...request, shards: request.shards ? [...request.shards] : undefined }, (event) => setSpawn(id, (current) => applyOperationEvent(current, event)));
       spawnHandles.set(id, handle);
       // A spawn stream ends with its worker; ending without one is a failure.
       const unfinished = (): RbeeError =>

@@ -164,7 +164,8 @@ export const HiveSpawnStreamEvent = z.discriminatedUnion("type", [ProgressEvent,
 export type HiveSpawnStreamEvent = z.infer<typeof HiveSpawnStreamEvent>;
 
 /** `POST /v1/engines/build` on a hive: builds llama-server and ggml-rpc-server for a backend (default the node's own). */
-export const HiveEngineBuildRequest = z.strictObject({ backend: optionalField(Backend) });
+// `engine` names which program the caller waits for; both are built at once.
+export const HiveEngineBuildRequest = z.strictObject({ backend: optionalField(Backend), engine: optionalField(EngineName) });
 export type HiveEngineBuildRequest = z.input<typeof HiveEngineBuildRequest>;
 /** Last event of that stream (and its answer without a stream): llama-server's status after the build. */
 export const HiveEngineEvent = z.object({ type: z.literal("engine"), status: EngineStatus });
@@ -238,12 +239,6 @@ export const HiveReceiveStart = z.object({ offset: z.number().int().min(0), pres
 export type HiveReceiveStart = z.infer<typeof HiveReceiveStart>;
 export const HiveReceiveChunk = HiveReceiveRequest.extend({ offset: z.coerce.number().int().min(0) });
 
-/** `POST /v1/engines/build` on a hive: builds llama.cpp's programs there (both are built at once). */
-export const HiveEngineBuildRequest = z.strictObject({ engine: EngineName });
-export type HiveEngineBuildRequest = z.infer<typeof HiveEngineBuildRequest>;
-/** Last event of a build stream: the engine's state now. */
-export const HiveEngineEvent = z.object({ type: z.literal("engine"), status: EngineStatus });
-export type HiveEngineEvent = z.infer<typeof HiveEngineEvent>;
-/** One event of `POST /v1/engines/build`: `progress` (stage `build`, with `fraction`), then `engine` (or `error`), then `[DONE]`. */
-export const HiveBuildStreamEvent = z.discriminatedUnion("type", [ProgressEvent, HiveEngineEvent, ErrorEvent]);
-export type HiveBuildStreamEvent = z.infer<typeof HiveBuildStreamEvent>;
+/** The queen's name for the build stream's events. */
+export const HiveBuildStreamEvent = HiveEngineBuildStreamEvent;
+export type HiveBuildStreamEvent = HiveEngineBuildStreamEvent;

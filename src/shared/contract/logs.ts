@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ModelRef, WorkerId } from "./workers.js";
 import { NodeName } from "./nodes.js";
+import { ErrorCode } from "./errors.js";
 import { ErrorEvent } from "./streams.js";
 
 /** Lines a log read answers when the caller names no count. */
@@ -52,7 +53,11 @@ export const WorkerExitReport = z.strictObject({
 export type WorkerExitReport = z.infer<typeof WorkerExitReport>;
 
 /** A worker's unexpected exit as the queen keeps it (until dismissed): the report plus its node. */
-export const WorkerExit = WorkerExitReport.extend({ node_name: NodeName });
+export const WorkerExit = WorkerExitReport.extend({
+  node_name: NodeName,
+  /** Set when the queen ended it itself, e.g. SHARD_LOST: a node holding part of its model went away. */
+  error: z.object({ code: ErrorCode, message: z.string().max(2000) }).optional(),
+});
 export type WorkerExit = z.infer<typeof WorkerExit>;
 
 /** `GET /v1/workers/exits`: the recent unexpected exits, newest first. */

@@ -10,10 +10,11 @@ import { LogsButton } from "../logs/logs-button.js";
 import { InstallButton } from "./install-button.js";
 import { InstallProgress } from "./install-progress.js";
 import { NodeDevices } from "./node-devices.js";
+import { NodeEnginesRow } from "./node-engines-row.js";
 import { NodeGpusRow } from "./node-gpus-row.js";
-import { useNodeDevices } from "./use-node-devices.js";
+import { useNodeDevices } from "../../state/use-node-devices.js";
 
-/** One node, under it its GPUs' live figures, and the progress of its install when one ran in this window. */
+/** One node, under it its engines and its GPUs' live figures, and the progress of its install when one ran in this window. */
 export function NodeRow({
   node,
   workers,
@@ -84,6 +85,7 @@ export function NodeRow({
           <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
         </td>
       </DataRow>
+      <NodeEnginesRow nodeName={node.node_name} devices={devices} columns={7} />
       <NodeGpusRow nodeName={node.node_name} devices={devices} columns={7} />
       {install ? (
         <tr data-testid={`install-row-${node.node_name}`} className="bg-zinc-50/60 dark:bg-zinc-900/60">

@@ -10,7 +10,8 @@ import type { SpawnOperation } from "../../state/operations-store.js";
 export function SpawnCard({ operation }: { readonly operation: SpawnOperation }) {
   const { actions } = useOperations();
   const { request, state } = operation;
-  const title = `${shortModelName(request.model_ref)} on ${request.node_name} (${request.backend}:${request.device})`;
+  const split = request.shards?.length ? ` split with ${request.shards.join(", ")}` : "";
+  const title = `${shortModelName(request.model_ref)} on ${request.node_name} (${request.backend}:${request.device})${split}`;
   if (state.kind === "failed") {
     const text = describeCodedError(state);
     return (

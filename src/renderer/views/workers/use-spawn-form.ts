@@ -1,11 +1,17 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { useNotify } from "../../components/notices.js";
-import { changeSpawnForm, validateSpawnForm, type SpawnFormValues } from "../../lib/spawn-form.js";
+import { engineOptions, engineProblem, shardOptions } from "../../lib/engine-choice.js";
+import { placementQuery } from "../../lib/placement-text.js";
+import { changeSpawnForm, toggleShard, validateSpawnForm, type SpawnFormValues } from "../../lib/spawn-form.js";
 import { useFleet, useOperations } from "../../state/fleet-context.js";
+import { useNodeDevices, useNodesDevices } from "../../state/use-node-devices.js";
+import { usePlacementPreview } from "./use-placement-preview.js";
 
 /**
  * The Spawn worker form's choices and the spawn it started. The spawn runs in the operations store,
  * so it goes on when the dialog closes; once its worker is registered the dialog closes itself.
+ * The engines offered and the nodes to split across follow the nodes' devices; the placement
+ * preview follows the choices.
  */
 export function useSpawnForm(onClose: () => void) {
   const { nodes } = useFleet();
@@ -13,9 +19,27 @@ export function useSpawnForm(onClose: () => void) {
   const notify = useNotify();
   const idPrefix = useId();
   const firstNode = nodes?.find((n) => n.status === "ready") ?? nodes?.[0];
-  const [values, setValues] = useState<SpawnFormValues>({ node: firstNode?.node_name ?? "", model: "", backend: "cpu", device: "0", slots: "1", threads: "", ctx: "" });
+  const [values, setValues] = useState<SpawnFormValues>({
+    node: firstNode?.node_name ?? "",
+    model: "",
+    backend: "cpu",
+    device: "0",
+    slots: "1",
+    threads: "",
+    ctx: "",
+    engine: "node-llama-cpp",
+    shards: [],
+  });
   const [operationId, setOperationId] = useState<string | null>(null);
   const [invalid, setInvalid] = useState<string | null>(null);
+
+  const chosenNode = nodes?.find((node) => node.node_name === values.node);
+  const engines = engineOptions(useNodeDevices(values.node, chosenNode?.status === "ready"));
+  const others = (nodes ?? []).filter((node) => node.node_name !== values.node);
+  const devicesOf = useNodesDevices(others.filter((node) => node.status === "ready").map((node) => node.node_name));
+  const shards = shardOptions(others, values.node, devicesOf);
+  const problem = engineProblem(values, engines, shards);
+  const preview = usePlacementPreview(placementQuery(values));
 
   const operation = state.spawns.find((op) => op.id === operationId) ?? null;
   const running = operation?.state.kind === "running";
@@ -31,7 +55,7 @@ export function useSpawnForm(onClose: () => void) {
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     if (running) return;
-    const checked = validateSpawnForm(values);
+    const checked = validateSpawnForm(values, problem);
     if (!checked.ok) return setInvalid(checked.message);
     setInvalid(null);
     if (operation) actions.dismissSpawn(operation.id);
@@ -45,5 +69,22 @@ export function useSpawnForm(onClose: () => void) {
     onChange: (value: SpawnFormValues[K]) => setValues((current) => changeSpawnForm(current, name, value)),
   });
 
-  return { field, invalid, operation, running, submit, cancel: () => operation && actions.cancelSpawn(operation.id) };
+  return {
+    field,
+    engines,
+    shards,
+    preview,
+    /** Why the engine or the shards chosen cannot run, known before the spawn is asked for. */
+    problem,
+    values,
+    invalid,
+    operation,
+    running,
+    submit,
+    toggleShard: (node: string, on: boolean) => setValues((current) => toggleShard(current, node, on)),
+    /** Takes the nodes the preview found (the main node, its shards). */
+    takeNodes: (choice: { readonly node: string; readonly shards: readonly string[] }) =>
+      setValues((current) => changeSpawnForm(changeSpawnForm(current, "node", choice.node), "shards", choice.shards)),
+    cancel: () => operation && actions.cancelSpawn(operation.id),
+  };
 }

@@ -33,6 +33,11 @@ export function WorkerExitCard({ exit, now }: { readonly exit: WorkerExit; reado
             Worker <span className="font-mono">{exit.worker_id}</span> on {exit.node_name}{" "}
             <span data-testid="exit-reason">{exitText(exit)}</span>
           </p>
+          {exit.error ? (
+            <p className="mt-0.5 break-words text-zinc-700 dark:text-zinc-300" data-testid="exit-error">
+              {exit.error.message}
+            </p>
+          ) : null}
           <p className="mt-0.5 flex flex-wrap items-center gap-x-2 text-xs text-zinc-600 dark:text-zinc-400">
             <ModelName modelRef={exit.model_ref} />
             <time dateTime={new Date(exit.exited_unix * 1000).toISOString()} title={absoluteTime(exit.exited_unix)}>

@@ -10,8 +10,11 @@ import { SlotGauge } from "./slot-gauge.js";
 import { useStopWorker } from "./use-stop-worker.js";
 import { VramGauge } from "./vram-gauge.js";
 import { WorkerActivityCell } from "./worker-activity-cell.js";
+import { WorkerShards } from "./worker-shards.js";
 
-/** One worker: where it runs (node and backend), its model, its state, load and recent jobs, and its Stop button. */
+const CHIP = "inline-block rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300";
+
+/** One worker: where it runs (node, backend, engine, and the nodes holding the rest of a split model), its model, its state, load and recent jobs, and its Stop button. */
 export function WorkerRow({
   worker,
   stats,
@@ -34,10 +37,19 @@ export function WorkerRow({
       </td>
       <td className="td whitespace-nowrap text-zinc-700 dark:text-zinc-300">
         <div>{worker.node_name}</div>
-        <span className="mt-0.5 inline-block rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
-          {worker.backend}
-          {worker.backend === "cpu" && worker.device === 0 ? "" : `:${worker.device}`}
-        </span>
+        <div className="mt-0.5 flex gap-1" data-testid="worker-engine">
+          <span className={CHIP}>
+            {worker.backend}
+            {worker.backend === "cpu" && worker.device === 0 ? "" : `:${worker.device}`}
+          </span>
+          {/* node-llama-cpp is the default: only the other engine is named. */}
+          {worker.engine === "llama-server" ? (
+            <span className={CHIP} title="Runs on llama.cpp's llama-server">
+              llama-server
+            </span>
+          ) : null}
+        </div>
+        {worker.shards?.length ? <WorkerShards shards={worker.shards} /> : null}
       </td>
       <td className="td">
         <ModelName modelRef={worker.model_ref} />
