@@ -7,6 +7,7 @@ import { QueenClient, queenConnection } from "./queen-client.js";
 import { MODELS_COMMANDS } from "./models-commands.js";
 import { logsCommand } from "./logs-command.js";
 import { placementCommand } from "./placement-command.js";
+import { abortOnInterrupt } from "./command-args.js";
 import { explainRefusedToken } from "./refused-token.js";
 import { endLine, progressLine } from "./stream-lines.js";
 
@@ -253,15 +254,10 @@ async function spawnWorker(client: QueenClient, args: readonly string[], io: Kee
     ...(shards.length > 0 ? { shards } : {}),
   };
   // Ctrl+C closes the stream: the queen stops the spawn and whatever it had started.
-  const abort = new AbortController();
-  let interrupted = false;
-  void io.interrupted.then(() => {
-    interrupted = true;
-    abort.abort();
-  });
+  const ctrlC = abortOnInterrupt(io.interrupted);
   try {
     // The queen validates the flags as it validates any spawn: its answer names each bad one.
-    for await (const event of client.stream("spawnWorker", body as never, abort.signal)) {
+    for await (const event of client.stream("spawnWorker", body as never, ctrlC.signal)) {
       if (event.type === "error") throw new RbeeError(event.code, event.message);
       if (event.type === "progress") io.err(`${progressLine(event)}\n`);
       if (event.type === "worker") {
@@ -271,13 +267,13 @@ async function spawnWorker(client: QueenClient, args: readonly string[], io: Kee
       }
     }
   } catch (error) {
-    if (interrupted) {
+    if (ctrlC.interrupted) {
       io.err("Cancelled\n");
       return EXIT_INTERRUPTED;
     }
     throw error;
   }
-  if (interrupted) return EXIT_INTERRUPTED;
+  if (ctrlC.interrupted) return EXIT_INTERRUPTED;
   throw new RbeeError("INTERNAL", "The spawn stream ended without the worker");
 }
 
@@ -311,17 +307,12 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
     seed: number(values.seed, "--seed"),
   };
   // Ctrl+C closes the stream: the queen cancels the job on its worker, which is then free again.
-  const abort = new AbortController();
-  let interrupted = false;
-  void io.interrupted.then(() => {
-    interrupted = true;
-    abort.abort();
-  });
+  const ctrlC = abortOnInterrupt(io.interrupted);
   let wroteText = false;
   // The queen says a place in line again when it moves; a repeat of the same place is not printed.
   let place: number | undefined;
   try {
-    for await (const event of client.stream("infer", body, abort.signal)) {
+    for await (const event of client.stream("infer", body, ctrlC.signal)) {
       switch (event.type) {
         case "progress": {
           const queued = event.stage === "queue" ? event.position : undefined;
@@ -338,7 +329,7 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
         case "end":
           if (wroteText) io.out("\n");
           io.err(`${endLine(event)}\n`);
-          if (!interrupted) return EXIT_OK;
+          if (!ctrlC.interrupted) return EXIT_OK;
           io.err("Cancelled\n");
           return EXIT_INTERRUPTED;
         case "error":
@@ -346,13 +337,13 @@ async function infer(client: QueenClient, args: readonly string[], io: KeeperIo)
       }
     }
   } catch (error) {
-    if (interrupted) {
+    if (ctrlC.interrupted) {
       if (wroteText) io.out("\n");
       io.err("Cancelled\n");
       return EXIT_INTERRUPTED;
     }
     throw error;
   }
-  if (interrupted) return EXIT_INTERRUPTED;
+  if (ctrlC.interrupted) return EXIT_INTERRUPTED;
   throw new RbeeError("INTERNAL", "The stream ended without an end event");
 }

@@ -4,6 +4,28 @@ import { RbeeError } from "../shared/contract/index.js";
 /** Exit codes of every command: success, any error, Ctrl+C. */
 export const EXIT_CODES = { ok: 0, error: 1, interrupted: 130 } as const;
 
+/** Ctrl+C for a command that streams: `signal` aborts its stream, `interrupted` says whether it came. */
+export interface Interruption {
+  readonly signal: AbortSignal;
+  readonly interrupted: boolean;
+}
+
+/** Aborts `signal` when `interrupted` settles (the user pressed Ctrl+C). */
+export function abortOnInterrupt(interrupted: Promise<void>): Interruption {
+  const abort = new AbortController();
+  let came = false;
+  void interrupted.then(() => {
+    came = true;
+    abort.abort();
+  });
+  return {
+    signal: abort.signal,
+    get interrupted() {
+      return came;
+    },
+  };
+}
+
 /** Parses a command's flags strictly; a wrong one is INVALID_REQUEST that points at --help. */
 export function commandFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
   args: readonly string[],

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { MAX_LOG_LINES, RbeeError } from "../shared/contract/index.js";
 import type { KeeperIo } from "./cli.js";
 import type { QueenClient } from "./queen-client.js";
+import { abortOnInterrupt } from "./command-args.js";
 
 const EXIT_OK = 0;
 const EXIT_INTERRUPTED = 130;
@@ -51,22 +52,17 @@ export async function logsCommand(client: QueenClient, args: readonly string[], 
       for (const line of answer.lines) io.out(`${line}\n`);
       return EXIT_OK;
     }
-    const abort = new AbortController();
-    let interrupted = false;
-    void io.interrupted.then(() => {
-      interrupted = true;
-      abort.abort();
-    });
+    const ctrlC = abortOnInterrupt(io.interrupted);
     try {
-      for await (const event of client.follow("logs", input, abort.signal)) {
+      for await (const event of client.follow("logs", input, ctrlC.signal)) {
         if (event.type === "error") throw new RbeeError(event.code, event.message);
         io.out(`${event.line}\n`);
       }
     } catch (error) {
-      if (interrupted) return EXIT_INTERRUPTED;
+      if (ctrlC.interrupted) return EXIT_INTERRUPTED;
       throw error;
     }
-    return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
+    return ctrlC.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   } catch (error) {
     throw withNextStep(error);
   }

@@ -1,6 +1,6 @@
 import { RbeeError, type ModelEvent, type ModelStreamEvent } from "../shared/contract/index.js";
 import type { KeeperIo } from "./cli.js";
-import { commandFlags, EXIT_CODES, requiredArg } from "./command-args.js";
+import { abortOnInterrupt, commandFlags, EXIT_CODES, requiredArg } from "./command-args.js";
 import { bytes } from "./format.js";
 import { modelsTable } from "./models-table.js";
 import type { QueenClient } from "./queen-client.js";
@@ -89,15 +89,10 @@ async function follow(
   io: KeeperIo,
   onInterrupt: () => Promise<void>,
 ): Promise<ModelEvent | "interrupted"> {
-  const abort = new AbortController();
-  let interrupted = false;
-  void io.interrupted.then(() => {
-    interrupted = true;
-    abort.abort();
-  });
+  const ctrlC = abortOnInterrupt(io.interrupted);
   let last = "";
   try {
-    for await (const event of open(abort.signal)) {
+    for await (const event of open(ctrlC.signal)) {
       if (event.type === "error") throw new RbeeError(event.code, event.message);
       if (event.type === "model") return event;
       const line = progressLine(event);
@@ -106,9 +101,9 @@ async function follow(
       last = line;
     }
   } catch (error) {
-    if (!interrupted) throw unknownNode(error);
+    if (!ctrlC.interrupted) throw unknownNode(error);
   }
-  if (interrupted) {
+  if (ctrlC.interrupted) {
     await onInterrupt();
     return "interrupted";
   }

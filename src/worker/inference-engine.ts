@@ -5,21 +5,13 @@ import { defaultCpuThreads } from "./cpu-threads.js";
 import { Embedder } from "./embedder.js";
 import { GrammarCache } from "./job-grammar.js";
 import { SlotPool } from "./slot-pool.js";
-import { assertModelReadable } from "./worker-engine.js";
+import { assertModelReadable, type WorkerEngineOptions } from "./worker-engine.js";
 import type { WorkerLog } from "./worker-log.js";
 
 export { assertModelReadable };
 
-/** What loading needs to know. */
-export type EngineOptions = {
-  readonly modelPath: string;
-  readonly backend: Backend;
-  readonly device: number;
-  readonly slots: number;
-  readonly ctx: number | undefined;
-  readonly threads: number | undefined;
-  readonly log: WorkerLog;
-};
+/** What loading node-llama-cpp needs to know: the worker's engine options without llama-server's own. */
+export type EngineOptions = Pick<WorkerEngineOptions, "modelPath" | "backend" | "device" | "slots" | "ctx" | "threads" | "log">;
 
 /** A loaded model with one context holding one sequence per slot. */
 export type InferenceEngine = {

@@ -1,4 +1,4 @@
-import { ModelFootprint, RbeeError } from "../../shared/contract/index.js";
+import { RbeeError, type ModelFootprint } from "../../shared/contract/index.js";
 import type { HiveClient } from "../remote/hive-client.js";
 
 /** What a hive said of a model's footprint: its figures, that it lacks the file, or nothing usable. */
@@ -8,26 +8,16 @@ export type FootprintAnswer =
   | { readonly kind: "unknown"; readonly why: string };
 
 /**
- * `GET /v1/models/info?model_ref=` on a node's hive: what the model's file needs in memory, read from
- * its GGUF header there. MODEL_NOT_FOUND means the node lacks the file; anything else (an older hive
- * without the route, a timeout, a malformed answer) is "unknown", never an error of the caller's.
+ * A node's answer about a model's footprint, as the placement reads it: MODEL_NOT_FOUND means the
+ * node lacks the file; anything else (an older hive without the route, a timeout, a malformed
+ * answer) is "unknown", never an error of the caller's.
  */
-export async function hiveFootprint(client: Pick<HiveClient, "address">, modelRef: string, signal: AbortSignal): Promise<FootprintAnswer> {
-  const { baseUrl, token } = client.address();
-  let response: Response;
+export async function hiveFootprint(client: Pick<HiveClient, "modelFootprint">, modelRef: string, signal: AbortSignal): Promise<FootprintAnswer> {
   try {
-    response = await fetch(`${baseUrl}/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`, {
-      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-      signal,
-    });
+    const footprint = await client.modelFootprint(modelRef, signal);
+    return footprint ? { kind: "footprint", footprint } : { kind: "unknown", why: "its hive is older than the footprint route" };
   } catch (error) {
-    return { kind: "unknown", why: `no answer (${(error as Error).message})` };
+    if (error instanceof RbeeError && error.code === "MODEL_NOT_FOUND") return { kind: "absent" };
+    return { kind: "unknown", why: error instanceof Error ? error.message : String(error) };
   }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    const failure = RbeeError.fromBody(body, `HTTP ${response.status}`);
-    return failure.code === "MODEL_NOT_FOUND" ? { kind: "absent" } : { kind: "unknown", why: failure.message };
-  }
-  const parsed = ModelFootprint.safeParse(body);
-  return parsed.success ? { kind: "footprint", footprint: parsed.data } : { kind: "unknown", why: "its answer is outside the contract" };
 }

@@ -134,8 +134,11 @@ export class HiveClient {
   }
 
   /** What a model file on the node needs in memory (its layers, weights), from its header; undefined from a hive without the route. */
-  async modelFootprint(modelRef: string): Promise<ModelFootprint | undefined> {
-    const response = await this.request("GET", `/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`, undefined, { allow404: true });
+  async modelFootprint(modelRef: string, signal?: AbortSignal): Promise<ModelFootprint | undefined> {
+    const response = await this.request("GET", `/v1/models/info?${new URLSearchParams({ model_ref: modelRef }).toString()}`, undefined, {
+      allow404: true,
+      ...(signal ? { signal } : {}),
+    });
     const body: unknown = await response.json().catch(() => undefined);
     if (response.status !== 404) return this.parsed(ModelFootprint, body, "model footprint");
     const error = RbeeError.fromBody(body, `The hive on ${this.nodeName} answered HTTP 404`);
