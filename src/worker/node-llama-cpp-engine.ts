@@ -19,15 +19,7 @@ type Input = RenderedChat | RawPrompt;
 
 /** Loads the model with node-llama-cpp and serves it as a WorkerEngine. */
 export async function loadNodeLlamaCppEngine(options: WorkerEngineOptions): Promise<WorkerEngine> {
-  const engine = await loadInferenceEngine({
-    modelPath: options.modelPath,
-    backend: options.backend,
-    device: options.device,
-    slots: options.slots,
-    ctx: options.ctx,
-    threads: options.threads,
-    log: options.log,
-  });
+  const engine = await loadInferenceEngine(options);
   return new NodeLlamaCppEngine(engine, options.log);
 }
 
