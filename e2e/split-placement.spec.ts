@@ -27,7 +27,10 @@ let queen: QueenProcess;
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   dir = mkdtempSync(join(tmpdir(), "rbee-e2e-split-"));
-  model = join(dir, "tiny.gguf");
+  // The model lies in roomy's models folder: the queen reads its size there (a `file:` ref names a
+  // file inside a node's models folder), and small could get it by a copy.
+  mkdirSync(join(dir, ROOMY, "home", "models"), { recursive: true });
+  model = join(dir, ROOMY, "home", "models", "tiny.gguf");
   await writeTinyGguf(model, { blocks: 8, text: "printable", seed: 5 });
   const node = async (name: string, env: Record<string, string>): Promise<Sshd> => {
     const home = join(dir, name, "home");

@@ -108,6 +108,16 @@ describe("placement preview across two machines", () => {
     expect(answer.reason).toMatch(/^Needs 1\.0 GiB; no node has that much free \(most: big, \d+\.\d MiB\), so it is split: big \d+\.\d MiB \+ small \d+\.\d MiB$/);
   }, 30_000);
 
+  test("asked about a node without the file, the size still comes from the node that has it", async () => {
+    const { footprint } = await preview({ model: modelRef });
+    const { ctx, slots } = contextFor(footprint!, 600 * MiB);
+    const answer = await preview({ model: modelRef, nodes: "small", ctx: String(ctx), slots: String(slots) });
+    expect(answer.nodes.map((node) => [node.node_name, node.has_model])).toEqual([["small", false]]);
+    expect(answer.footprint).toEqual(footprint);
+    expect(answer.placement).toBeNull();
+    expect(answer.reason).toMatch(/^Needs 600\.0 MiB; /);
+  }, 30_000);
+
   test("a model too big for both together fits nowhere, and says so", async () => {
     const { footprint } = await preview({ model: modelRef });
     const { ctx, slots } = contextFor(footprint!, 4096 * MiB);

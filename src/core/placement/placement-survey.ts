@@ -83,9 +83,15 @@ export class PlacementSurvey {
     const deadlineMs = ask.deadlineMs ?? PREVIEW_DEADLINE_MS;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), deadlineMs);
+    // Asked about some nodes only, the others may still hold the file: their hives read its size.
+    const others = ask.nodes === undefined ? [] : this.deps.nodes().filter((node) => !ask.nodes!.includes(node.node_name));
     let reports: NodeReport[];
+    let elsewhere: FootprintAnswer[];
     try {
-      reports = await Promise.all(nodes.map((node) => this.ask(node, ref, abort.signal, deadlineMs, ask.openOnly ?? false)));
+      [reports, elsewhere] = await Promise.all([
+        Promise.all(nodes.map((node) => this.ask(node, ref, abort.signal, deadlineMs, ask.openOnly ?? false))),
+        Promise.all(others.map((node) => this.footprintFrom(node, ref, abort.signal, ask.openOnly ?? false))),
+      ]);
     } finally {
       clearTimeout(timer);
     }
@@ -95,7 +101,7 @@ export class PlacementSurvey {
       report.footprint?.kind === "footprint" ||
       (report.inventory?.models.some((model) => model.model_ref === key) ?? false) ||
       (report.footprint?.kind !== "absent" && cached.has(report.node.node_name));
-    const footprint = this.footprintOf(reports, key, catalogEntry);
+    const footprint = this.footprintOf([...reports, ...elsewhere.map((answer) => ({ footprint: answer }))], key, catalogEntry);
     const ctx = ask.ctx ?? defaultCtx(footprint);
     const slots = ask.slots ?? 1;
     const need = footprint ? needBytes(footprint, ctx, slots) : null;
@@ -149,10 +155,6 @@ export class PlacementSurvey {
   private async ask(node: Beehive, ref: string, signal: AbortSignal, deadlineMs: number, openOnly: boolean): Promise<NodeReport> {
     if (node.status === "unreachable") return { node, note: "unreachable" };
     if (node.status === "installing") return { node, note: "still installing" };
-    const expired = new Promise<NodeReport>((resolve) => {
-      if (signal.aborted) resolve({ node, note: `did not answer within ${(deadlineMs / 1000).toFixed(1)} s` });
-      signal.addEventListener("abort", () => resolve({ node, note: `did not answer within ${(deadlineMs / 1000).toFixed(1)} s` }), { once: true });
-    });
     const gather = async (): Promise<NodeReport> => {
       const hive = openOnly ? await this.deps.openHive(node.node_name) : await this.deps.hive(node);
       if (!hive) return { node, note: "its hive is not open" };
@@ -163,7 +165,22 @@ export class PlacementSurvey {
       ]);
       return { node, devices, ...(inventory && !inventory.error ? { inventory } : {}), footprint };
     };
-    return Promise.race([gather().catch((error: unknown) => ({ node, note: leftOutNote(error) })), expired]);
+    return beforeDeadline(
+      gather().catch((error: unknown) => ({ node, note: leftOutNote(error) })),
+      signal,
+      () => ({ node, note: `did not answer within ${(deadlineMs / 1000).toFixed(1)} s` }),
+    );
+  }
+
+  /** What one node's hive says of the model's footprint, "unknown" when it cannot be asked in time. */
+  private async footprintFrom(node: Beehive, ref: string, signal: AbortSignal, openOnly: boolean): Promise<FootprintAnswer> {
+    if (node.status === "unreachable" || node.status === "installing") return { kind: "unknown", why: node.status };
+    const unknown = (why: string): FootprintAnswer => ({ kind: "unknown", why });
+    const gather = async (): Promise<FootprintAnswer> => {
+      const hive = openOnly ? await this.deps.openHive(node.node_name) : await this.deps.hive(node);
+      return hive ? hiveFootprint(hive.client, ref, signal) : unknown("its hive is not open");
+    };
+    return beforeDeadline(gather().catch((error: unknown) => unknown(leftOutNote(error))), signal, () => unknown("no answer in time"));
   }
 
   private async devicesOf(nodeName: string): Promise<HiveDevices> {
@@ -176,7 +193,7 @@ export class PlacementSurvey {
   }
 
   /** The header's figures from a node that has the file; else the file's size; else the catalog's size; else none. */
-  private footprintOf(reports: readonly NodeReport[], key: string, entry: CatalogModel | undefined): ModelFootprint | undefined {
+  private footprintOf(reports: readonly Pick<NodeReport, "footprint" | "inventory">[], key: string, entry: CatalogModel | undefined): ModelFootprint | undefined {
     for (const report of reports) if (report.footprint?.kind === "footprint") return report.footprint.footprint;
     const sizeOnly = (bytes: number): ModelFootprint => ({ model_ref: key, weights_bytes: bytes, layers: 0, context_length: 0, kv_bytes_per_token: 0 });
     for (const report of reports) {
@@ -186,6 +203,15 @@ export class PlacementSurvey {
     const size = entry?.size_bytes ?? entry?.approx_size_bytes;
     return size === undefined ? undefined : sizeOnly(size);
   }
+}
+
+/** `work`'s answer, or `expired()`'s once `signal` aborts first (the survey's deadline). */
+function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal, expired: () => T): Promise<T> {
+  const late = new Promise<T>((resolve) => {
+    if (signal.aborted) resolve(expired());
+    signal.addEventListener("abort", () => resolve(expired()), { once: true });
+  });
+  return Promise.race([work, late]);
 }
 
 function safeKey(ref: string): string | undefined {
