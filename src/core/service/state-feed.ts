@@ -1,4 +1,4 @@
-import type { QueenEvent } from "../../shared/contract/index.js";
+import type { QueenEvent, QueenSnapshot } from "../../shared/contract/index.js";
 import type { Disposable } from "../../shared/emitter.js";
 import type { Queen } from "../queen.js";
 
@@ -13,11 +13,11 @@ export const DOWNLOADS_INTERVAL_MS = 250;
  * `liveDevices` the hives' device figures are polled while subscribed.
  */
 export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void, liveDevices = true): Disposable {
-  const pending = new Set<QueenEvent["type"]>();
+  const pending = new Set<QueenSnapshot["type"]>();
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   let downloadsTimer: ReturnType<typeof setTimeout> | undefined;
   let downloadsSentAt = 0;
-  const send = (type: QueenEvent["type"]): void => {
+  const send = (type: QueenSnapshot["type"]): void => {
     try {
       listener(snapshot(queen, type));
     } catch (error) {
@@ -31,7 +31,7 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
     pending.clear();
     for (const type of types) send(type);
   };
-  const schedule = (type: QueenEvent["type"]) => (): void => {
+  const schedule = (type: QueenSnapshot["type"]) => (): void => {
     pending.add(type);
     scheduled ??= setImmediate(flush);
   };
@@ -63,7 +63,7 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
   };
 }
 
-function snapshot(queen: Queen, type: QueenEvent["type"]): QueenEvent {
+function snapshot(queen: Queen, type: QueenSnapshot["type"]): QueenSnapshot {
   switch (type) {
     case "nodes":
       return { type, nodes: queen.beehives.list() };

@@ -1,6 +1,6 @@
 import type { RbeeApi, Unsubscribe } from "../../shared/contract/api.js";
 import { assertNever } from "../../shared/contract/errors.js";
-import type { QueenEvent } from "../../shared/contract/events.js";
+import { transferKey, type DeltaOp, type QueenEvent } from "../../shared/contract/events.js";
 import type { ModelTransfer } from "../../shared/contract/fleet-models.js";
 import type { NodeDevicesFigures, WorkerStats } from "../../shared/contract/fleet-stats.js";
 import type { WorkerExit } from "../../shared/contract/logs.js";
@@ -35,6 +35,12 @@ export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, dow
 /** Applies one pushed snapshot to the state (pure). */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
   switch (event.type) {
+    case "worker":
+      return { ...state, workers: state.workers && applyDelta(state.workers, event.op, event.worker, (worker) => worker.id) };
+    case "node":
+      return { ...state, nodes: state.nodes && applyDelta(state.nodes, event.op, event.node, (node) => node.node_name) };
+    case "download":
+      return { ...state, downloads: state.downloads && applyDelta(state.downloads, event.op, event.download, transferKey) };
     case "nodes":
       return { ...state, nodes: [...event.nodes].sort((a, b) => a.node_name.localeCompare(b.node_name)) };
     case "workers":
@@ -55,6 +61,13 @@ export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
     default:
       return assertNever(event);
   }
+}
+
+/** A list with one item put in place of the one with its key (or added), or taken out. */
+function applyDelta<T>(list: readonly T[], op: DeltaOp, item: T, key: (item: T) => string): readonly T[] {
+  const id = key(item);
+  const rest = list.filter((entry) => key(entry) !== id);
+  return op === "remove" ? rest : [...rest, item];
 }
 
 /** Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change. */
