@@ -21,6 +21,7 @@ import { runCold } from "./sections/cold.js";
 import { runCopy } from "./sections/copy.js";
 import { runRegistry } from "./sections/registry.js";
 import { runRelay } from "./sections/relay.js";
+import { runSplit } from "./sections/split.js";
 import { runUi } from "./sections/ui.js";
 import { runWarm } from "./sections/warm.js";
 
@@ -34,6 +35,7 @@ const TITLES: Record<SectionId, string> = {
   clients: "7. Client APIs",
   copy: "8. Model copy",
   metrics: "9. Metrics collection",
+  split: "10. Split model",
 };
 const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> = {
   relay: runRelay,
@@ -45,6 +47,7 @@ const RUNNERS: Record<SectionId, (ctx: BenchContext) => Promise<SectionResult>> 
   clients: runClients,
   copy: runCopy,
   metrics: runMetrics,
+  split: runSplit,
 };
 const NEEDS_FLEET: readonly SectionId[] = ["relay", "warm", "cold", "chat", "clients", "metrics"];
 const NEEDS_BROWSER: readonly SectionId[] = ["relay", "ui"];

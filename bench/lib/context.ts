@@ -34,6 +34,10 @@ export interface BenchSettings {
   /** Pairs of phases (not scraped, then scraped every second) and each phase's length. */
   readonly metricsPhasePairs: number;
   readonly metricsPhaseSeconds: number;
+  /** Tokens per answer and answers per worker (split, one node) and per llama-server (tunnel, loopback); rounds of that pair. */
+  readonly splitTokens: number;
+  readonly splitRuns: number;
+  readonly splitTunnelRounds: number;
 }
 
 /** A few iterations of everything: for CI, well under two minutes. */
@@ -59,6 +63,9 @@ export const SMOKE: BenchSettings = {
   clientTtftPairs: 4,
   metricsPhasePairs: 1,
   metricsPhaseSeconds: 2,
+  splitTokens: 32,
+  splitRuns: 1,
+  splitTunnelRounds: 1,
 };
 
 /** The full run: a few minutes on two cores. */
@@ -84,6 +91,9 @@ export const FULL: BenchSettings = {
   clientTtftPairs: 40,
   metricsPhasePairs: 8,
   metricsPhaseSeconds: 6,
+  splitTokens: 256,
+  splitRuns: 5,
+  splitTunnelRounds: 3,
 };
 
 /** What every section gets. */

@@ -1,7 +1,7 @@
 import { round, type Summary } from "./stats.js";
 
 /** The sections of the benchmark, in the order they run and print. */
-export const SECTION_IDS = ["relay", "warm", "cold", "registry", "ui", "chat", "clients", "copy", "metrics"] as const;
+export const SECTION_IDS = ["relay", "warm", "cold", "registry", "ui", "chat", "clients", "copy", "metrics", "split"] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 /** What the baseline of a figure is and what it measured in the same run. */
