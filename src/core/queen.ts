@@ -186,9 +186,24 @@ export class Queen {
       models: this.fleet.models,
       placement: this.placement,
     });
-    // Jobs of a worker retired for a reason of the queen's (a lost shard) end with it at once.
+    // A worker retired for a reason of the queen's (a lost shard): its jobs end with it at once, and
+    // the user is told why on its exit card (the process is stopped by the queen, so no hive reports it).
     this.fleet.workerLifecycle.onDidRetire(({ workerId, error }) => {
-      if (error) this.inference.endJobsOf(workerId, error);
+      if (!error) return;
+      this.inference.endJobsOf(workerId, error);
+      const worker = this.workers.get(workerId);
+      if (!worker) return;
+      this.exits.record({
+        worker_id: workerId,
+        model_ref: worker.model_ref,
+        node_name: worker.node_name,
+        code: null,
+        signal: null,
+        exited_unix: Math.floor(Date.now() / 1000),
+        phase: worker.state === "loading" ? "loading" : "running",
+        last_lines: [],
+        error: { code: error.code, message: error.message.slice(0, 2000) },
+      });
     });
     this.observability = new Observability({
       beehives: this.beehives,
@@ -350,7 +365,9 @@ export class Queen {
     this.assertMayActFor(principal, report.worker_id);
     const nodeName = this.workers.get(report.worker_id)?.node_name ?? (principal.kind === "worker" ? principal.nodeName : undefined);
     if (!nodeName) throw new RbeeError("WORKER_NOT_FOUND", `Worker "${report.worker_id}" is not registered: its node is unknown`);
-    const exit: WorkerExit = { ...report, node_name: nodeName };
+    // The queen's own reason (a lost shard) stays on the card when the process's exit is reported after it.
+    const reason = this.exits.list().find((kept) => kept.worker_id === report.worker_id)?.error;
+    const exit: WorkerExit = { ...report, node_name: nodeName, ...(reason ? { error: reason } : {}) };
     this.exits.record(exit);
     const how = report.signal ? `was killed by ${report.signal}` : `exited with code ${String(report.code)}`;
     this.options.log?.(`worker ${report.worker_id} on ${nodeName} ${how}`);
