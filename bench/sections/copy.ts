@@ -11,6 +11,7 @@ import { startModelFileServer } from "../../test/helpers/model-file-server.js";
 import { readSseJson } from "../../test/helpers/sse.js";
 import { startSshd, type Sshd } from "../../test/helpers/sshd.js";
 import type { BenchContext } from "../lib/context.js";
+import { addLoopbackNode } from "../lib/loopback-node.js";
 import { startBenchQueen, type BenchQueen } from "../lib/queen.js";
 import { figure, type SectionResult } from "../lib/report.js";
 import { summarizeRate } from "../lib/stats.js";
@@ -61,18 +62,7 @@ export async function runCopy(ctx: BenchContext): Promise<SectionResult> {
   try {
     queen = await startBenchQueen(ctx.app.root, { RBEE_NODE_HOME: "", RBEE_LOCAL_NODE: "0" });
     const api = jsonClient(queen.baseUrl, queen.token);
-    for (const node of [a, b]) {
-      const added = await api.post("/v2/registry/beehives/add", {
-        node_name: node.name,
-        ssh_host: node.sshd.host,
-        ssh_port: node.sshd.port,
-        ssh_user: node.sshd.user,
-        ssh_key_path: node.sshd.keyPath,
-        git_repo_url: `file://${ctx.app.root}`,
-        install_path: ctx.app.root,
-      });
-      if (added.status !== 201) throw new Error(`adding ${node.name} failed: ${JSON.stringify(added.body)}`);
-    }
+    for (const node of [a, b]) await addLoopbackNode(api, node.name, node.sshd, ctx.app.root);
     const modelRef = `${files.url}/copy.gguf`;
     ctx.log(`copy: downloading ${bytes / MIB} MiB to node a`);
     const downloaded = (await streamRow(queen, "/v2/models/download", { node_name: "a", model_ref: modelRef })).at(-1) as { model: { file: string } };

@@ -21,6 +21,7 @@ import { freePort, startSshd, type Sshd } from "../../test/helpers/sshd.js";
 import { writeTinyGguf } from "../../test/helpers/tiny-gguf.js";
 import { until } from "../../test/helpers/until.js";
 import type { BenchContext } from "../lib/context.js";
+import { addLoopbackNode } from "../lib/loopback-node.js";
 import { startBenchQueen, type BenchQueen } from "../lib/queen.js";
 import { figure, type SectionResult } from "../lib/report.js";
 import { summarize, summarizeRate } from "../lib/stats.js";
@@ -116,18 +117,7 @@ export async function runSplit(ctx: BenchContext): Promise<SectionResult> {
     const queen = await startBenchQueen(ctx.app.root, { RBEE_NODE_HOME: "", RBEE_LOCAL_NODE: "0", RBEE_WORKER_THREADS: "1" });
     cleanups.push(() => queen.stop());
     const api = jsonClient(queen.baseUrl, queen.token);
-    for (const { name, sshd } of machines) {
-      const added = await api.post("/v2/registry/beehives/add", {
-        node_name: name,
-        ssh_host: sshd.host,
-        ssh_port: sshd.port,
-        ssh_user: sshd.user,
-        ssh_key_path: sshd.keyPath,
-        git_repo_url: `file://${ctx.app.root}`,
-        install_path: ctx.app.root,
-      });
-      if (added.status !== 201) throw new Error(`adding ${name} failed: ${JSON.stringify(added.body)}`);
-    }
+    for (const { name, sshd } of machines) await addLoopbackNode(api, name, sshd, ctx.app.root);
 
     // Through the queen: the split worker, then one llama-server worker of the same model.
     const measureWorker = async (label: string, body: Record<string, unknown>): Promise<number[]> => {
