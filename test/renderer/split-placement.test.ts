@@ -6,6 +6,7 @@ import { engineOptions, engineProblem, nodeEngines, shardOptions } from "../../s
 import { exitText } from "../../src/renderer/lib/exit-text.js";
 import { createPlacementPreviewer, type PreviewState } from "../../src/renderer/lib/placement-previewer.js";
 import { describePlacement, placementQuery, splitChoice } from "../../src/renderer/lib/placement-text.js";
+import { formatBytes } from "../../src/renderer/lib/format.js";
 import { describeProgress } from "../../src/renderer/lib/progress-text.js";
 import { changeSpawnForm, toggleShard, validateSpawnForm, type SpawnFormValues } from "../../src/renderer/lib/spawn-form.js";
 
@@ -151,6 +152,8 @@ describe("the placement preview's text", () => {
     );
     expect(view).toMatchObject({ kind: "single", headline: "Runs on a alone (cpu, node-llama-cpp)", reason: "a has 12.0 GiB free", parts: [] });
     expect(view.need).toBe("Needs 6.50 GiB: 6.00 GiB of weights + 512 MiB of KV cache (2 slots × 2048 tokens)");
+    const withCompute = describePlacement(preview({ need_bytes: 6 * GIB + 608 * MIB, placement: { kind: "single", node_name: "a", backend: "cpu", device: 0, engine: "node-llama-cpp" } }));
+    expect(withCompute.need).toBe(`Needs 6.59 GiB: 6.00 GiB of weights + 512 MiB of KV cache (2 slots × 2048 tokens) + ${formatBytes(96 * MIB)} for compute`);
     const gpu = describePlacement(preview({ placement: { kind: "single", node_name: "g", backend: "cuda", device: 1, engine: "llama-server" } }));
     expect(gpu.headline).toBe("Runs on g alone (cuda:1, llama-server)");
   });

@@ -21,7 +21,7 @@ export interface PlacementView {
   readonly headline: string;
   /** The queen's sentence: why. */
   readonly reason: string;
-  /** "Needs 1.20 GiB: 1.00 GiB of weights + 205 MiB of KV cache (2 slots × 4096 tokens)"; null when the size is unknown. */
+  /** "Needs 1.30 GiB: 1.00 GiB of weights + 205 MiB of KV cache (2 slots × 4096 tokens) + 96.0 MiB for compute"; null when the size is unknown. */
   readonly need: string | null;
   /** The split's parts, main node first; empty otherwise. */
   readonly parts: readonly PlacementPart[];
@@ -59,9 +59,12 @@ function needText(preview: PlacementPreviewResponse): string | null {
   if (preview.need_bytes === null) return null;
   const footprint = preview.footprint;
   if (!footprint) return `Needs ${formatBytes(preview.need_bytes)}`;
-  const kv = Math.max(0, preview.need_bytes - footprint.weights_bytes);
+  const kv = footprint.kv_bytes_per_token * preview.ctx * preview.slots;
+  // The rest is the queen's allowance for llama.cpp's compute buffers and runtime.
+  const compute = preview.need_bytes - footprint.weights_bytes - kv;
   const slots = preview.slots === 1 ? "1 slot" : `${preview.slots} slots`;
-  return `Needs ${formatBytes(preview.need_bytes)}: ${formatBytes(footprint.weights_bytes)} of weights + ${formatBytes(kv)} of KV cache (${slots} × ${preview.ctx} tokens)`;
+  const parts = `${formatBytes(footprint.weights_bytes)} of weights + ${formatBytes(kv)} of KV cache (${slots} × ${preview.ctx} tokens)`;
+  return `Needs ${formatBytes(preview.need_bytes)}: ${parts}${compute > 0 ? ` + ${formatBytes(compute)} for compute` : ""}`;
 }
 
 /** The nodes of a split as the form would name them: the main node, then its shards; null when it is no split. */
