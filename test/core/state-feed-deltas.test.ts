@@ -153,7 +153,21 @@ test("a reader behind gets nothing until it caught up, then fresh snapshots of e
   workers.remove("b2");
   await until(() => feed.events.length > 1, "the next delta");
   expect(feed.events[1]).toMatchObject({ type: "worker", op: "remove", worker: { id: "b2" } });
+  feed.events.length = 0;
+
+  // Behind at the first delta of a tick: the tick's other changes, never sent, are caught up on too.
+  behind = true;
+  server.queen.beehives.add({ node_name: "late", transport: "local" });
+  workers.register(registration("b3"), "box");
+  await until(() => feed.events.length > 0, "the node delta");
+  behind = false;
+  caughtUp();
+  await until(() => feed.events.length >= 7, "the fresh snapshots");
+  expect(feed.events.map((event) => event.type)).toEqual(["node", ...SNAPSHOT_TYPES]);
+  expect(feed.events[2]).toEqual({ type: "workers", workers: workers.list() });
   feed.dispose();
+  workers.remove("b3");
+  server.queen.beehives.remove("late");
 });
 
 /** A raw HTTP reader of `/v1/events?deltas=1` that can stop reading its socket; each event with the bytes read up to it. */

@@ -61,11 +61,17 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
     const caughtUp = behind?.();
     if (!caughtUp) return;
     catchingUp = true;
+    missed = dropPending();
+    void caughtUp.then(resume, resume);
+  };
+  /** Forgets the changes not sent yet; true when there were any. */
+  const dropPending = (): boolean => {
+    const dropped = pending.size > 0 || downloadsTimer !== undefined || Object.values(items).some((kind) => kind.size > 0);
     pending.clear();
     for (const kind of Object.values(items)) kind.clear();
     clearTimeout(downloadsTimer);
     downloadsTimer = undefined;
-    void caughtUp.then(resume, resume);
+    return dropped;
   };
   const sendAll = (): void => {
     for (const type of SNAPSHOT_TYPES) emit(whileOpen(() => snapshot(queen, type)));
@@ -159,6 +165,10 @@ class ChangedItems<T> {
 
   add(change: ItemChange<T>): void {
     this.changed.set(this.source.key(change.item), change.item);
+  }
+
+  get size(): number {
+    return this.changed.size;
   }
 
   clear(): void {
