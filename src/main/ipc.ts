@@ -121,9 +121,13 @@ export function registerIpc(service: ApiService & StreamOpener, isTrustedSender:
           const sender = event.sender;
           subscriptions.get(sender)?.();
           const forget = onWindowGone(sender, () => unsubscribe());
-          const dispose = service.events((queenEvent) => {
-            if (!sender.isDestroyed()) sender.send(IPC_EVENT_CHANNEL, queenEvent);
-          });
+          // Deltas, coalesced per tick by the feed: a window has no backpressure to heed (send() only queues).
+          const dispose = service.events(
+            (queenEvent) => {
+              if (!sender.isDestroyed()) sender.send(IPC_EVENT_CHANNEL, queenEvent);
+            },
+            { deltas: true },
+          );
           const unsubscribe = (): void => {
             dispose();
             forget();

@@ -27,6 +27,10 @@ export interface SseChannel<E extends object = object> {
   readonly closed: boolean;
   /** Called once when the client disconnects before `done()`. */
   onClose(listener: () => void): void;
+  /** Bytes sent but not yet taken by the client's connection (a reader that does not read lets them pile up). */
+  readonly backlog: number;
+  /** Settles once the backlog has gone out (at once when nothing waits), or the stream closed. */
+  drained(): Promise<void>;
 }
 
 /**
@@ -61,6 +65,21 @@ export function openSse<E extends object = object>(res: ServerResponse, options:
     },
     onClose(listener) {
       listeners.push(listener);
+    },
+    get backlog() {
+      return res.writableLength;
+    },
+    drained() {
+      return new Promise((resolve) => {
+        if (isClosed() || !res.writableNeedDrain) return resolve();
+        const settle = (): void => {
+          res.off("drain", settle);
+          res.off("close", settle);
+          resolve();
+        };
+        res.on("drain", settle);
+        res.on("close", settle);
+      });
     },
   };
 }

@@ -188,7 +188,7 @@ describe("startDesktop", () => {
     expect(await ours.renderer.invoke(ipcChannel("listNodes"), {})).toMatchObject({ ok: false, error: { code: "UNAUTHORIZED" } });
   });
 
-  it("pushes the queen's snapshots to our subscribed window: at once, then after each change", async () => {
+  it("pushes the queen's snapshots to our subscribed window at once, then a delta per change", async () => {
     const desktop = await start();
     const ours = (desktop.mainWindow() as unknown as Window).webContents;
     const events: QueenEvent[] = [];
@@ -206,10 +206,10 @@ describe("startDesktop", () => {
 
     const added = await ours.renderer.invoke(ipcChannel("addNode"), { ...NODE, verify: false });
     expect(added).toMatchObject({ ok: true, value: { node: { node_name: "gpu", status: "unknown" }, host_key_fingerprint: null } });
-    // The change's snapshot is sent on the next turn: a round trip started after it comes back after it.
+    // The change's delta is sent on the next turn: a round trip started after it comes back after it.
     await ours.renderer.invoke(ipcChannel("health"), {});
     expect(events).toHaveLength(7);
-    expect(events[6]).toMatchObject({ type: "nodes", nodes: [{ node_name: "gpu", ssh_port: 1 }] });
+    expect(events[6]).toMatchObject({ type: "node", op: "upsert", node: { node_name: "gpu", ssh_port: 1 } });
 
     // An untrusted window's subscription is refused and gets nothing.
     const other = new FakeBrowserWindow();
@@ -221,7 +221,7 @@ describe("startDesktop", () => {
     // A navigation ends the subscription: the next change reaches nobody.
     await ours.loadURL(ownUrl());
     expect(await ours.renderer.invoke(ipcChannel("removeNode"), { node_name: "gpu" })).toEqual({ ok: true, value: { removed: true } });
-    // The change's snapshot would be sent on the next turn; a round trip later it has not come.
+    // The change's delta would be sent on the next turn; a round trip later it has not come.
     await ours.renderer.invoke(ipcChannel("health"), {});
     expect(events).toHaveLength(7);
     expect(overheard).toEqual([]);

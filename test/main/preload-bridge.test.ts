@@ -231,7 +231,7 @@ describe("the preload bridge, end to end", () => {
     expect(stepsSince(mark)).toEqual([]);
   });
 
-  it("onEvent: the listener first, then subscribe; nodes and workers snapshots at once, then after each change", async () => {
+  it("onEvent: the listener first, then subscribe; the snapshots at once, then a delta per changed node", async () => {
     const mark = renderer().steps.length;
     const events: QueenEvent[] = [];
     const unsubscribe = api.onEvent((event) => events.push(event));
@@ -252,7 +252,8 @@ describe("the preload bridge, end to end", () => {
     expect(listening, "the event listener is registered before subscribing").toBeLessThan(subscribed);
 
     await api.addNode({ ...NODE, node_name: "mac", verify: false });
-    await until(() => events.some((event) => event.type === "nodes" && event.nodes.some((node) => node.node_name === "mac")), "a nodes snapshot with mac");
+    await until(() => events.some((event) => event.type === "node" && event.op === "upsert" && event.node.node_name === "mac"), "a node delta adding mac");
+    expect(events.filter((event) => event.type === "nodes")).toHaveLength(1);
     unsubscribe();
     expect(renderer().listenerCount(IPC_EVENT_CHANNEL)).toBe(0);
   });

@@ -7,6 +7,7 @@ import {
   type ApiEntry,
   type FollowName,
   type MethodName,
+  type ParsedInputOf,
   type StreamName,
 } from "../../shared/contract/index.js";
 import { openSse } from "../../node-common/sse-response.js";
@@ -15,6 +16,11 @@ import type { ApiService, StreamOpener } from "../service/queen-service.js";
 
 /** How long an idle event stream waits before a comment keeps it (and its SSH tunnels) open. */
 const KEEP_ALIVE_MS = 15_000;
+/**
+ * How much of the state feed may wait unread for one reader: past it, the reader is behind and is
+ * sent nothing more until it has read it all, then fresh snapshots (the queen keeps no backlog).
+ */
+export const EVENTS_BACKLOG_BYTES = 1024 * 1024;
 
 /** `/v1/workers/{id}` in Express's spelling, `/v1/workers/:id`. */
 export function expressPath(path: string): string {
@@ -70,8 +76,10 @@ export function apiRoutes(service: ApiService & StreamOpener, auth: RequestHandl
           return;
         }
         case "subscription": {
+          const { deltas } = inputOf(method, entry, req) as ParsedInputOf<"events">;
           const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
-          sse.onClose(service.events((event) => sse.send(event)));
+          const behind = (): Promise<void> | undefined => (sse.backlog > EVENTS_BACKLOG_BYTES ? sse.drained() : undefined);
+          sse.onClose(service.events((event) => sse.send(event), { deltas, behind }));
           return;
         }
       }

@@ -64,6 +64,7 @@ function tableOperation(method: string, entry: ApiEntry): JsonObject {
       responses["200"] = eventStream(entry.events, "The work's events");
       break;
     case "subscription":
+      operation.parameters = parameters(entry.query, "query");
       responses["200"] = eventStream(entry.events, "State snapshots, then one per change");
       break;
   }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Beehive, RbeeError, type NewNode, type NodeStatus } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
+import type { ItemChange } from "./item-change.js";
 import { migrate } from "./migrations/index.js";
 import { unknownNodeError } from "./unknown-node.js";
 
@@ -20,7 +21,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 /** The persistent registry of nodes ("beehives"), one SQLite file in WAL mode. */
 export class BeehiveRegistry {
   private readonly db: Database.Database;
-  private readonly changed = new Emitter<void>();
+  private readonly changed = new Emitter<ItemChange<Beehive>>();
   private readonly statements;
 
   /** Opens (creating and migrating) the registry; `nativeBinding` selects a build for another ABI. */
@@ -54,8 +55,8 @@ export class BeehiveRegistry {
     };
   }
 
-  /** Fires after every change; read the new state with `list()`. */
-  readonly onDidChange = (listener: () => void) => this.changed.on(listener);
+  /** Fires after every change with the node it changed; read the whole new state with `list()`. */
+  readonly onDidChange = (listener: (change: ItemChange<Beehive>) => void) => this.changed.on(listener);
 
   /**
    * Stores a new node; NODE_EXISTS when the name is taken. A local node's SSH and git columns stay
@@ -95,7 +96,7 @@ export class BeehiveRegistry {
       }
       throw error;
     }
-    this.notify();
+    this.changed.fire({ op: "upsert", item: row });
     return row;
   }
 
@@ -118,11 +119,12 @@ export class BeehiveRegistry {
   /** Removes a node; false when there was none. */
   remove(nodeName: string): boolean {
     const removed = this.db.transaction(() => {
+      const node = this.get(nodeName);
       this.statements.removeTransport.run(nodeName);
-      return this.statements.remove.run(nodeName).changes > 0;
+      return this.statements.remove.run(nodeName).changes > 0 ? node : undefined;
     })();
-    if (removed) this.notify();
-    return removed;
+    if (removed) this.changed.fire({ op: "remove", item: removed });
+    return removed !== undefined;
   }
 
   /** Sets a node's status, and its last contact time when given. False when the node is unknown. */
@@ -131,8 +133,10 @@ export class BeehiveRegistry {
       lastConnectedUnix === undefined
         ? this.statements.status.run(status, nodeName)
         : this.statements.connected.run(status, lastConnectedUnix, nodeName);
-    if (result.changes > 0) this.notify();
-    return result.changes > 0;
+    if (result.changes === 0) return false;
+    const node = this.get(nodeName);
+    if (node) this.changed.fire({ op: "upsert", item: node });
+    return true;
   }
 
   /** Whether a queen setting is on. */
@@ -147,9 +151,5 @@ export class BeehiveRegistry {
 
   close(): void {
     this.db.close();
-  }
-
-  private notify(): void {
-    this.changed.fire();
   }
 }

@@ -8,6 +8,7 @@ import {
   type WorkerState,
 } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
+import type { ItemChange } from "./item-change.js";
 import { publishedSlots, type SlotLedger } from "./worker-slots.js";
 
 /** What a registration did: a new worker, a repeat of a known one, or an update of its data. */
@@ -25,15 +26,15 @@ export class WorkerRegistry {
   private readonly ledgers = new Map<string, SlotLedger>();
   /** When each worker was last heard of, in ms (the contract's field is whole seconds). */
   private readonly seenMs = new Map<string, number>();
-  private readonly changed = new Emitter<void>();
+  private readonly changed = new Emitter<ItemChange<RegisteredWorker>>();
 
   constructor(
     private readonly clock: () => number = nowUnix,
     private readonly clockMs: () => number = Date.now,
   ) {}
 
-  /** Fires after every change; read the new state with `list()`. */
-  readonly onDidChange = (listener: () => void) => this.changed.on(listener);
+  /** Fires after every change with the worker it changed; read the whole new state with `list()`. */
+  readonly onDidChange = (listener: (change: ItemChange<RegisteredWorker>) => void) => this.changed.on(listener);
 
   /**
    * Registers a worker's ready callback. The same id with the same url is a repeat (its data is
@@ -79,7 +80,7 @@ export class WorkerRegistry {
     );
     this.seenMs.set(worker.id, this.clockMs());
     const outcome: RegisterOutcome = !existing ? "created" : sameData(existing, worker) ? "unchanged" : "updated";
-    if (outcome !== "unchanged") this.notify();
+    if (outcome !== "unchanged") this.notify("upsert", worker);
     return outcome;
   }
 
@@ -118,7 +119,7 @@ export class WorkerRegistry {
     const worker = this.require(workerId);
     const next: RegisteredWorker = { ...worker, shards: shards.map((shard) => ({ ...shard })) };
     this.workers.set(workerId, next);
-    if (JSON.stringify(worker.shards) !== JSON.stringify(next.shards)) this.notify();
+    if (JSON.stringify(worker.shards) !== JSON.stringify(next.shards)) this.notify("upsert", next);
     return next;
   }
 
@@ -150,11 +151,13 @@ export class WorkerRegistry {
 
   /** Forgets a worker and its bookings; false when there was none. Call through WorkerLifecycle.retire. */
   remove(workerId: string): boolean {
+    const worker = this.workers.get(workerId);
     this.seenMs.delete(workerId);
     this.ledgers.delete(workerId);
-    const removed = this.workers.delete(workerId);
-    if (removed) this.notify();
-    return removed;
+    if (!worker) return false;
+    this.workers.delete(workerId);
+    this.notify("remove", worker);
+    return true;
   }
 
   count(): number {
@@ -183,7 +186,7 @@ export class WorkerRegistry {
   private republish(worker: RegisteredWorker, ledger: SlotLedger): RegisteredWorker {
     const before = this.workers.get(worker.id);
     const next = this.publish(worker, ledger);
-    if (before?.state !== next.state || before.slots_available !== next.slots_available) this.notify();
+    if (before?.state !== next.state || before.slots_available !== next.slots_available) this.notify("upsert", next);
     return next;
   }
 
@@ -194,8 +197,8 @@ export class WorkerRegistry {
     return next;
   }
 
-  private notify(): void {
-    this.changed.fire();
+  private notify(op: ItemChange<RegisteredWorker>["op"], worker: RegisteredWorker): void {
+    this.changed.fire({ op, item: worker });
   }
 }
 

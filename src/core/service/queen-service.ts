@@ -30,7 +30,7 @@ import type { ModelJob } from "../models/model-jobs.js";
 import { followNodeLogs, readNodeLogs } from "../fleet/node-logs.js";
 import type { RequestOrigin } from "../scheduling/wait-line.js";
 import { inferenceStream, workStream, type CoreStream, type StreamWork } from "./core-stream.js";
-import { subscribeToState } from "./state-feed.js";
+import { subscribeToState, type StateFeedOptions } from "./state-feed.js";
 
 /** What the core does for each row of the API table: every transport calls only this. */
 export type ApiService = {
@@ -41,8 +41,8 @@ export type ApiService = {
   /** The follow form of a call row (`?follow=true`): its stream. */
   readonly [M in FollowName as FollowMethod<M>]: (input: ParsedInputOf<M>) => Promise<CoreStream<FollowEventOf<M>>>;
 } & {
-  /** The `events` row: snapshots at once, then after each change, until disposed. */
-  readonly events: (listener: (event: QueenEvent) => void) => Disposable;
+  /** The `events` row: snapshots at once, then after each change (or deltas, see StateFeedOptions), until disposed. */
+  readonly events: (listener: (event: QueenEvent) => void, options?: StateFeedOptions) => Disposable;
 };
 
 /** What a transport uses to start a stream row: the row's method with its `stream_id` tracked. */
@@ -217,8 +217,8 @@ export class QueenService implements ApiService, StreamOpener {
    * The `events` row. A subscriber keeps the hives' device figures live unless `liveDevices` is
    * false (the tray, which shows none of them, never makes the queen poll the nodes).
    */
-  readonly events = (listener: (event: QueenEvent) => void, options: { readonly liveDevices?: boolean } = {}): Disposable =>
-    subscribeToState(this.queen, listener, options.liveDevices ?? true);
+  readonly events = (listener: (event: QueenEvent) => void, options: StateFeedOptions = {}): Disposable =>
+    subscribeToState(this.queen, listener, options);
 
   /** `GET /metrics`: the Prometheus exposition. */
   metrics(): Promise<{ readonly contentType: string; readonly text: string }> {

@@ -88,6 +88,7 @@ export interface SubscriptionEntry {
   readonly verb: "GET";
   readonly path: string;
   readonly summary: string;
+  readonly query?: AnyObject;
   readonly events: z.ZodType;
 }
 
@@ -293,7 +294,9 @@ export const API = {
     kind: "subscription",
     verb: "GET",
     path: "/v1/events",
-    summary: "Snapshots of nodes, workers and running downloads on connect and after each change",
+    summary:
+      "Snapshots of nodes, workers and running downloads on connect and after each change (with `deltas=1`, after the first snapshots a `worker`, `node` or `download` delta per changed item instead of their lists)",
+    query: z.strictObject({ deltas: z.enum(["1", "0", "true", "false"]).transform((value) => value === "1" || value === "true").optional() }),
     events: QueenEvent,
   },
 } as const satisfies Record<string, ApiEntry>;
@@ -368,7 +371,6 @@ export function splitInput(entry: ApiEntry, input: unknown): InputParts {
     }
     return part;
   };
-  if (entry.kind === "subscription") return { params: {}, query: {}, body: undefined };
   const params = take(keysOf("params" in entry ? entry.params : undefined));
   const query = take(keysOf("query" in entry ? entry.query : undefined));
   const hasBody = "body" in entry && entry.body !== undefined;
@@ -378,7 +380,6 @@ export function splitInput(entry: ApiEntry, input: unknown): InputParts {
 /** Validates each part of an input against the row and joins them: what the core method gets. */
 export function parseInput<M extends MethodName>(method: M, parts: InputParts): ParsedInputOf<M> {
   const entry: ApiEntry = API[method];
-  if (entry.kind === "subscription") return {} as ParsedInputOf<M>;
   const parse = (schema: z.ZodType | undefined, value: unknown, what: string): Record<string, unknown> => {
     if (!schema) {
       if (value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0)) {
