@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { readFileSync } from "node:fs";
+import { listeningSockets } from "../../test/helpers/listening-sockets.js";
 import { spawnNodeScript, type RunningProcess } from "../../test/helpers/process.js";
 import type { BenchContext } from "../lib/context.js";
 import { runLoad, type LoadRequest, type LoadResult } from "../lib/load.js";
@@ -193,6 +194,38 @@ export async function runRegistry(ctx: BenchContext): Promise<SectionResult> {
           }),
         );
       }
+    }
+
+    // What the workers themselves call: the callback listener (the queen's other loopback port,
+    // where the nodes' tunnels lead), here with the queen token; under its cap of 64 connections.
+    const apiPort = Number(new URL(queen.baseUrl).port);
+    const callbackPorts = listeningSockets([queen.pid]).map((socket) => socket.port).filter((port) => port !== apiPort);
+    if (callbackPorts.length === 1) {
+      const callbackTarget: Target = { ...queenTarget, baseUrl: `http://127.0.0.1:${callbackPorts[0]}` };
+      const rates = { queen: [] as number[], floor: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        for (const target of round % 2 === 0 ? [callbackTarget, floorTarget] : [floorTarget, callbackTarget]) {
+          const result = await runLoad({
+            ...target,
+            concurrency: 16,
+            count: perRound,
+            request: (i) => ({ method: "POST", path: "/v1/workers/heartbeat", body: { worker_id: fleetId(i * 7919) } }),
+          });
+          assertNoFailures(result, `heartbeat on the ${target === floorTarget ? "floor" : "callback listener"}`);
+          rates[target.name].push((perRound / result.elapsedMs) * 1000);
+        }
+      }
+      figures.push(
+        figure({
+          id: "registry.callback_listener_heartbeat_c16_per_s",
+          label: "heartbeat on the callback listener, concurrency 16",
+          unit: "req/s",
+          summary: summarizeRate(rates.queen),
+          baseline: { label: "bare node:http", summary: summarizeRate(rates.floor) },
+        }),
+      );
+    } else {
+      notes.push(`The callback listener was not measured: the queen listens on ${callbackPorts.length} ports besides the API's.`);
     }
 
     // The cost of one open UI: heartbeats that change a worker's free slots make the queen push a

@@ -99,6 +99,13 @@ export async function runWarm(ctx: BenchContext): Promise<SectionResult> {
         ...overheadTarget,
       }),
       figure({
+        id: "warm.queen_handling.started_ms",
+        label: "the queen's own handling → started (queen − its tunnel only, paired)",
+        unit: "ms",
+        summary: summarize(pairs.map((p) => p.queen.started - p.tunnel.started)),
+        note: "the overhead without the SSH tunnel's share: request handling, placement and the relay",
+      }),
+      figure({
         id: "warm.tunnel.started_ms",
         label: "request → started, through the queen's own SSH tunnel only",
         unit: "ms",

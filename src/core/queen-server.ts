@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RBEE_VERSION, RbeeError } from "../shared/contract/index.js";
 import { ownQueenState, removeQueenFile, writeQueenFile } from "../node-common/queen-file.js";
-import { createHttpApp } from "./http/app.js";
+import { createApiListener } from "./http/app.js";
 import { createCallbackApp } from "./http/callback-app.js";
 import { hostPort, isLoopbackHost } from "../shared/net.js";
 import { Queen, type QueenOptions } from "./queen.js";
@@ -62,7 +62,7 @@ export async function startQueenServer(options: QueenServerOptions): Promise<Que
   const log = options.log ?? ((message: string) => console.error(message));
   const queen = new Queen({ ...options, log });
   const service = new QueenService(queen, { log });
-  const apiServer = createServer(createHttpApp(service, { uiDir: options.uiDir, bindHost: options.host, log }));
+  const apiServer = createServer(createApiListener(service, { uiDir: options.uiDir, bindHost: options.host, log }));
   const callbackServer = createCallbackServer(service, log);
   let listening = "";
   try {

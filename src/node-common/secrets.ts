@@ -8,11 +8,21 @@ export function newSecret(): string {
   return randomBytes(32).toString("hex");
 }
 
+// Not crypto.hash: a node may run a Node 20 older than 20.12.
+const sha256 = (text: string): Buffer => createHash("sha256").update(text).digest();
+
 /** Compares two secrets in constant time (hashing first so that lengths leak nothing either). */
 export function secretsEqual(a: string, b: string): boolean {
-  const left = createHash("sha256").update(a).digest();
-  const right = createHash("sha256").update(b).digest();
-  return timingSafeEqual(left, right);
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+/**
+ * `secretsEqual` against one secret, its digest computed once: what a server checks every request
+ * against (one hash per request rather than two).
+ */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  const expected = sha256(secret);
+  return (candidate) => timingSafeEqual(sha256(candidate), expected);
 }
 
 /** The token of an `Authorization: Bearer …` header, if there is one. */

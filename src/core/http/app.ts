@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
+import type { RequestListener, ServerResponse } from "node:http";
 import { join } from "node:path";
 import express, { type Express } from "express";
 import { RbeeError } from "../../shared/contract/index.js";
 import type { QueenService } from "../service/queen-service.js";
 import { apiRoutes } from "./api-routes.js";
 import { requireAuth } from "./auth.js";
-import { callbackRoutes } from "./callback-routes.js";
+import { callbackRoutes, leanCallbacks } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
 import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
@@ -27,22 +28,45 @@ export interface HttpAppOptions {
 const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/** The headers every answer of the API carries. */
+function securityHeaders(res: ServerResponse): void {
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Referrer-Policy", "no-referrer");
+}
+
+/**
+ * The API port's request handler: the worker callbacks on bare node:http, with the API's headers,
+ * Host check and queen token, ahead of Express (a fleet's heartbeats then cost about what node:http
+ * does); every other request to the Express app.
+ */
+export function createApiListener(service: QueenService, options: HttpAppOptions): RequestListener {
+  return leanCallbacks(service, {
+    allowWorkers: false,
+    log: options.log,
+    policy: ownAddress(options.bindHost),
+    headers: securityHeaders,
+    otherwise: createHttpApp(service, options),
+  });
+}
+
 /**
  * The queen's HTTP API (docs/api.md) as an Express app: the API table's routes plus the HTTP-only
- * ones. The worker callbacks are here for the queen token only; a node's workers reach them on the
- * callback listener (callback-app.ts), through their node's tunnel.
+ * ones. The worker callbacks are here for the queen token only (the API listener answers them before
+ * Express; routed here too, so that this app alone is the whole API); a node's workers reach them
+ * on the callback listener (callback-app.ts), through their node's tunnel.
  */
 export function createHttpApp(service: QueenService, options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use((_req, res, next) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Referrer-Policy", "no-referrer");
+    securityHeaders(res);
     next();
   });
   // Before auth and routing: a page that rebinds its own name to this machine gets nothing, not even /health.
   app.use(hostCheck(ownAddress(options.bindHost)));
+  // They read their own bodies, so ahead of the JSON parser.
+  app.use(callbackRoutes(service, { allowWorkers: false, log: options.log }));
   // An error handler sees only the errors of the layers before it: here, the Host check's on the OpenAI paths.
   app.use(OPENAI_PATHS, openAiErrorHandler(options.log));
   app.use(ANTHROPIC_PATHS, anthropicErrorHandler(options.log));
@@ -55,7 +79,6 @@ export function createHttpApp(service: QueenService, options: HttpAppOptions): E
   serveUi(app, options.uiDir);
 
   app.use(apiRoutes(service, user));
-  app.use(callbackRoutes(service, user));
   app.use(metricsRoutes(service, user));
   const openapi = openApiDocument();
   app.get(HTTP_ONLY_ROUTES.openapi.path, user, (_req, res) => {

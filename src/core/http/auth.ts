@@ -16,24 +16,34 @@ export function presentedTokens(headers: IncomingHttpHeaders): string[] {
   return [bearer, apiKey].filter((token): token is string => token !== undefined && token !== "");
 }
 
+/**
+ * Who presents the request's token: the queen token's user, or (where `allowWorkers` says so) a
+ * worker with its per-spawn token or its hive's node token. Throws UNAUTHORIZED otherwise.
+ */
+export function authenticate(service: QueenService, headers: IncomingHttpHeaders, allowWorkers: boolean): Principal {
+  const tokens = presentedTokens(headers);
+  for (const token of tokens) {
+    const principal = service.principalFor(token, allowWorkers);
+    if (principal) return principal;
+  }
+  throw new RbeeError(
+    "UNAUTHORIZED",
+    tokens.length === 0
+      ? "Missing Authorization: Bearer <token> or x-api-key: <token> (the token is in RBEE_HOME/token)"
+      : "Invalid token: use the token in the queen's RBEE_HOME/token (default ~/.rbee/token)",
+  );
+}
+
 /** Requires the queen token; per-spawn worker tokens are admitted only where `allowWorkers` says so. */
 export function requireAuth(service: QueenService, options: { readonly allowWorkers: boolean }) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const tokens = presentedTokens(req.headers);
-    const principal = tokens.map((token) => service.principalFor(token, options.allowWorkers)).find((found) => found !== undefined);
-    if (principal) {
-      res.locals.principal = principal;
-      next();
+    try {
+      res.locals.principal = authenticate(service, req.headers, options.allowWorkers);
+    } catch (error) {
+      next(error);
       return;
     }
-    next(
-      new RbeeError(
-        "UNAUTHORIZED",
-        tokens.length === 0
-          ? "Missing Authorization: Bearer <token> or x-api-key: <token> (the token is in RBEE_HOME/token)"
-          : "Invalid token: use the token in the queen's RBEE_HOME/token (default ~/.rbee/token)",
-      ),
-    );
+    next();
   };
 }
 

@@ -1,4 +1,5 @@
-import type { Request, RequestHandler } from "express";
+import type { IncomingMessage } from "node:http";
+import type { RequestHandler } from "express";
 import { RbeeError } from "../../shared/contract/index.js";
 import { isLoopbackHost, urlHost } from "../../shared/net.js";
 
@@ -9,7 +10,7 @@ export interface HostHeader {
 }
 
 /** Whether a request's `Host` names this listener. */
-export type HostPolicy = (host: HostHeader, req: Request) => boolean;
+export type HostPolicy = (host: HostHeader, req: IncomingMessage) => boolean;
 
 const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i;
 const WILDCARDS = new Set(["0.0.0.0", "[::]", "[0:0:0:0:0:0:0:0]"]);
@@ -23,7 +24,7 @@ export function parseHostHeader(header: string | undefined): HostHeader | undefi
 }
 
 /** The address a request came in on, as a `Host` would name it (an IPv4-mapped IPv6 address unwrapped). */
-function localName(req: Request): string | undefined {
+function localName(req: IncomingMessage): string | undefined {
   const address = req.socket.localAddress?.toLowerCase();
   if (!address) return undefined;
   return urlHost(address.startsWith("::ffff:") && address.includes(".") ? address.slice("::ffff:".length) : address);
@@ -46,20 +47,26 @@ export function ownAddress(bindHost?: string): HostPolicy {
 /** The callback listener's policy: any loopback name at any port (the tunnel's port on the node is in `Host`). */
 export const anyLoopback: HostPolicy = (host) => isLoopbackHost(host.name);
 
+/** Throws 403 FORBIDDEN for a request whose `Host` the policy does not accept. */
+export function assertHostAccepted(req: IncomingMessage, policy: HostPolicy): void {
+  const host = parseHostHeader(req.headers.host);
+  if (host && policy(host, req)) return;
+  const named = req.headers.host === undefined ? "no Host header" : `Host "${req.headers.host.slice(0, 100)}"`;
+  throw new RbeeError(
+    "FORBIDDEN",
+    `Refused a request with ${named}: not an address of this queen (a guard against DNS rebinding). Call it at the address it listens on, or at localhost`,
+  );
+}
+
 /** Refuses, before auth and routing, a request whose `Host` the policy does not accept: 403 FORBIDDEN. */
 export function hostCheck(policy: HostPolicy): RequestHandler {
   return (req, _res, next) => {
-    const host = parseHostHeader(req.headers.host);
-    if (host && policy(host, req)) {
-      next();
+    try {
+      assertHostAccepted(req, policy);
+    } catch (error) {
+      next(error);
       return;
     }
-    const named = req.headers.host === undefined ? "no Host header" : `Host "${req.headers.host.slice(0, 100)}"`;
-    next(
-      new RbeeError(
-        "FORBIDDEN",
-        `Refused a request with ${named}: not an address of this queen (a guard against DNS rebinding). Call it at the address it listens on, or at localhost`,
-      ),
-    );
+    next();
   };
 }

@@ -10,12 +10,12 @@ import {
   type WorkerEmbeddingsResponse,
 } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
-import { sseData } from "../../shared/sse.js";
 import type { Fleet } from "../fleet.js";
 import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { postEmbeddings } from "./worker-embeddings.js";
+import { answerText, postToWorker, readSseData } from "./worker-request.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
 import type { FleetModels } from "../models/fleet-models.js";
@@ -122,8 +122,14 @@ export class InferenceService {
   /** Fires when a request joins or leaves the wait line. */
   readonly onLineChange = (listener: () => void) => this.lineChanged.on(listener);
 
+  /** The node registry as last read; dropped on every change of it (its rows are SQLite, parsed per read). */
+  private knownNodes: readonly Beehive[] | undefined;
+
   constructor(private readonly deps: InferenceDeps) {
     deps.workers.onDidChange(() => this.drain());
+    deps.beehives.onDidChange(() => {
+      this.knownNodes = undefined;
+    });
   }
 
   /**
@@ -355,9 +361,9 @@ export class InferenceService {
   private drainOnce(): void {
     if (this.line.size === 0) return;
     const waitingPerModel = new Map<string, number>();
-    // The node registry is SQLite: read once per pass. Workers are re-read per waiter (in memory),
-    // since each booking in the pass changes their free slots.
-    const nodes = this.deps.beehives.list();
+    // The node registry is SQLite: read once per change, not per pass (a warm request makes several
+    // passes). Workers are re-read per waiter (in memory), since each booking changes their free slots.
+    const nodes = (this.knownNodes ??= this.deps.beehives.list());
     for (const waiter of this.line.inOrder()) {
       const { request } = waiter.ticket;
       const decision = this.decide(waiter.ticket, nodes);
@@ -444,41 +450,29 @@ export class InferenceService {
     send: (event: StreamEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const response = await fetch(`${endpoint.baseUrl}/v1/inference`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${endpoint.token}`,
-        "content-type": "application/json",
-        accept: "text/event-stream",
-      },
-      body: JSON.stringify({
-        job_id: jobId,
-        ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
-        ...(request.messages !== undefined ? { messages: request.messages } : {}),
-        max_tokens: request.max_tokens,
-        temperature: request.temperature,
-        ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
-        ...(request.seed !== undefined ? { seed: request.seed } : {}),
-        ...(request.stop !== undefined ? { stop: request.stop } : {}),
-        ...(request.cache_prompt !== undefined ? { cache_prompt: request.cache_prompt } : {}),
-        ...(request.grammar !== undefined ? { grammar: request.grammar } : {}),
-      }),
-      signal,
+    const body = JSON.stringify({
+      job_id: jobId,
+      ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
+      ...(request.messages !== undefined ? { messages: request.messages } : {}),
+      max_tokens: request.max_tokens,
+      temperature: request.temperature,
+      ...(request.top_p !== undefined ? { top_p: request.top_p } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      ...(request.stop !== undefined ? { stop: request.stop } : {}),
+      ...(request.cache_prompt !== undefined ? { cache_prompt: request.cache_prompt } : {}),
+      ...(request.grammar !== undefined ? { grammar: request.grammar } : {}),
     });
-    if (!response.ok || !response.body) {
-      const body: unknown = await response.json().catch(() => undefined);
-      throw RbeeError.fromBody(body, `Worker ${worker.id} answered HTTP ${response.status}`);
+    const answer = await postToWorker(`${endpoint.baseUrl}/v1/inference`, endpoint.token, body, signal, "text/event-stream");
+    const status = answer.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const text = await answerText(answer);
+      throw RbeeError.fromBody(parseJsonOrUndefined(text), `Worker ${worker.id} answered HTTP ${status}`);
     }
-    const events = sseData(response.body);
-    for (;;) {
-      const next = await events.next();
-      if (next.done) {
-        if (!next.value) throw new RbeeError("WORKER_FAILED", `Worker ${worker.id} stopped in the middle of the answer`);
-        return;
-      }
-      const event = StreamEvent.parse(JSON.parse(next.value));
+    const done = await readSseData(answer, (data) => {
+      const event = StreamEvent.parse(JSON.parse(data));
       send(event.type === "started" ? { ...event, node_name: worker.node_name } : event);
-    }
+    });
+    if (!done) throw new RbeeError("WORKER_FAILED", `Worker ${worker.id} stopped in the middle of the answer`);
   }
 
   private async cancelOnWorker(job: RunningJob, jobId: string): Promise<void> {
@@ -500,6 +494,14 @@ function workerLost(worker: RegisteredWorker, error: unknown): RbeeError {
   if (error instanceof z.ZodError) return new RbeeError("WORKER_FAILED", `Worker ${worker.id} sent an event outside the contract`);
   const reason = (error as Error)?.message ?? String(error);
   return new RbeeError("WORKER_FAILED", `Lost worker ${worker.id} on ${worker.node_name} in the middle of the answer (${reason})`);
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function errorEvent(error: unknown): StreamEvent {

@@ -22,7 +22,7 @@ import {
 } from "../../shared/contract/index.js";
 import type { EmbeddingJob } from "../inference/inference-service.js";
 import type { Disposable } from "../../shared/emitter.js";
-import { secretsEqual } from "../../node-common/secrets.js";
+import { secretMatcher } from "../../node-common/secrets.js";
 import type { Principal, Queen, StreamOperation } from "../queen.js";
 import { readSshConfigHosts } from "../ssh/ssh-config-import.js";
 import { nodeDefaults } from "../nodes/install-source.js";
@@ -84,11 +84,15 @@ export class QueenService implements ApiService, StreamOpener {
   /** Running streams by the name their client gave them (`?stream_id=`), for `cancelStream`. */
   private readonly named = new Map<string, CoreStream<object>>();
 
+  /** Whether a token is the queen token (checked on every request). */
+  private readonly isQueenToken: (token: string) => boolean;
+
   constructor(
     private readonly queen: Queen,
     private readonly options: QueenServiceOptions = {},
   ) {
     this.log = options.log ?? (() => {});
+    this.isQueenToken = secretMatcher(queen.token);
   }
 
   readonly health = async (): Promise<AnswerOf<"health">> => ({ status: "ok", version: RBEE_VERSION });
@@ -246,7 +250,7 @@ export class QueenService implements ApiService, StreamOpener {
 
   /** Resolves a bearer token to who presents it: the user, a worker (per-spawn token), or nobody. */
   principalFor(token: string, allowWorkers: boolean): Principal | undefined {
-    if (secretsEqual(token, this.queen.token)) return { kind: "user" };
+    if (this.isQueenToken(token)) return { kind: "user" };
     const grant = allowWorkers ? this.queen.callbackTokens.resolve(token) : undefined;
     return grant ? { kind: "worker", ...grant } : undefined;
   }
