@@ -69,7 +69,7 @@ async function preview(model: string): Promise<PlacementPreviewResponse> {
 describe("spawn on demand follows the placement", () => {
   test("a model too big for both nodes together fails with NO_CAPACITY and the plan's reason", async () => {
     const plan = await preview(refs.large);
-    expect(plan.placement).toBeNull();
+    expect(plan.placement, JSON.stringify(plan)).toBeNull();
     const { events } = await readSseJson(await postJson(queen, "/v1/inference", { model: refs.large, prompt: "hello", max_tokens: 4 }));
     expect(events.at(-1)).toEqual({ type: "error", code: "NO_CAPACITY", message: plan.reason });
     expect(plan.reason).toMatch(/^Needs 13\d\.\d MiB; no node has that much free \(most: main, 60\.0 MiB\), and together the nodes that can share it have only 120\.0 MiB free$/);
