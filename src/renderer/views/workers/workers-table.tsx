@@ -1,25 +1,52 @@
+import { useMemo } from "react";
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { DataTable, type DataColumn } from "../../components/data-table.js";
-import { useFleet } from "../../state/fleet-context.js";
+import { SpacerRow, useVirtualRows } from "../../components/virtual-rows.js";
+import { useFleetSelector } from "../../state/fleet-context.js";
+import type { KeyedList } from "../../state/keyed-list.js";
 import { WorkerRow } from "./worker-row.js";
 
 const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "State", "Slots", "Recent jobs", { label: "VRAM", className: "text-right" }];
+/** The headings plus the actions column. */
+const SPAN = COLUMNS.length + 1;
+/** A one-line worker row's height in px, until each shown row is measured. */
+const ROW_ESTIMATE = 69;
 
-/** Every registered worker, with its recent jobs and the VRAM rbee's workers hold on each one's device. */
-export function WorkersTable({ workers }: { readonly workers: readonly RegisteredWorker[] }) {
-  const { workerStats } = useFleet();
+/**
+ * Every registered worker, with its recent jobs and the VRAM rbee's workers hold on each one's
+ * device. Virtualised: only the rows near the viewport are rendered, and each row renders again
+ * only when its worker, its figures or its device's total changed.
+ */
+export function WorkersTable({ workers }: { readonly workers: KeyedList<RegisteredWorker> }) {
+  const workerStats = useFleetSelector((state) => state.workerStats);
+  const vramByDevice = useMemo(() => vramTotals(workers), [workers]);
+  const rows = useVirtualRows({ count: workers.size, estimate: ROW_ESTIMATE });
   return (
-    <DataTable columns={COLUMNS}>
-      {workers.map((worker) => (
-        <WorkerRow key={worker.id} worker={worker} stats={workerStats.get(worker.id)} vramOnDevice={vramOnDevice(workers, worker)} />
-      ))}
+    <DataTable columns={COLUMNS} testId="workers-table" rowCount={workers.size}>
+      <SpacerRow height={rows.before} columns={SPAN} anchorRef={rows.anchorRef} />
+      {rows.items.map(({ index }) => {
+        const worker = workers.at(index)!;
+        return (
+          <WorkerRow
+            key={worker.id}
+            index={index}
+            measure={rows.measure}
+            worker={worker}
+            stats={workerStats.get(worker.id)}
+            vramOnDevice={vramByDevice.get(deviceKey(worker)) ?? 0}
+          />
+        );
+      })}
+      <SpacerRow height={rows.after} columns={SPAN} />
     </DataTable>
   );
 }
 
-/** The VRAM all listed workers use on this worker's node and device. */
-function vramOnDevice(workers: readonly RegisteredWorker[], worker: RegisteredWorker): number {
-  return workers
-    .filter((w) => w.node_name === worker.node_name && w.backend === worker.backend && w.device === worker.device)
-    .reduce((sum, w) => sum + (w.vram_bytes ?? 0), 0);
+const deviceKey = (worker: RegisteredWorker): string => `${worker.node_name}\u0000${worker.backend}\u0000${worker.device}`;
+
+/** The VRAM all workers use on each node and device. */
+function vramTotals(workers: KeyedList<RegisteredWorker>): ReadonlyMap<string, number> {
+  const totals = new Map<string, number>();
+  for (const worker of workers) totals.set(deviceKey(worker), (totals.get(deviceKey(worker)) ?? 0) + (worker.vram_bytes ?? 0));
+  return totals;
 }
