@@ -4,6 +4,7 @@ import { transferKey, type QueenDelta, type QueenEvent } from "../../src/shared/
 import type { ModelTransfer } from "../../src/shared/contract/fleet-models.js";
 import type { Beehive, RegisteredWorker, WorkerState } from "../../src/shared/contract/index.js";
 import { applyEvent, INITIAL_FLEET_STATE, type FleetState } from "../../src/renderer/state/fleet-store.js";
+import { deviceKey } from "../../src/renderer/state/device-vram.js";
 import type { KeyedList } from "../../src/renderer/state/keyed-list.js";
 import { node, worker } from "../helpers/fleet-rows.js";
 
@@ -15,8 +16,15 @@ const MODELS = ["hf:a/b/one.gguf", "hf:a/b/two.gguf", "tinyllama"];
 const STATES: readonly WorkerState[] = ["loading", "idle", "busy"];
 
 const workerArb = fc
-  .record({ id: fc.constantFrom(...WORKER_IDS), node_name: fc.constantFrom(...NODE_NAMES), state: fc.constantFrom(...STATES), slots: fc.integer({ min: 0, max: 2 }) })
-  .map(({ id, node_name, state, slots }): RegisteredWorker => ({ ...worker(id, state), node_name, slots_total: 2, slots_available: slots }));
+  .record({
+    id: fc.constantFrom(...WORKER_IDS),
+    node_name: fc.constantFrom(...NODE_NAMES),
+    state: fc.constantFrom(...STATES),
+    slots: fc.integer({ min: 0, max: 2 }),
+    device: fc.integer({ min: 0, max: 1 }),
+    vram: fc.constantFrom(null, 0, 1_000, 3_000),
+  })
+  .map(({ id, node_name, state, slots, device, vram }): RegisteredWorker => ({ ...worker(id, state), node_name, device, vram_bytes: vram, slots_total: 2, slots_available: slots }));
 const nodeArb = fc
   .record({ name: fc.constantFrom(...NODE_NAMES), status: fc.constantFrom("unknown", "ready", "unreachable" as const), seen: fc.option(fc.integer({ min: 1, max: 3 })) })
   .map(({ name, status, seen }): Beehive => ({ ...node(name, status), last_connected_unix: seen }));
@@ -79,6 +87,15 @@ function checkList<T>(list: KeyedList<T> | null, expected: readonly T[], what: s
   }
 }
 
+/** Throws unless the store's VRAM totals per device are the sums over `workers` (devices holding none left out). */
+function checkVram(totals: ReadonlyMap<string, number>, workers: readonly RegisteredWorker[]): void {
+  const sums = new Map<string, number>();
+  for (const w of workers) if (w.vram_bytes) sums.set(deviceKey(w), (sums.get(deviceKey(w)) ?? 0) + w.vram_bytes);
+  const want = JSON.stringify([...sums].sort());
+  const got = JSON.stringify([...totals].sort());
+  if (got !== want) throw new Error(`VRAM totals: expected ${want}, got ${got}`);
+}
+
 /** Throws unless every item of `before` other than the one the delta named is the same object in `after`. */
 function checkOthersKept<T>(before: KeyedList<T>, after: KeyedList<T>, changedKey: string | null, key: (item: T) => string, what: string): void {
   for (const item of before) {
@@ -111,6 +128,7 @@ describe("the fleet store applies deltas", () => {
           checkList(state.workers, expected.workers, "workers");
           checkList(state.nodes, expected.nodes, "nodes");
           checkList(state.downloads, expected.downloads, "downloads");
+          checkVram(state.workerVram, expected.workers);
 
           const changed = (type: QueenDelta["type"], key: string): string | null => (delta.type === type ? key : null);
           const workerKey = delta.type === "worker" ? delta.worker.id : "";

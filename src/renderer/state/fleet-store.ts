@@ -7,6 +7,7 @@ import type { WorkerExit } from "../../shared/contract/logs.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
+import { vramAfter, vramTotals } from "./device-vram.js";
 import { jsonEqual, keepEqualValues } from "./json-equal.js";
 import { KeyedList, type ListOrder } from "./keyed-list.js";
 import { createStore, type Store } from "./store.js";
@@ -19,6 +20,8 @@ export interface FleetState {
   readonly workers: KeyedList<RegisteredWorker> | null;
   /** The downloads and copies running on the fleet now, whoever started them; by node, model, then kind. */
   readonly downloads: KeyedList<ModelTransfer> | null;
+  /** The VRAM rbee's workers hold on each device, by deviceKey (kept per delta: see vramAfter). */
+  readonly workerVram: ReadonlyMap<string, number>;
   /** Each live worker's request figures, by worker id. */
   readonly workerStats: ReadonlyMap<string, WorkerStats>;
   /** Each ready node's devices with live GPU figures, by node name (pushed while the UI is open). */
@@ -35,17 +38,17 @@ export interface FleetStore extends Store<FleetState> {
 }
 
 const collate = new Intl.Collator().compare;
-export const NODE_ORDER: ListOrder<Beehive> = { key: (node) => node.node_name, order: (a, b) => collate(a.node_name, b.node_name) };
-export const WORKER_ORDER: ListOrder<RegisteredWorker> = {
+const NODE_ORDER: ListOrder<Beehive> = { key: (node) => node.node_name, order: (a, b) => collate(a.node_name, b.node_name) };
+const WORKER_ORDER: ListOrder<RegisteredWorker> = {
   key: (worker) => worker.id,
   order: (a, b) => collate(a.node_name, b.node_name) || collate(a.id, b.id),
 };
-export const TRANSFER_ORDER: ListOrder<ModelTransfer> = {
+const TRANSFER_ORDER: ListOrder<ModelTransfer> = {
   key: transferKey,
   order: (a, b) => collate(a.node_name, b.node_name) || collate(a.model_ref, b.model_ref) || collate(a.kind, b.kind),
 };
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerStats: new Map(), devices: new Map(), exits: [], connection: "connecting" };
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerVram: new Map(), workerStats: new Map(), devices: new Map(), exits: [], connection: "connecting" };
 
 type ListField = "nodes" | "workers" | "downloads";
 
@@ -55,16 +58,23 @@ type ListField = "nodes" | "workers" | "downloads";
  */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
   switch (event.type) {
-    case "worker":
-      return withValue(state, "workers", applied(state.workers, WORKER_ORDER, event.op, event.worker));
+    case "worker": {
+      const workers = applied(state.workers, WORKER_ORDER, event.op, event.worker);
+      if (!workers || workers === state.workers) return state;
+      const id = event.worker.id;
+      return { ...state, workers, workerVram: vramAfter(state.workerVram, state.workers?.get(id), workers.get(id)) };
+    }
     case "node":
       return withValue(state, "nodes", applied(state.nodes, NODE_ORDER, event.op, event.node));
     case "download":
       return withValue(state, "downloads", applied(state.downloads, TRANSFER_ORDER, event.op, event.download));
     case "nodes":
       return withValue(state, "nodes", replaced(state.nodes, NODE_ORDER, event.nodes));
-    case "workers":
-      return withValue(state, "workers", replaced(state.workers, WORKER_ORDER, event.workers));
+    case "workers": {
+      const workers = replaced(state.workers, WORKER_ORDER, event.workers);
+      if (workers === state.workers) return state;
+      return { ...state, workers, workerVram: keepEqualValues(state.workerVram, vramTotals(workers)) };
+    }
     case "downloads":
       return withValue(state, "downloads", replaced(state.downloads, TRANSFER_ORDER, event.downloads));
     case "worker_stats":

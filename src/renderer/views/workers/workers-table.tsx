@@ -1,7 +1,7 @@
-import { useMemo } from "react";
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { DataTable, type DataColumn } from "../../components/data-table.js";
 import { SpacerRow, useVirtualRows } from "../../components/virtual-rows.js";
+import { deviceKey } from "../../state/device-vram.js";
 import { useFleetSelector } from "../../state/fleet-context.js";
 import type { KeyedList } from "../../state/keyed-list.js";
 import { WorkerRow } from "./worker-row.js";
@@ -19,7 +19,7 @@ const ROW_ESTIMATE = 69;
  */
 export function WorkersTable({ workers }: { readonly workers: KeyedList<RegisteredWorker> }) {
   const workerStats = useFleetSelector((state) => state.workerStats);
-  const vramByDevice = useMemo(() => vramTotals(workers), [workers]);
+  const vramByDevice = useFleetSelector((state) => state.workerVram);
   const rows = useVirtualRows({ count: workers.size, estimate: ROW_ESTIMATE });
   return (
     <DataTable columns={COLUMNS} testId="workers-table" rowCount={workers.size}>
@@ -40,13 +40,4 @@ export function WorkersTable({ workers }: { readonly workers: KeyedList<Register
       <SpacerRow height={rows.after} columns={SPAN} />
     </DataTable>
   );
-}
-
-const deviceKey = (worker: RegisteredWorker): string => `${worker.node_name}\u0000${worker.backend}\u0000${worker.device}`;
-
-/** The VRAM all workers use on each node and device. */
-function vramTotals(workers: KeyedList<RegisteredWorker>): ReadonlyMap<string, number> {
-  const totals = new Map<string, number>();
-  for (const worker of workers) totals.set(deviceKey(worker), (totals.get(deviceKey(worker)) ?? 0) + (worker.vram_bytes ?? 0));
-  return totals;
 }
