@@ -17,18 +17,25 @@ export function DataTable({
   testId,
   rowCount,
   ownBodies = false,
+  fixedLayout = false,
 }: {
   readonly columns: readonly DataColumn[];
   readonly children: ReactNode;
   readonly testId?: string;
   readonly rowCount?: number;
   readonly ownBodies?: boolean;
+  /**
+   * Column widths from the headings (their classNames) instead of from every cell: a change in
+   * one row is laid out and painted in that row alone, not across the whole table. The table
+   * keeps a minimum width (narrower windows scroll it sideways) and the actions column its own.
+   */
+  readonly fixedLayout?: boolean;
 }) {
   return (
     <div className="card">
       {/* Narrower than its rows (a small window): the table scrolls sideways, its row actions never cut off. */}
       <div className="overflow-x-auto">
-        <table className="w-full text-sm" data-testid={testId} data-rows={rowCount}>
+        <table className={`w-full text-sm ${fixedLayout ? "min-w-[960px] table-fixed" : ""}`} data-testid={testId} data-rows={rowCount}>
           <thead className="border-b border-zinc-200 bg-zinc-50/80 dark:border-zinc-800 dark:bg-zinc-900/80">
             <tr>
               {columns.map((column) =>
@@ -42,7 +49,7 @@ export function DataTable({
                   </th>
                 ),
               )}
-              <th className="th w-0">
+              <th className={`th ${fixedLayout ? "w-24 2xl:w-44" : "w-0"}`}>
                 <span className="sr-only">Actions</span>
               </th>
             </tr>

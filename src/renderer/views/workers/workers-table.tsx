@@ -6,7 +6,16 @@ import { useFleetSelector } from "../../state/fleet-context.js";
 import type { KeyedList } from "../../state/keyed-list.js";
 import { WorkerRow } from "./worker-row.js";
 
-const COLUMNS: readonly DataColumn[] = ["Worker", "Node", "Model", "State", "Slots", "Recent jobs", { label: "VRAM", className: "text-right" }];
+// Fixed widths (the table's layout is fixed: see DataTable); VRAM takes the rest.
+const COLUMNS: readonly DataColumn[] = [
+  { label: "Worker", className: "w-[16%]" },
+  { label: "Node", className: "w-[10%]" },
+  { label: "Model", className: "w-[16%]" },
+  { label: "State", className: "w-[8%]" },
+  { label: "Slots", className: "w-[11%]" },
+  { label: "Recent jobs", className: "w-[13%]" },
+  { label: "VRAM", className: "text-right" },
+];
 /** The headings plus the actions column. */
 const SPAN = COLUMNS.length + 1;
 /** A one-line worker row's height in px, until each shown row is measured. */
@@ -22,7 +31,7 @@ export function WorkersTable({ workers }: { readonly workers: KeyedList<Register
   const vramByDevice = useFleetSelector((state) => state.workerVram);
   const rows = useVirtualRows({ count: workers.size, estimate: ROW_ESTIMATE });
   return (
-    <DataTable columns={COLUMNS} testId="workers-table" rowCount={workers.size}>
+    <DataTable columns={COLUMNS} testId="workers-table" rowCount={workers.size} fixedLayout>
       <SpacerRow height={rows.before} columns={SPAN} anchorRef={rows.anchorRef} />
       {rows.items.map(({ index }) => {
         const worker = workers.at(index)!;
