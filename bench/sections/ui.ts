@@ -279,7 +279,9 @@ export async function runUi(ctx: BenchContext): Promise<SectionResult> {
     const decode = summarize(floor.delta.times);
     // What the page was sent: deltas (a queen with `?deltas=1`) or whole snapshots (one without).
     const runs = [isolatedRecording, loaded, heartbeats.recording];
-    const sent = `${runs.reduce((sum, run) => sum + run.deltas, 0)} worker deltas and ${runs.reduce((sum, run) => sum + run.snapshots, 0)} workers snapshots arrived`;
+    const deltaCount = runs.reduce((sum, run) => sum + run.deltas, 0);
+    const deltasCame = deltaCount > 0;
+    const sent = `${deltaCount} worker deltas and ${runs.reduce((sum, run) => sum + run.snapshots, 0)} workers snapshots arrived`;
     const figures: Figure[] = [
       figure({
         id: "ui.load_workers_ms",
@@ -365,7 +367,7 @@ export async function runUi(ctx: BenchContext): Promise<SectionResult> {
       figures,
       notes: [
         `The built renderer served by a real queen (${NODES} nodes added unverified, ${WORKERS.toLocaleString("en-US")} workers registered over HTTP) in headless Chromium, 1280×800; ${uiLoads} loads per view; "on screen" = the first task after the frame that follows the DOM change (requestAnimationFrame + MessageChannel).`,
-        `Each update is one POST /v1/workers/update changing the state of one of the ${visible.length} workers on screen; the page reads GET /v1/events?deltas=1, where the queen sends one \`worker\` delta (${floor.delta.bytes} B as JSON) per change and tick instead of the whole workers list (${Math.round(floor.snapshot.bytes / 1024)} KiB); ${sent}. The tables are virtualised: only the rows near the viewport are in the DOM. ${uiIsolatedUpdates} isolated updates, then ${uiUpdateSeconds} s at ${UPDATES_PER_SECOND}/s (${underLoad.commit.length} events matched to a DOM update${underLoad.unmatched ? `, ${underLoad.unmatched} not` : ""}); frames dropped = missed ${frameMs.toFixed(1)} ms frame slots per 1-s window.`,
+        `Each update is one POST /v1/workers/update changing the state of one of the ${visible.length} workers on screen; the page reads GET /v1/events?deltas=1, where ${deltasCame ? "the queen sends" : "a queen that knows it would send"} one \`worker\` delta (${floor.delta.bytes} B as JSON) per change and tick instead of the whole workers list (${Math.round(floor.snapshot.bytes / 1024)} KiB); ${sent}. The tables are virtualised: only the rows near the viewport are in the DOM. ${uiIsolatedUpdates} isolated updates, then ${uiUpdateSeconds} s at ${UPDATES_PER_SECOND}/s (${underLoad.commit.length} events matched to a DOM update${underLoad.unmatched ? `, ${underLoad.unmatched} not` : ""}); frames dropped = missed ${frameMs.toFixed(1)} ms frame slots per 1-s window.`,
       ],
     };
   } finally {
