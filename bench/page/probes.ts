@@ -24,8 +24,11 @@ export type ShownCondition = { readonly selector: string; readonly count: number
 
 /** Performance-mark times recorded while recording was on. */
 export interface Recording {
-  /** A fleet `workers` snapshot finished arriving. */
+  /** A fleet `worker` delta or `workers` snapshot finished arriving. */
   readonly arrivals: readonly number[];
+  /** Of those, how many were deltas and how many whole snapshots. */
+  readonly deltas: number;
+  readonly snapshots: number;
   /** The DOM changed (a React commit). */
   readonly commits: readonly number[];
   /** The first task after the frame that followed a commit: the change is on screen. */
@@ -79,8 +82,8 @@ function afterNextFrame(done: (t: number) => void): void {
 }
 
 /**
- * Watches the `/v1/events` answers the renderer fetches (marking each complete `workers` snapshot
- * as it arrives) and every DOM change. Installed before the app's own scripts run.
+ * Watches the `/v1/events` answers the renderer fetches (marking each complete `worker` delta or
+ * `workers` snapshot as it arrives) and every DOM change. Installed before the app's own scripts run.
  */
 function installUiProbes(): void {
   let recording = false;
@@ -88,14 +91,17 @@ function installUiProbes(): void {
   let shown: { commit: number; frame: number | null } | null = null;
   let paintPending = false;
   let frames: number[] = [];
+  let kinds = { deltas: 0, snapshots: 0 };
 
   const originalFetch = window.fetch.bind(window);
   window.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const response = await originalFetch(input, init);
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     if (!url.includes("/v1/events") || !response.body) return response;
-    // Byte scan for the blank line that ends each SSE message; the head tells a workers snapshot.
-    const WANTED = 'data: {"type":"workers"';
+    // Byte scan for the blank line that ends each SSE message; the head tells a worker delta
+    // (`"worker"`) or a workers snapshot (`"workers"`) apart from the other kinds.
+    const WANTED = 'data: {"type":"worker';
+    const SNAPSHOT = `${WANTED}s"`;
     let head = "";
     let previous = 0;
     const scan = new TransformStream<Uint8Array, Uint8Array>(
@@ -103,9 +109,13 @@ function installUiProbes(): void {
         transform(chunk, controller) {
           for (let i = 0; i < chunk.length; i++) {
             const byte = chunk[i] ?? 0;
-            if (head.length < WANTED.length) head += String.fromCharCode(byte);
+            if (head.length < WANTED.length + 2) head += String.fromCharCode(byte);
             if (byte === 10 && previous === 10) {
-              if (recording && head.startsWith(WANTED)) performance.mark(MARK.arrival);
+              if (recording && head.startsWith(WANTED)) {
+                performance.mark(MARK.arrival);
+                if (head.startsWith(SNAPSHOT)) kinds.snapshots += 1;
+                else kinds.deltas += 1;
+              }
               head = "";
               previous = 0;
               continue;
@@ -173,25 +183,26 @@ function installUiProbes(): void {
     startRecording(): void {
       for (const name of Object.values(MARK)) performance.clearMarks(name);
       frames = [];
+      kinds = { deltas: 0, snapshots: 0 };
       recording = true;
       generation += 1;
       requestAnimationFrame(frameLoop(generation));
     },
     stopRecording(): Recording {
       recording = false;
-      return { arrivals: takeMarks(MARK.arrival), commits: takeMarks(MARK.commit), painted: takeMarks(MARK.painted), frames };
+      return { arrivals: takeMarks(MARK.arrival), ...kinds, commits: takeMarks(MARK.commit), painted: takeMarks(MARK.painted), frames };
     },
   });
 }
 
-/**
- * Times JSON.parse of the same workers list the renderer receives (the floor of applying a
- * snapshot), and JSON.parse plus the contract validation the renderer's event stream does.
- */
-async function decodeFloor(runs: number): Promise<{ times: number[]; validated: number[]; bytes: number }> {
-  const token = sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? "";
-  const list = await (await fetch("/v1/workers/list", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" })).text();
-  const text = JSON.stringify({ type: "workers", workers: (JSON.parse(list) as { workers: unknown[] }).workers });
+/** JSON.parse of one event, and JSON.parse plus the contract validation the renderer's event stream does. */
+export interface DecodeTimes {
+  readonly times: readonly number[];
+  readonly validated: readonly number[];
+  readonly bytes: number;
+}
+
+function timeDecode(text: string, runs: number): DecodeTimes {
   const times: number[] = [];
   const validated: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -199,10 +210,24 @@ async function decodeFloor(runs: number): Promise<{ times: number[]; validated: 
     JSON.parse(text);
     times.push(performance.now() - start);
     start = performance.now();
-    if (!QueenEvent.safeParse(JSON.parse(text)).success) throw new Error("the workers snapshot does not match the contract");
+    if (!QueenEvent.safeParse(JSON.parse(text)).success) throw new Error(`an event does not match the contract: ${text.slice(0, 200)}`);
     validated.push(performance.now() - start);
   }
   return { times, validated, bytes: new TextEncoder().encode(text).length };
+}
+
+/**
+ * The floor of applying an update: decoding the same events the renderer receives, the whole
+ * workers list (a snapshot) and one worker (a delta).
+ */
+async function decodeFloor(runs: number): Promise<{ snapshot: DecodeTimes; delta: DecodeTimes }> {
+  const token = sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? "";
+  const list = await (await fetch("/v1/workers/list", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" })).text();
+  const workers = (JSON.parse(list) as { workers: unknown[] }).workers;
+  return {
+    snapshot: timeDecode(JSON.stringify({ type: "workers", workers }), runs),
+    delta: timeDecode(JSON.stringify({ type: "worker", op: "upsert", worker: workers[0] }), runs),
+  };
 }
 
 const bench = { streamInference, installUiProbes, decodeFloor };

@@ -6,7 +6,7 @@ import { ChatIcon, CpuIcon, LogoIcon, ModelsIcon, ServerIcon } from "./component
 import { NoticeProvider } from "./components/notices.js";
 import { globalShortcut, modifierLabel, VIEW_ORDER } from "./lib/shortcuts.js";
 import { routeHref, useRoute, type Route } from "./lib/use-route.js";
-import { FleetProvider, useFleet } from "./state/fleet-context.js";
+import { FleetProvider, useFleetSelector } from "./state/fleet-context.js";
 import { ModelsView } from "./views/models/models-view.js";
 import { NodesView } from "./views/nodes/nodes-view.js";
 import { TokenScreen } from "./views/token/token-screen.js";
@@ -38,7 +38,10 @@ export function App({ selection }: { readonly selection: ApiSelection }) {
 }
 
 function Shell({ target, origin }: { readonly target: string; readonly origin: string | null }) {
-  const { connection, nodes, workers } = useFleet();
+  // Parts of the fleet, not all of it: a change to one worker must not render the whole window.
+  const connection = useFleetSelector((fleet) => fleet.connection);
+  const nodeCount = useFleetSelector((fleet) => fleet.nodes?.size);
+  const workerCount = useFleetSelector((fleet) => fleet.workers?.size);
   const route = useRoute();
 
   useEffect(() => {
@@ -78,10 +81,10 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
             aria-label="Main"
             className="flex w-48 shrink-0 flex-col gap-0.5 border-r border-zinc-200 bg-zinc-100/60 p-2 dark:border-zinc-800 dark:bg-zinc-900/50"
           >
-            <NavLink route="nodes" active={route} icon={<ServerIcon className="size-4" />} count={nodes?.length} mod={mod}>
+            <NavLink route="nodes" active={route} icon={<ServerIcon className="size-4" />} count={nodeCount} mod={mod}>
               Nodes
             </NavLink>
-            <NavLink route="workers" active={route} icon={<CpuIcon className="size-4" />} count={workers?.length} mod={mod}>
+            <NavLink route="workers" active={route} icon={<CpuIcon className="size-4" />} count={workerCount} mod={mod}>
               Workers
             </NavLink>
             <NavLink route="chat" active={route} icon={<ChatIcon className="size-4" />} count={undefined} mod={mod}>

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { QueenEvent } from "../../src/shared/contract/events.js";
 import type { ConnectionState } from "../../src/renderer/api/connection.js";
 import { createEventStream } from "../../src/renderer/api/event-stream.js";
+import { worker } from "../helpers/fleet-rows.js";
 import { fakeFetch, sseResponse } from "./fake-fetch.js";
 
 // Invalid events are expected here; their warnings would only clutter the output.
@@ -78,6 +79,38 @@ describe("createEventStream", () => {
     await until(() => late.length === 2, "replay");
     expect(late).toEqual([nodesEvent, workersEvent]);
     expect(streams).toHaveLength(1);
+    stopFirst();
+    stopLate();
+  });
+
+  it("replays to a late subscriber the snapshots with the deltas since applied, never a lone delta", async () => {
+    const streams: ReturnType<typeof sseResponse>[] = [];
+    const { fetch } = fakeFetch((call) => {
+      const stream = sseResponse(call.signal);
+      streams.push(stream);
+      return stream.response;
+    });
+    const events = createEventStream({ url: "http://q/v1/events?deltas=1", token: "t", fetch });
+    const first: unknown[] = [];
+    const stopFirst = events.subscribe((event) => first.push(event));
+    await until(() => streams.length === 1, "connection");
+    const a = worker("a", "idle");
+    const b = worker("b", "idle");
+    const deltas: QueenEvent[] = [
+      { type: "workers", workers: [a, b] },
+      { type: "worker", op: "upsert", worker: { ...a, state: "busy" } },
+      { type: "worker", op: "remove", worker: b },
+      { type: "worker", op: "upsert", worker: worker("c", "loading") },
+      { type: "download", op: "upsert", download: { kind: "download", node_name: "mac", model_ref: "m", bytes: 1 } },
+    ];
+    for (const event of deltas) streams[0]!.send(event);
+    await until(() => first.length === deltas.length, "snapshot and deltas");
+
+    const late: unknown[] = [];
+    const stopLate = events.subscribe((event) => late.push(event));
+    await until(() => late.length > 0, "replay");
+    // No downloads snapshot came: a download delta has no list to go into.
+    expect(late).toEqual([{ type: "workers", workers: [{ ...a, state: "busy" }, worker("c", "loading")] }]);
     stopFirst();
     stopLate();
   });

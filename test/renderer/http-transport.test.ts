@@ -115,8 +115,8 @@ describe("createHttpApi", () => {
 });
 
 describe("createHttpApi onEvent", () => {
-  it("passes on only the events that match the contract", async () => {
-    const { fetch } = fakeFetch((call) => {
+  it("passes on only the events that match the contract, asking for deltas", async () => {
+    const { fetch, calls } = fakeFetch((call) => {
       const stream = sseResponse(call.signal);
       stream.send({ type: "nodes", nodes: [{ bogus: true }] });
       stream.send({ type: "nodes", nodes: [node] });
@@ -133,5 +133,7 @@ describe("createHttpApi onEvent", () => {
     });
     stop();
     expect(received).toEqual([{ type: "nodes", nodes: [node] }]);
+    // It asks for deltas after the snapshots on connect.
+    expect(calls[0]?.url).toBe(`${BASE}/v1/events?deltas=1`);
   });
 });

@@ -4,7 +4,7 @@ import { RbeeError } from "../../src/shared/contract/errors.js";
 import type { QueenEvent } from "../../src/shared/contract/events.js";
 import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { createIpcApi, toRbeeError, type RbeeBridge } from "../../src/renderer/api/ipc-transport.js";
-import { applyEvent, createFleetStore, INITIAL_FLEET_STATE } from "../../src/renderer/state/fleet-store.js";
+import { applyEvent, createFleetStore, fleetView, INITIAL_FLEET_STATE } from "../../src/renderer/state/fleet-store.js";
 
 // Invalid events are expected here; their warnings would only clutter the output.
 beforeEach(() => {
@@ -88,7 +88,7 @@ describe("fleet store", () => {
       type: "workers",
       workers: [worker("b", "n2"), worker("z", "n1"), worker("a", "n2")],
     });
-    expect(state.workers?.map((w) => w.id)).toEqual(["z", "a", "b"]);
+    expect(state.workers?.toArray().map((w) => w.id)).toEqual(["z", "a", "b"]);
     expect(state.nodes).toBeNull();
   });
 
@@ -100,7 +100,7 @@ describe("fleet store", () => {
     const stop = store.start();
     expect(store.getSnapshot().connection).toBe("connecting");
     emit({ type: "nodes", nodes: [] });
-    expect(store.getSnapshot()).toMatchObject({ connection: "connected", nodes: [], workers: null });
+    expect(fleetView(store.getSnapshot())).toMatchObject({ connection: "connected", nodes: [], workers: null });
     expect(changes).toBe(1);
     stop();
   });

@@ -5,7 +5,7 @@ import type { ListModelsResponse, ModelTransfer, NodeModel } from "../../src/sha
 import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { modelChoices } from "../../src/renderer/lib/model-choices.js";
 import { modelHolders } from "../../src/renderer/lib/model-holders.js";
-import { INITIAL_FLEET_STATE, type FleetState } from "../../src/renderer/state/fleet-store.js";
+import { applyEvent, INITIAL_FLEET_STATE, type FleetState } from "../../src/renderer/state/fleet-store.js";
 import { mergeTransfers } from "../../src/renderer/state/model-transfers.js";
 import { createModelsStore } from "../../src/renderer/state/models-store.js";
 import { createStore } from "../../src/renderer/state/store.js";
@@ -92,9 +92,9 @@ describe("the models store", () => {
       { kind: "download", node_name: "mac", model_ref: "hf:o/r/tiny.gguf", bytes: 300, bytes_total: 1000 },
       { kind: "copy", node_name: "gpu", from_node: "mac", model_ref: "hf:o/r/big.gguf", bytes: 5 },
     ];
-    fleet.set({ ...fleet.getSnapshot(), downloads: running });
+    fleet.set(applyEvent(fleet.getSnapshot(), { type: "downloads", downloads: running }));
     const resolve = (ref: string) => (ref === "tinyllama" ? "hf:o/r/tiny.gguf" : ref);
-    const views = mergeTransfers(store.getSnapshot().transfers, fleet.getSnapshot().downloads, resolve);
+    const views = mergeTransfers(store.getSnapshot().transfers, fleet.getSnapshot().downloads?.toArray() ?? null, resolve);
     expect(views).toEqual([
       expect.objectContaining({ kind: "copy", node_name: "gpu", from_node: "mac", bytes: 5, operationId: null }),
       expect.objectContaining({ kind: "download", node_name: "mac", model_ref: "tinyllama", bytes: 300, bytes_total: 1000, message: "tiny.gguf", operationId: "transfer-1" }),
@@ -120,12 +120,12 @@ describe("the models store", () => {
     expect(store.getSnapshot().nodes?.[0]?.models.map((m) => m.file)).toEqual(["tiny.gguf"]);
 
     const elsewhere: ModelTransfer = { kind: "download", node_name: "mac", model_ref: "hf:o/r/b.gguf", bytes: 1 };
-    fleet.set({ ...fleet.getSnapshot(), downloads: [elsewhere] });
+    fleet.set(applyEvent(fleet.getSnapshot(), { type: "downloads", downloads: [elsewhere] }));
     expect(calls.filter((c) => c.method === "listModels")).toHaveLength(2);
-    fleet.set({ ...fleet.getSnapshot(), downloads: [] });
+    fleet.set(applyEvent(fleet.getSnapshot(), { type: "downloads", downloads: [] }));
     expect(calls.filter((c) => c.method === "listModels")).toHaveLength(3);
     // A worker that comes or goes changes what is in use: listed again once the listing in flight is done.
-    fleet.set({ ...fleet.getSnapshot(), workers: [{ id: "w1", node_name: "mac" } as RegisteredWorker] });
+    fleet.set(applyEvent(fleet.getSnapshot(), { type: "workers", workers: [{ id: "w1", node_name: "mac" } as RegisteredWorker] }));
     lists[2]!.resolve(listing({ node_name: "mac", models: [] }));
     await flush();
     expect(calls.filter((c) => c.method === "listModels")).toHaveLength(4);

@@ -1,10 +1,58 @@
 import type { Unsubscribe } from "../../shared/contract/api.js";
+import { transferKey } from "../../shared/contract/events.js";
 import { SSE_DONE } from "../../shared/contract/streams.js";
 import type { ConnectionSource, ConnectionState } from "./connection.js";
 import { sseData } from "../../shared/sse.js";
 
 /** One event as it arrives: an object with a `type`; the client built on this link validates it. */
 type RawEvent = { readonly type: string };
+type Item = Record<string, unknown>;
+
+/** Each delta kind (`?deltas=1`): the snapshot kind whose list it changes, and the key of that list's items. */
+const DELTA_LISTS: Readonly<Record<string, { readonly list: string; readonly key: (item: Item) => string }>> = {
+  worker: { list: "workers", key: (worker) => String(worker.id) },
+  node: { list: "nodes", key: (node) => String(node.node_name) },
+  download: { list: "downloads", key: (download) => transferKey(download as Parameters<typeof transferKey>[0]) },
+};
+const LIST_KEYS = new Map(Object.entries(DELTA_LISTS).map(([kind, { list, key }]) => [list, { kind, key }]));
+
+/**
+ * The latest snapshot of each kind, with the deltas since folded into the lists (by key, O(1)
+ * each): what a late subscriber is given, as snapshots.
+ */
+class LatestSnapshots {
+  private readonly others = new Map<string, RawEvent>();
+  private readonly lists = new Map<string, Map<string, Item>>();
+
+  get size(): number {
+    return this.others.size + this.lists.size;
+  }
+
+  take(event: RawEvent): void {
+    const delta = DELTA_LISTS[event.type];
+    if (delta) {
+      const { op, [event.type]: item } = event as RawEvent & { op?: unknown } & Record<string, unknown>;
+      const list = this.lists.get(delta.list);
+      if (!list || typeof item !== "object" || item === null) return;
+      if (op === "remove") list.delete(delta.key(item as Item));
+      else list.set(delta.key(item as Item), item as Item);
+      return;
+    }
+    const listed = LIST_KEYS.get(event.type);
+    const items = (event as RawEvent & Record<string, unknown>)[event.type];
+    if (listed && Array.isArray(items)) {
+      this.others.delete(event.type);
+      this.lists.set(event.type, new Map(items.map((item: Item) => [listed.key(item), item])));
+    } else {
+      this.lists.delete(event.type);
+      this.others.set(event.type, event);
+    }
+  }
+
+  snapshots(): RawEvent[] {
+    return [...[...this.lists].map(([type, items]) => ({ type, [type]: [...items.values()] })), ...this.others.values()];
+  }
+}
 
 export interface EventStreamOptions {
   readonly url: string;
@@ -23,14 +71,15 @@ export interface EventStream extends ConnectionSource {
 /**
  * Reads the queen's event stream with fetch (EventSource cannot send an Authorization header),
  * validates each event, and reconnects with exponential backoff when the link drops. The stream
- * runs while at least one listener is subscribed; a late subscriber gets the latest snapshots at once.
+ * runs while at least one listener is subscribed; a late subscriber gets the latest snapshots at once
+ * (with the deltas since applied to them).
  */
 export function createEventStream(options: EventStreamOptions): EventStream {
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 10_000;
   const listeners = new Set<(event: unknown) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
-  const latest = new Map<string, RawEvent>();
+  const latest = new LatestSnapshots();
   let state: ConnectionState = "connecting";
   let controller: AbortController | null = null;
 
@@ -41,7 +90,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   };
 
   const emit = (event: RawEvent): void => {
-    latest.set(event.type, event);
+    latest.take(event);
     for (const listener of [...listeners]) listener(event);
   };
 
@@ -124,7 +173,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   return {
     subscribe(listener) {
       listeners.add(listener);
-      const snapshots = [...latest.values()];
+      const snapshots = latest.snapshots();
       if (snapshots.length > 0) {
         queueMicrotask(() => {
           if (listeners.has(listener)) for (const event of snapshots) listener(event);

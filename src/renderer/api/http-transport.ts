@@ -120,7 +120,8 @@ export function createHttpTransport(baseUrl: string, token: string, options: Htt
     };
   }
 
-  const events = createEventStream({ url: `${base}${API.events.path}`, token, fetch: fetchImpl });
+  // Deltas: after the snapshots on connect, one changed worker, node or transfer per event instead of whole lists.
+  const events = createEventStream({ url: `${base}${API.events.path}?deltas=1`, token, fetch: fetchImpl });
   return {
     async call(method, input) {
       const response = await request(method, input);

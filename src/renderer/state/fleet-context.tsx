@@ -3,10 +3,10 @@ import type { RbeeApi } from "../../shared/contract/api.js";
 import { RbeeError } from "../../shared/contract/errors.js";
 import { createChatStore, type ChatStore } from "./chat-store.js";
 import type { ChatState } from "./conversations.js";
-import { createFleetStore, type FleetState, type FleetStore } from "./fleet-store.js";
+import { createFleetStore, fleetView, type FleetState, type FleetStore, type FleetView } from "./fleet-store.js";
 import { createModelsStore, type ModelsState, type ModelsStore } from "./models-store.js";
 import { createOperationsStore, type OperationsState, type OperationsStore } from "./operations-store.js";
-import { useStore } from "./use-store.js";
+import { useStore, useStoreSelector } from "./use-store.js";
 
 interface FleetContextValue {
   readonly api: RbeeApi;
@@ -55,9 +55,18 @@ export function useApi(): RbeeApi {
   return useFleetContext().api;
 }
 
-/** The latest pushed fleet snapshot; re-renders on every change. */
-export function useFleet(): FleetState {
-  return useStore(useFleetContext().store);
+/** The fleet as the queen last pushed it, its lists as arrays; re-renders on every change. */
+export function useFleet(): FleetView {
+  return fleetView(useStore(useFleetContext().store));
+}
+
+/**
+ * One part of the fleet state; re-renders only when that part changes (`select` must answer the
+ * same value for the same state: a field, a list, one item). The big tables and their rows read
+ * the fleet through this, so that a change to one worker renders one row.
+ */
+export function useFleetSelector<T>(select: (state: FleetState) => T): T {
+  return useStoreSelector(useFleetContext().store, select);
 }
 
 /** Installs and spawns started in this window, with their progress. */

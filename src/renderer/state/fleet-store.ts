@@ -7,14 +7,21 @@ import type { WorkerExit } from "../../shared/contract/logs.js";
 import type { Beehive } from "../../shared/contract/nodes.js";
 import type { RegisteredWorker } from "../../shared/contract/workers.js";
 import { hasConnectionSource, type ConnectionState } from "../api/connection.js";
+import { vramAfter, vramTotals } from "./device-vram.js";
+import { jsonEqual, keepEqualValues } from "./json-equal.js";
+import { KeyedList, type ListOrder } from "./keyed-list.js";
 import { createStore, type Store } from "./store.js";
 
-/** What the renderer knows about the fleet: the latest pushed snapshots (null until the first). */
+/** What the renderer knows about the fleet: the snapshots and deltas the queen pushed (null until the first snapshot). */
 export interface FleetState {
-  readonly nodes: readonly Beehive[] | null;
-  readonly workers: readonly RegisteredWorker[] | null;
-  /** The downloads and copies running on the fleet now, whoever started them (null until the first snapshot). */
-  readonly downloads: readonly ModelTransfer[] | null;
+  /** By node name. */
+  readonly nodes: KeyedList<Beehive> | null;
+  /** By node name, then id. */
+  readonly workers: KeyedList<RegisteredWorker> | null;
+  /** The downloads and copies running on the fleet now, whoever started them; by node, model, then kind. */
+  readonly downloads: KeyedList<ModelTransfer> | null;
+  /** The VRAM rbee's workers hold on each device, by deviceKey (kept per delta: see vramAfter). */
+  readonly workerVram: ReadonlyMap<string, number>;
   /** Each live worker's request figures, by worker id. */
   readonly workerStats: ReadonlyMap<string, WorkerStats>;
   /** Each ready node's devices with live GPU figures, by node name (pushed while the UI is open). */
@@ -30,44 +37,69 @@ export interface FleetStore extends Store<FleetState> {
   readonly start: () => Unsubscribe;
 }
 
-export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerStats: new Map(), devices: new Map(), exits: [], connection: "connecting" };
+const collate = new Intl.Collator().compare;
+const NODE_ORDER: ListOrder<Beehive> = { key: (node) => node.node_name, order: (a, b) => collate(a.node_name, b.node_name) };
+const WORKER_ORDER: ListOrder<RegisteredWorker> = {
+  key: (worker) => worker.id,
+  order: (a, b) => collate(a.node_name, b.node_name) || collate(a.id, b.id),
+};
+const TRANSFER_ORDER: ListOrder<ModelTransfer> = {
+  key: transferKey,
+  order: (a, b) => collate(a.node_name, b.node_name) || collate(a.model_ref, b.model_ref) || collate(a.kind, b.kind),
+};
 
-/** Applies one pushed snapshot to the state (pure). */
+export const INITIAL_FLEET_STATE: FleetState = { nodes: null, workers: null, downloads: null, workerVram: new Map(), workerStats: new Map(), devices: new Map(), exits: [], connection: "connecting" };
+
+type ListField = "nodes" | "workers" | "downloads";
+
+/**
+ * Applies one pushed event to the state (pure). Items equal to the ones held keep their objects,
+ * and an event that changes nothing answers the same state.
+ */
 export function applyEvent(state: FleetState, event: QueenEvent): FleetState {
   switch (event.type) {
-    case "worker":
-      return { ...state, workers: state.workers && applyDelta(state.workers, event.op, event.worker, (worker) => worker.id) };
+    case "worker": {
+      const workers = applied(state.workers, WORKER_ORDER, event.op, event.worker);
+      if (!workers || workers === state.workers) return state;
+      const id = event.worker.id;
+      return { ...state, workers, workerVram: vramAfter(state.workerVram, state.workers?.get(id), workers.get(id)) };
+    }
     case "node":
-      return { ...state, nodes: state.nodes && applyDelta(state.nodes, event.op, event.node, (node) => node.node_name) };
+      return withValue(state, "nodes", applied(state.nodes, NODE_ORDER, event.op, event.node));
     case "download":
-      return { ...state, downloads: state.downloads && applyDelta(state.downloads, event.op, event.download, transferKey) };
+      return withValue(state, "downloads", applied(state.downloads, TRANSFER_ORDER, event.op, event.download));
     case "nodes":
-      return { ...state, nodes: [...event.nodes].sort((a, b) => a.node_name.localeCompare(b.node_name)) };
-    case "workers":
-      return {
-        ...state,
-        workers: [...event.workers].sort(
-          (a, b) => a.node_name.localeCompare(b.node_name) || a.id.localeCompare(b.id),
-        ),
-      };
+      return withValue(state, "nodes", replaced(state.nodes, NODE_ORDER, event.nodes));
+    case "workers": {
+      const workers = replaced(state.workers, WORKER_ORDER, event.workers);
+      if (workers === state.workers) return state;
+      return { ...state, workers, workerVram: keepEqualValues(state.workerVram, vramTotals(workers)) };
+    }
     case "downloads":
-      return { ...state, downloads: event.downloads };
+      return withValue(state, "downloads", replaced(state.downloads, TRANSFER_ORDER, event.downloads));
     case "worker_stats":
-      return { ...state, workerStats: new Map(event.stats.map((stats) => [stats.worker_id, stats])) };
+      return withValue(state, "workerStats", keepEqualValues(state.workerStats, new Map(event.stats.map((stats) => [stats.worker_id, stats]))));
     case "devices":
-      return { ...state, devices: new Map(event.nodes.map((node) => [node.node_name, node.devices])) };
+      return withValue(state, "devices", keepEqualValues(state.devices, new Map(event.nodes.map((node) => [node.node_name, node.devices]))));
     case "exits":
-      return { ...state, exits: event.exits };
+      return withValue(state, "exits", jsonEqual(state.exits, event.exits) ? state.exits : event.exits);
     default:
       return assertNever(event);
   }
 }
 
-/** A list with one item put in place of the one with its key (or added), or taken out. */
-function applyDelta<T>(list: readonly T[], op: DeltaOp, item: T, key: (item: T) => string): readonly T[] {
-  const id = key(item);
-  const rest = list.filter((entry) => key(entry) !== id);
-  return op === "remove" ? rest : [...rest, item];
+function replaced<T>(list: KeyedList<T> | null, spec: ListOrder<T>, items: readonly T[]): KeyedList<T> {
+  return list ? list.replaceAll(items) : KeyedList.of(spec, items);
+}
+
+/** One item put in or taken out; a delta before its list's first snapshot has nothing to apply to. */
+function applied<T>(list: KeyedList<T> | null, spec: ListOrder<T>, op: DeltaOp, item: T): KeyedList<T> | null {
+  if (!list) return null;
+  return op === "remove" ? list.remove(spec.key(item)) : list.upsert(item);
+}
+
+function withValue<F extends keyof FleetState>(state: FleetState, field: F, value: FleetState[F]): FleetState {
+  return Object.is(state[field], value) ? state : { ...state, [field]: value };
 }
 
 /** Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change. */
@@ -82,7 +114,7 @@ export function createFleetStore(api: RbeeApi): FleetStore {
       const stopEvents = api.onEvent((event) => {
         const next = applyEvent(getSnapshot(), event);
         // A transport without a link of its own (IPC) counts as connected once snapshots arrive.
-        set(reportsConnection ? next : { ...next, connection: "connected" });
+        set(reportsConnection || next.connection === "connected" ? next : { ...next, connection: "connected" });
       });
       const stopConnection = reportsConnection
         ? api.onConnectionChange((connection) => set({ ...getSnapshot(), connection }))
@@ -93,4 +125,23 @@ export function createFleetStore(api: RbeeApi): FleetStore {
       };
     },
   };
+}
+
+/** The fleet as most views read it: the lists as arrays in their order. */
+export interface FleetView extends Omit<FleetState, ListField> {
+  readonly nodes: readonly Beehive[] | null;
+  readonly workers: readonly RegisteredWorker[] | null;
+  readonly downloads: readonly ModelTransfer[] | null;
+}
+
+const views = new WeakMap<FleetState, FleetView>();
+
+/** The state with its lists as arrays: one object per state, each array built once per list. */
+export function fleetView(state: FleetState): FleetView {
+  let view = views.get(state);
+  if (!view) {
+    view = { ...state, nodes: state.nodes?.toArray() ?? null, workers: state.workers?.toArray() ?? null, downloads: state.downloads?.toArray() ?? null };
+    views.set(state, view);
+  }
+  return view;
 }

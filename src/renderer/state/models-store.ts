@@ -2,6 +2,7 @@ import type { RbeeApi, StreamHandle, Unsubscribe } from "../../shared/contract/a
 import { RbeeError } from "../../shared/contract/errors.js";
 import type { ModelStreamEvent, NodeModelRequest, NodeModels } from "../../shared/contract/fleet-models.js";
 import type { FleetState } from "./fleet-store.js";
+import type { KeyedList } from "./keyed-list.js";
 import { applyTransferEvent, endedTransfers, type TransferOperation, type TransferState } from "./model-transfers.js";
 import { createStore, type Store } from "./store.js";
 
@@ -105,9 +106,9 @@ export function createModelsStore(api: ModelsApi, fleet: Store<FleetState>): Mod
         const previous = last;
         last = now;
         if (getSnapshot().nodes === null && !getSnapshot().loading) return;
-        const transferEnded = now.downloads !== previous.downloads && endedTransfers(previous.downloads, now.downloads).length > 0;
-        const workersMoved = now.workers !== previous.workers && workerIds(now) !== workerIds(previous);
-        const nodesMoved = now.nodes !== previous.nodes && nodeNames(now) !== nodeNames(previous);
+        const transferEnded = now.downloads !== previous.downloads && endedTransfers(previous.downloads?.toArray() ?? null, now.downloads?.toArray() ?? null).length > 0;
+        const workersMoved = membersMoved(previous.workers, now.workers);
+        const nodesMoved = membersMoved(previous.nodes, now.nodes);
         if (transferEnded || workersMoved || nodesMoved) refresh();
       });
     },
@@ -156,5 +157,9 @@ function codedError(error: unknown): { readonly code: string; readonly message: 
   return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
 }
 
-const workerIds = (state: FleetState): string => (state.workers ?? []).map((w) => w.id).sort().join(",");
-const nodeNames = (state: FleetState): string => (state.nodes ?? []).map((n) => n.node_name).join(",");
+/** Whether items were added to or removed from a list (a list's first snapshot counts when it has any). */
+function membersMoved<T>(before: KeyedList<T> | null, after: KeyedList<T> | null): boolean {
+  if (before === after) return false;
+  if (before === null || after === null) return (before ?? after)!.size > 0;
+  return before.members !== after.members;
+}

@@ -1,5 +1,5 @@
 import type { HiveDevices } from "../../shared/contract/hive.js";
-import { useFleet } from "./fleet-context.js";
+import { useFleetSelector } from "./fleet-context.js";
 import { useApiValue } from "./use-api-value.js";
 
 /**
@@ -7,7 +7,7 @@ import { useApiValue } from "./use-api-value.js";
  * open, else the answer of asking once; null until (or unless) either comes, and for a node not ready.
  */
 export function useNodeDevices(nodeName: string, ready: boolean): HiveDevices | null {
-  const live = useFleet().devices.get(nodeName);
+  const live = useFleetSelector((fleet) => fleet.devices.get(nodeName));
   const asked = useApiValue<HiveDevices | null>(
     `${nodeName}:${ready}`,
     async (api) => (ready ? api.nodeDevices({ node_name: nodeName }) : null),
@@ -22,7 +22,7 @@ export function useNodeDevices(nodeName: string, ready: boolean): HiveDevices | 
  * queen pushes, else one ask per node; a node not ready, or not answered yet, has none.
  */
 export function useNodesDevices(nodeNames: readonly string[]): (nodeName: string) => HiveDevices | null {
-  const live = useFleet().devices;
+  const live = useFleetSelector((fleet) => fleet.devices);
   const key = nodeNames.join(",");
   const asked = useApiValue<ReadonlyMap<string, HiveDevices>>(
     key,

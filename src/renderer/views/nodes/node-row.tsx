@@ -1,5 +1,6 @@
-import { Fragment } from "react";
+import { memo } from "react";
 import type { Beehive } from "../../../shared/contract/nodes.js";
+import { DATA_BODY } from "../../components/data-table.js";
 import { DataRow } from "../../components/data-row.js";
 import { TrashIcon } from "../../components/icons.js";
 import { RowAction } from "../../components/row-action.js";
@@ -14,25 +15,34 @@ import { NodeEnginesRow } from "./node-engines-row.js";
 import { NodeGpusRow } from "./node-gpus-row.js";
 import { useNodeDevices } from "../../state/use-node-devices.js";
 
-/** One node, under it its engines and its GPUs' live figures, and the progress of its install when one ran in this window. */
-export function NodeRow({
+/**
+ * One node, under it its engines and its GPUs' live figures, and the progress of its install when
+ * one ran in this window: one <tbody>, which the virtualised table measures. Memoised: it renders
+ * again only when its own node, figures, count or install changed.
+ */
+export const NodeRow = memo(function NodeRow({
   node,
   workers,
   now,
   install,
   onInstall,
   onRemove,
+  index,
+  measure,
 }: {
   readonly node: Beehive;
   readonly workers: number;
   readonly now: number;
   readonly install: OperationState | undefined;
-  readonly onInstall: () => void;
-  readonly onRemove: () => void;
+  readonly onInstall: (nodeName: string) => void;
+  readonly onRemove: (node: Beehive) => void;
+  /** Its place in the virtualised table. */
+  readonly index: number;
+  readonly measure: (element: Element | null) => void;
 }) {
   const devices = useNodeDevices(node.node_name, node.status === "ready");
   return (
-    <Fragment>
+    <tbody ref={measure} data-index={index} className={`${DATA_BODY} border-t border-zinc-100 dark:border-zinc-800`}>
       <DataRow testId={`node-row-${node.node_name}`}>
         {node.transport === "local" ? (
           <>
@@ -80,9 +90,9 @@ export function NodeRow({
         </td>
         <td className="td text-right whitespace-nowrap">
           {/* This computer runs the queen's own installation: there is nothing to install or update. */}
-          {node.transport === "local" ? null : <InstallButton node={node} running={install?.kind === "running"} onInstall={onInstall} />}
+          {node.transport === "local" ? null : <InstallButton node={node} running={install?.kind === "running"} onInstall={() => onInstall(node.node_name)} />}
           {node.status === "ready" ? <LogsButton target={{ node: node.node_name }} /> : null}
-          <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={onRemove} />
+          <RowAction danger label={`Remove ${node.node_name}`} icon={<TrashIcon className="size-4" />} text="Remove" onClick={() => onRemove(node)} />
         </td>
       </DataRow>
       <NodeEnginesRow nodeName={node.node_name} devices={devices} columns={7} />
@@ -94,6 +104,6 @@ export function NodeRow({
           </td>
         </tr>
       ) : null}
-    </Fragment>
+    </tbody>
   );
-}
+});

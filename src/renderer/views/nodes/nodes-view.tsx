@@ -6,7 +6,7 @@ import { ServerIcon } from "../../components/icons.js";
 import { LoadingState } from "../../components/loading-state.js";
 import { PageHeader } from "../../components/page-header.js";
 import { localNodeOf } from "../../lib/local-node.js";
-import { useFleet } from "../../state/fleet-context.js";
+import { useFleetSelector } from "../../state/fleet-context.js";
 import { AddNodeDialog } from "./add-node-dialog.js";
 import { AddThisComputerButton } from "./add-this-computer-button.js";
 import { FirstRunHint } from "./first-run-hint.js";
@@ -15,13 +15,15 @@ import { RemoveNodeDialog } from "./remove-node-dialog.js";
 
 /** The Nodes view: every registered machine (this computer among them), adding one, removing one. */
 export function NodesView() {
-  const { nodes, workers } = useFleet();
+  const nodes = useFleetSelector((fleet) => fleet.nodes);
+  const workers = useFleetSelector((fleet) => fleet.workers);
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Beehive | null>(null);
 
   const addButton = <AddButton onClick={() => setAdding(true)}>Add node</AddButton>;
   // This computer can be added back once removed (or if the queen was started without it).
-  const thisComputer = nodes !== null && localNodeOf(nodes) === null;
+  const localNode = nodes ? localNodeOf(nodes.toArray()) : null;
+  const thisComputer = nodes !== null && localNode === null;
 
   return (
     <>
@@ -29,7 +31,7 @@ export function NodesView() {
         title="Nodes"
         description="This computer and the machines rbee reaches over SSH. Nothing on them listens beyond loopback."
         actions={
-          nodes && nodes.length > 0 ? (
+          nodes && nodes.size > 0 ? (
             <>
               {thisComputer ? <AddThisComputerButton /> : null}
               {addButton}
@@ -37,10 +39,10 @@ export function NodesView() {
           ) : null
         }
       />
-      {nodes !== null && localNodeOf(nodes) !== null && workers?.length === 0 ? <FirstRunHint /> : null}
+      {localNode !== null && workers?.size === 0 ? <FirstRunHint /> : null}
       {nodes === null ? (
         <LoadingState label="Waiting for the queen…" />
-      ) : nodes.length === 0 ? (
+      ) : nodes.size === 0 ? (
         <EmptyState
           icon={<ServerIcon className="size-6" />}
           title="Add your first machine"
@@ -59,7 +61,7 @@ export function NodesView() {
           <p className="mt-2">Then chat with a model from the Chat view: the first message starts it.</p>
         </EmptyState>
       ) : (
-        <NodesTable nodes={nodes} workers={workers ?? []} onRemove={setRemoving} />
+        <NodesTable nodes={nodes} workers={workers} onRemove={setRemoving} />
       )}
       <AddNodeDialog open={adding} onClose={() => setAdding(false)} />
       <RemoveNodeDialog node={removing} onDone={() => setRemoving(null)} />

@@ -1,10 +1,10 @@
 import { useNow } from "../../lib/use-now.js";
-import { useFleet } from "../../state/fleet-context.js";
+import { useFleetSelector } from "../../state/fleet-context.js";
 import { WorkerExitCard } from "./worker-exit-card.js";
 
 /** The workers that died without being stopped, newest first, each until dismissed. */
 export function WorkerExits() {
-  const { exits } = useFleet();
+  const exits = useFleetSelector((fleet) => fleet.exits);
   const now = useNow();
   if (exits.length === 0) return null;
   return (

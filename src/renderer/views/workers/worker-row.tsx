@@ -1,3 +1,4 @@
+import { memo } from "react";
 import type { WorkerStats } from "../../../shared/contract/fleet-stats.js";
 import type { RegisteredWorker } from "../../../shared/contract/workers.js";
 import { DataRow } from "../../components/data-row.js";
@@ -14,21 +15,30 @@ import { WorkerShards } from "./worker-shards.js";
 
 const CHIP = "inline-block rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300";
 
-/** One worker: where it runs (node, backend, engine, and the nodes holding the rest of a split model), its model, its state, load and recent jobs, and its Stop button. */
-export function WorkerRow({
+/**
+ * One worker: where it runs (node, backend, engine, and the nodes holding the rest of a split
+ * model), its model, its state, load and recent jobs, and its Stop button. Memoised: the store
+ * keeps an unchanged worker's object, so a change to another worker does not render this row.
+ */
+export const WorkerRow = memo(function WorkerRow({
   worker,
   stats,
   vramOnDevice,
+  index,
+  measure,
 }: {
   readonly worker: RegisteredWorker;
   readonly stats: WorkerStats | undefined;
   readonly vramOnDevice: number;
+  /** Its place in the virtualised table, which measures it. */
+  readonly index: number;
+  readonly measure: (element: Element | null) => void;
 }) {
   const { stopping, stop } = useStopWorker(worker);
   const used = Math.max(0, worker.slots_total - worker.slots_available);
 
   return (
-    <DataRow testId={`worker-row-${worker.id}`}>
+    <DataRow testId={`worker-row-${worker.id}`} index={index} measure={measure}>
       <td className="td">
         <div className="font-mono text-[13px] font-medium">{worker.id}</div>
         <div className="max-w-40 truncate text-xs text-zinc-500 dark:text-zinc-400" title={worker.url}>
@@ -80,4 +90,4 @@ export function WorkerRow({
       </td>
     </DataRow>
   );
-}
+});

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { AddButton } from "../../components/add-button.js";
 import { LoadingState } from "../../components/loading-state.js";
 import { PageHeader } from "../../components/page-header.js";
-import { useFleet, useOperations } from "../../state/fleet-context.js";
+import { useFleetSelector, useOperations } from "../../state/fleet-context.js";
 import { SpawnCard } from "./spawn-card.js";
 import { SpawnWorkerDialog } from "./spawn-worker-dialog.js";
 import { WorkerExits } from "./worker-exits.js";
@@ -11,10 +11,10 @@ import { WorkersTable } from "./workers-table.js";
 
 /** The Workers view: every inference process on every node, live; spawning one; stopping one. */
 export function WorkersView() {
-  const { workers, nodes } = useFleet();
+  const workers = useFleetSelector((fleet) => fleet.workers);
+  const noNodes = useFleetSelector((fleet) => fleet.nodes?.size === 0);
   const { state } = useOperations();
   const [spawning, setSpawning] = useState(false);
-  const noNodes = nodes !== null && nodes.length === 0;
   // Spawns that are over and succeeded are shown by their worker's row instead.
   const spawns = state.spawns.filter((op) => op.state.kind !== "done");
 
@@ -29,7 +29,7 @@ export function WorkersView() {
       <PageHeader
         title="Workers"
         description="One model in one process on a node. Updates live as they change."
-        actions={workers && workers.length > 0 ? spawnButton : null}
+        actions={workers && workers.size > 0 ? spawnButton : null}
       />
       <WorkerExits />
       {spawns.length > 0 ? (
@@ -41,7 +41,7 @@ export function WorkersView() {
       ) : null}
       {workers === null ? (
         <LoadingState label="Waiting for the queen…" />
-      ) : workers.length === 0 ? (
+      ) : workers.size === 0 ? (
         <WorkersEmptyState noNodes={noNodes} action={noNodes ? null : spawnButton} />
       ) : (
         <WorkersTable workers={workers} />
