@@ -2,6 +2,7 @@
 // up to the queen's worker list, and a default reader still gets whole lists. (A reader that stops
 // reading: test/core/state-feed-deltas.test.ts, where tens of thousands of changes take no minute.)
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { applyEvent, fleetView, INITIAL_FLEET_STATE, type FleetState } from "../../src/renderer/state/fleet-store.js";
 import { QueenEvent, type RegisteredWorker } from "../../src/shared/contract/index.js";
 import { jsonClient } from "../helpers/http-client.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
@@ -48,16 +49,19 @@ async function readEvents(query: string) {
   expect(response.status).toBe(200);
   const events: QueenEvent[] = [];
   const view = new WorkersView();
+  // The renderer's own store, fed the same events.
+  let store: FleetState = INITIAL_FLEET_STATE;
   void (async () => {
     for await (const message of sseMessages(response.body!)) {
       const event = QueenEvent.parse(JSON.parse(message.data));
       events.push(event);
       view.apply(event);
+      store = applyEvent(store, event);
     }
   })().catch(() => undefined);
   await until(() => events.length >= SNAPSHOT_TYPES.length, "the first snapshots");
   expect(events.slice(0, SNAPSHOT_TYPES.length).map((event) => event.type)).toEqual(SNAPSHOT_TYPES);
-  return { events, view, close: () => abort.abort() };
+  return { events, view, store: () => store, close: () => abort.abort() };
 }
 
 test("a deltas reader gets snapshots, then worker deltas that add up to the list after a burst", async () => {
@@ -99,4 +103,48 @@ test("a bad deltas value is refused with 400", async () => {
     const answer = await api.get(`/v1/events${query}`);
     expect([query, answer.status, answer.body?.error?.code]).toEqual([query, 400, "INVALID_REQUEST"]);
   }
+});
+
+test("the renderer's store, fed a snapshot and then the deltas of 1,000 random changes, equals the queen's list", async () => {
+  const reader = await readEvents("?deltas=1");
+  // A seeded PRNG (mulberry32): the same changes on every run.
+  let seed = 20;
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const live: string[] = [];
+  let next = 0;
+  /** One random change to a worker not yet changed in this round (so a change never races its worker's removal). */
+  const change = (touched: Set<string>): Promise<{ status: number }> => {
+    const roll = random();
+    const free = live.filter((id) => !touched.has(id));
+    if (free.length === 0 || roll < 0.3) {
+      const id = `r${next++}`;
+      live.push(id);
+      touched.add(id);
+      return register(id);
+    }
+    const id = free[Math.floor(random() * free.length)]!;
+    touched.add(id);
+    if (roll < 0.55) return api.post("/v1/workers/heartbeat", { worker_id: id, slots_available: Math.floor(random() * 5) });
+    if (roll < 0.8) return api.post("/v1/workers/update", { worker_id: id, state: random() < 0.5 ? "busy" : "idle", slots_available: Math.floor(random() * 5) });
+    live.splice(live.indexOf(id), 1);
+    return api.delete(`/v1/workers/${id}`);
+  };
+  // 50 rounds of 20 changes at once.
+  for (let round = 0; round < 50; round++) {
+    const touched = new Set<string>();
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => change(touched)))).map((answer) => answer.status);
+    expect(statuses.filter((status) => ![200, 201, 204].includes(status))).toEqual([]);
+  }
+  const expected = await listed();
+  expect(expected.length).toBeGreaterThan(50);
+  const fromStore = (): RegisteredWorker[] => byId(fleetView(reader.store()).workers ?? []);
+  await until(() => JSON.stringify(fromStore()) === JSON.stringify(expected), "the renderer's store to equal /v1/workers/list");
+  expect(reader.view.snapshots).toBe(1);
+  reader.close();
+  await all(expected.map((worker) => api.delete(`/v1/workers/${worker.id}`)), 204);
 });
