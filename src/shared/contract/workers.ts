@@ -48,7 +48,9 @@ export const ModelRef = z
   .string()
   .min(1, "required")
   .max(2048)
-  .regex(/^[^\u0000-\u001f\u007f\s]+$/, "must not contain spaces or control characters");
+  .regex(/^[^\u0000-\u001f\u007f\s]+$/, "must not contain spaces or control characters")
+  // A lone UTF-16 surrogate names no file and no URL, and turns into U+FFFD on the way out (UTF-8).
+  .refine((ref) => !/\p{Cs}/u.test(ref), "must be valid Unicode (no lone surrogate)");
 
 const Count = z.number().int().min(0).max(1_000_000);
 
