@@ -9,6 +9,7 @@ import { HeartbeatRequest, RegisterWorkerRequest, parseOrThrow } from "../../src
 import { listeningSockets } from "../helpers/listening-sockets.js";
 import { startQueen, type QueenProcess } from "../helpers/queen-process.js";
 import { rawBytes } from "../security/raw-http.js";
+import { workerRegistration } from "../helpers/worker-registration.js";
 
 let queen: QueenProcess;
 let apiPort: number;
@@ -73,16 +74,7 @@ const json = (token: string | undefined, extra: OutgoingHttpHeaders = {}): Outgo
   ...extra,
 });
 
-const registration = (id: string) => ({
-  worker_id: id,
-  url: "http://127.0.0.1:9301",
-  model_ref: "file:/models/tiny.gguf",
-  backend: "cpu",
-  device: 0,
-  slots_total: 1,
-  slots_available: 1,
-  node_name: "gpu1",
-});
+const registration = (id: string) => workerRegistration(id, { node_name: "gpu1" });
 
 /** The error body `parseOrThrow` makes of an input: what a refused body must be answered with. */
 function contractError(parse: () => unknown): unknown {

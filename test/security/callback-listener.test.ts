@@ -10,19 +10,12 @@ import { CALLBACK_LISTENER_LIMITS, startQueenServer, type QueenServer } from "..
 import { jsonClient } from "../helpers/http-client.js";
 import { until } from "../helpers/until.js";
 import { rawRequest } from "./raw-http.js";
+import { workerRegistration } from "../helpers/worker-registration.js";
 
 let home: string;
 let server: QueenServer;
 
-const registration = (id: string) => ({
-  worker_id: id,
-  url: "http://127.0.0.1:9301",
-  model_ref: "file:/models/tiny.gguf",
-  backend: "cpu",
-  device: 0,
-  slots_total: 1,
-  slots_available: 1,
-});
+const registration = (id: string) => workerRegistration(id);
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "rbee-callbacks-"));
