@@ -227,3 +227,27 @@ test("an HTTP reader that stops reading costs no backlog: once it reads again it
   reader.response.destroy();
   for (const id of ids) workers.remove(id);
 }, 60_000);
+
+test("a reader of a fleet whose snapshots alone exceed the bound gets them once, then only deltas", async () => {
+  const { workers } = server.queen;
+  // 4,000 workers of ~2.2 kB each: the workers snapshot alone is ~8 MiB, eight times the bound.
+  const ids = Array.from({ length: 4000 }, (_, i) => `big${i}`);
+  for (const id of ids) workers.register({ ...registration(id), model_ref: `hf:org/${"m".repeat(2000)}` }, "box");
+  const snapshotBytes = JSON.stringify({ type: "workers", workers: workers.list() }).length;
+  expect(snapshotBytes).toBeGreaterThan(8 * EVENTS_BACKLOG_BYTES);
+
+  const reader = await rawReader();
+  for (let round = 1; round <= 20; round++) {
+    for (const id of ids.slice(round * 100, round * 100 + 100)) workers.heartbeat({ worker_id: id, slots_available: round % 4 });
+    await afterFlush();
+  }
+  const expected = byId(workers.list());
+  await until(() => JSON.stringify(reader.view.list()) === JSON.stringify(expected), "the reader's view matching the registry", 30_000);
+  // Read as fast as it came: the snapshots once, then the 2,000 heartbeats as deltas, no resync.
+  const types = reader.events.map((event) => event.type);
+  expect(types.slice(0, SNAPSHOT_TYPES.length)).toEqual(SNAPSHOT_TYPES);
+  expect(types.filter((type) => type === "workers")).toHaveLength(1);
+  expect(types.filter((type) => type === "worker")).toHaveLength(2000);
+  reader.response.destroy();
+  for (const id of ids) workers.remove(id);
+}, 60_000);

@@ -10,9 +10,10 @@ import {
   type ParsedInputOf,
   type StreamName,
 } from "../../shared/contract/index.js";
-import { openSse } from "../../node-common/sse-response.js";
+import { openSse, type SseChannel } from "../../node-common/sse-response.js";
 import type { CoreStream } from "../service/core-stream.js";
 import type { ApiService, StreamOpener } from "../service/queen-service.js";
+import type { StateFeedOptions } from "../service/state-feed.js";
 
 /** How long an idle event stream waits before a comment keeps it (and its SSH tunnels) open. */
 const KEEP_ALIVE_MS = 15_000;
@@ -21,6 +22,25 @@ const KEEP_ALIVE_MS = 15_000;
  * sent nothing more until it has read it all, then fresh snapshots (the queen keeps no backlog).
  */
 export const EVENTS_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * The state feed's measure of how far behind an HTTP reader is: the bytes waiting for it beyond
+ * what is left of the last snapshots of every kind (which go out whole however large the fleet,
+ * and shrink as the reader takes them). More than EVENTS_BACKLOG_BYTES beyond them is behind.
+ * So what waits for one reader is at most one set of snapshots plus the bound.
+ */
+function backlogBound(sse: SseChannel): Pick<StateFeedOptions, "behind" | "snapshotsWritten"> {
+  let snapshotsLeft = 0;
+  return {
+    snapshotsWritten: () => {
+      snapshotsLeft = sse.backlog;
+    },
+    behind: () => {
+      snapshotsLeft = Math.min(snapshotsLeft, sse.backlog);
+      return sse.backlog > snapshotsLeft + EVENTS_BACKLOG_BYTES ? sse.drained() : undefined;
+    },
+  };
+}
 
 /** `/v1/workers/{id}` in Express's spelling, `/v1/workers/:id`. */
 export function expressPath(path: string): string {
@@ -78,8 +98,7 @@ export function apiRoutes(service: ApiService & StreamOpener, auth: RequestHandl
         case "subscription": {
           const { deltas } = inputOf(method, entry, req) as ParsedInputOf<"events">;
           const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
-          const behind = (): Promise<void> | undefined => (sse.backlog > EVENTS_BACKLOG_BYTES ? sse.drained() : undefined);
-          sse.onClose(service.events((event) => sse.send(event), { deltas, behind }));
+          sse.onClose(service.events((event) => sse.send(event), { deltas, ...backlogBound(sse) }));
           return;
         }
       }

@@ -26,9 +26,16 @@ export interface StateFeedOptions {
    * For a reader that can fall behind (an HTTP stream), asked after each event: undefined while it
    * keeps up, else a promise that settles once it has caught up. Meanwhile the feed keeps nothing
    * for it but the fact that something changed, and then sends it fresh snapshots of every kind:
-   * a slow reader costs the queen no backlog.
+   * a slow reader costs the queen no backlog. Not asked while the snapshots of every kind are
+   * written (on connect and after catching up): those always go out whole.
    */
   readonly behind?: (() => Promise<unknown> | undefined) | undefined;
+  /**
+   * Called once the snapshots of every kind have been written (on connect and after catching up),
+   * so that the reader can measure how far behind it is from there: for a large fleet the
+   * snapshots alone can exceed what a reader may have waiting, and must not count as falling behind.
+   */
+  readonly snapshotsWritten?: (() => void) | undefined;
 }
 
 /**
@@ -40,7 +47,7 @@ export interface StateFeedOptions {
  * `liveDevices` the hives' device figures are polled while subscribed.
  */
 export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => void, options: StateFeedOptions = {}): Disposable {
-  const { deltas = false, liveDevices = true, behind } = options;
+  const { deltas = false, liveDevices = true, behind, snapshotsWritten } = options;
   const pending = new Set<QueenSnapshot["type"]>();
   const items = changedItems(queen);
   let scheduled: ReturnType<typeof setImmediate> | undefined;
@@ -51,13 +58,14 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
   let missed = false;
   let disposed = false;
 
-  const emit = (event: QueenEvent | undefined): void => {
+  const emit = (event: QueenEvent | undefined, check = true): void => {
     if (!event) return;
     if (catchingUp) {
       missed = true;
       return;
     }
     listener(event);
+    if (!check) return;
     const caughtUp = behind?.();
     if (!caughtUp) return;
     catchingUp = true;
@@ -74,8 +82,9 @@ export function subscribeToState(queen: Queen, listener: (event: QueenEvent) => 
     return dropped;
   };
   const sendAll = (): void => {
-    for (const type of SNAPSHOT_TYPES) emit(whileOpen(() => snapshot(queen, type)));
+    for (const type of SNAPSHOT_TYPES) emit(whileOpen(() => snapshot(queen, type)), false);
     downloadsSentAt = Date.now();
+    snapshotsWritten?.();
   };
   const resume = (): void => {
     if (disposed) return;
