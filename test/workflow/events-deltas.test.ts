@@ -142,8 +142,10 @@ test("the renderer's store, fed a snapshot and then the deltas of 1,000 random c
   }
   const expected = await listed();
   expect(expected.length).toBeGreaterThan(50);
+  // A heartbeat that changes nothing but the time is not pushed (see QueenDelta): the times may lag.
+  const withoutTime = (workers: readonly RegisteredWorker[]): string => JSON.stringify(workers.map(({ last_heartbeat_unix: _, ...worker }) => worker));
   const fromStore = (): RegisteredWorker[] => byId(fleetView(reader.store()).workers ?? []);
-  await until(() => JSON.stringify(fromStore()) === JSON.stringify(expected), "the renderer's store to equal /v1/workers/list");
+  await until(() => withoutTime(fromStore()) === withoutTime(expected), "the renderer's store to equal /v1/workers/list");
   expect(reader.view.snapshots).toBe(1);
   reader.close();
   await all(expected.map((worker) => api.delete(`/v1/workers/${worker.id}`)), 204);

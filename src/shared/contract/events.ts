@@ -21,7 +21,9 @@ export type DeltaOp = z.infer<typeof DeltaOp>;
  * changes instead of whole lists for workers (key `id`), nodes (key `node_name`) and running
  * transfers (key `kind`+`node_name`+`model_ref`), coalesced per tick (an item changed twice in one
  * tick is sent once, as it is at the end of it). The other kinds stay snapshots. A reader that falls
- * behind is sent fresh snapshots instead of the backlog.
+ * behind is sent fresh snapshots instead of the backlog. A heartbeat that changes nothing but the
+ * time is not a change: a pushed worker's `last_heartbeat_unix` is as of its last change (or
+ * snapshot), `/v1/workers/list` has the latest.
  */
 export const QueenDelta = z.discriminatedUnion("type", [
   z.object({ type: z.literal("worker"), op: DeltaOp, worker: RegisteredWorker }),
