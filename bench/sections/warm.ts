@@ -76,7 +76,7 @@ export async function runWarm(ctx: BenchContext): Promise<SectionResult> {
 
   const directStarted = summarize(pairs.map((p) => p.direct.started));
   const directFirst = summarize(pairs.map((p) => p.direct.firstToken));
-  const overheadTarget = { target: "p50 < 2 ms", check: ({ median }: { median: number }) => median < 2 };
+  const overheadTarget = { target: "p50 < 1 ms", check: ({ median }: { median: number }) => median < 1 };
   return {
     id: "warm",
     title: TITLE,

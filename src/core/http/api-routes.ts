@@ -14,9 +14,8 @@ import { openSse, type SseChannel } from "../../node-common/sse-response.js";
 import type { CoreStream } from "../service/core-stream.js";
 import type { ApiService, StreamOpener } from "../service/queen-service.js";
 import type { StateFeedOptions } from "../service/state-feed.js";
+import { KEEP_ALIVE_MS, sendStream } from "./stream-response.js";
 
-/** How long an idle event stream waits before a comment keeps it (and its SSH tunnels) open. */
-const KEEP_ALIVE_MS = 15_000;
 /**
  * How much of the state feed may wait unread for one reader: past it, the reader is behind and is
  * sent nothing more until it has read it all, then fresh snapshots (the queen keeps no backlog).
@@ -55,16 +54,6 @@ function pick(values: Record<string, unknown>, keys: readonly string[]): Record<
 function inputOf(method: MethodName, entry: ApiEntry, req: Request): ReturnType<typeof parseInput> {
   const query = "query" in entry && entry.query ? pick(req.query as Record<string, unknown>, Object.keys(entry.query.shape)) : {};
   return parseInput(method, { params: req.params as Record<string, unknown>, query, body: req.body });
-}
-
-/** Streams a core stream as SSE; the client going away cancels it. */
-async function sendStream(res: Response, stream: CoreStream<object>): Promise<void> {
-  const sse = openSse(res, { keepAliveMs: KEEP_ALIVE_MS });
-  sse.onClose(() => stream.cancel());
-  // Gone while the stream was being opened: its close came before anyone listened.
-  if (sse.closed) stream.cancel();
-  await stream.run((event) => sse.send(event));
-  sse.done();
 }
 
 /**

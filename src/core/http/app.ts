@@ -10,6 +10,7 @@ import { callbackRoutes, leanCallbacks } from "./callback-routes.js";
 import { errorHandler } from "./errors.js";
 import { hostCheck, ownAddress } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
+import { leanInference } from "./lean-inference.js";
 import { openApiDocument } from "./openapi.js";
 import { ANTHROPIC_PATHS, anthropicErrorHandler, anthropicRoutes } from "./routes/anthropic.js";
 import { OLLAMA_PATHS, ollamaErrorHandler, ollamaRoutes } from "./routes/ollama.js";
@@ -35,18 +36,15 @@ function securityHeaders(res: ServerResponse): void {
 }
 
 /**
- * The API port's request handler: the worker callbacks on bare node:http, with the API's headers,
- * Host check and queen token, ahead of Express (a fleet's heartbeats then cost about what node:http
- * does); every other request to the Express app.
+ * The API port's request handler: the worker callbacks and `POST /v1/inference` on bare node:http,
+ * with the API's headers, Host check and queen token, ahead of Express (a fleet's heartbeats then
+ * cost about what node:http does, and a warm request reaches its worker sooner); every other
+ * request to the Express app.
  */
 export function createApiListener(service: QueenService, options: HttpAppOptions): RequestListener {
-  return leanCallbacks(service, {
-    allowWorkers: false,
-    log: options.log,
-    policy: ownAddress(options.bindHost),
-    headers: securityHeaders,
-    otherwise: createHttpApp(service, options),
-  });
+  const lean = { log: options.log, policy: ownAddress(options.bindHost), headers: securityHeaders };
+  const inference = leanInference(service, { ...lean, otherwise: createHttpApp(service, options) });
+  return leanCallbacks(service, { ...lean, allowWorkers: false, otherwise: inference });
 }
 
 /**

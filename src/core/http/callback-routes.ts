@@ -4,9 +4,8 @@ import { HeartbeatRequest, RegisterWorkerRequest, UpdateWorkerRequest, WorkerExi
 import type { Principal } from "../queen.js";
 import type { QueenService } from "../service/queen-service.js";
 import { authenticate } from "./auth.js";
-import { assertHostAccepted, type HostPolicy } from "./host-check.js";
 import { HTTP_ONLY_ROUTES } from "./http-only-routes.js";
-import { pathOf, readJsonBody, sendError, sendJson } from "./lean-json.js";
+import { admitted, pathOf, readJsonBody, sendError, sendJson, type LeanListenerOptions } from "./lean-json.js";
 
 /** One worker callback: its path, and its answer (status and body) to a body from a principal. */
 interface Callback {
@@ -89,28 +88,10 @@ export function callbackRoutes(service: QueenService, options: CallbackOptions):
  * A listener's request handler that serves the worker callbacks on bare node:http, before any
  * framework: the listener's Host check, then `serveCallback`. Every other request goes to `otherwise`.
  */
-export function leanCallbacks(
-  service: QueenService,
-  options: CallbackOptions & {
-    readonly policy: HostPolicy;
-    /** Headers every answer of the listener carries, set before anything else. */
-    readonly headers?: ((res: ServerResponse) => void) | undefined;
-    readonly otherwise: RequestListener;
-  },
-): RequestListener {
+export function leanCallbacks(service: QueenService, options: CallbackOptions & LeanListenerOptions): RequestListener {
   return (req, res) => {
     const callback = callbackFor(req);
-    if (!callback) {
-      options.otherwise(req, res);
-      return;
-    }
-    options.headers?.(res);
-    try {
-      assertHostAccepted(req, options.policy);
-    } catch (error) {
-      sendError(res, error, `${req.method} ${pathOf(req)}`, options.log);
-      return;
-    }
-    serveCallback(service, callback, req, res, options);
+    if (!callback) options.otherwise(req, res);
+    else if (admitted(req, res, options)) serveCallback(service, callback, req, res, options);
   };
 }

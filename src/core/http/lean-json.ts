@@ -1,6 +1,7 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { RbeeError } from "../../shared/contract/index.js";
 import { reportedError } from "../errors.js";
+import { assertHostAccepted, type HostPolicy } from "./host-check.js";
 
 /**
  * JSON in and out on bare node:http, for the routes that must cost little more than node:http
@@ -115,4 +116,25 @@ export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? "/";
   const query = url.indexOf("?");
   return query === -1 ? url : url.slice(0, query);
+}
+
+/** What a listener of lean routes needs: the listener's Host policy and headers, a log, and where other requests go. */
+export interface LeanListenerOptions {
+  readonly policy: HostPolicy;
+  /** Headers every answer of the listener carries, set before anything else. */
+  readonly headers?: ((res: ServerResponse) => void) | undefined;
+  readonly log: (message: string) => void;
+  readonly otherwise: RequestListener;
+}
+
+/** Sets the listener's headers and checks the Host header; false once a refused request has been answered. */
+export function admitted(req: IncomingMessage, res: ServerResponse, options: Omit<LeanListenerOptions, "otherwise">): boolean {
+  options.headers?.(res);
+  try {
+    assertHostAccepted(req, options.policy);
+    return true;
+  } catch (error) {
+    sendError(res, error, `${req.method} ${pathOf(req)}`, options.log);
+    return false;
+  }
 }

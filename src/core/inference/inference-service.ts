@@ -15,7 +15,7 @@ import type { WorkerEndpoint } from "../fleet/worker-endpoints.js";
 import type { BeehiveRegistry } from "../registry/beehive-registry.js";
 import type { WorkerRegistry } from "../registry/worker-registry.js";
 import { postEmbeddings } from "./worker-embeddings.js";
-import { answerText, postToWorker, readSseData } from "./worker-request.js";
+import { answerText, deleteOnWorker, postToWorker, readSseData } from "./worker-request.js";
 import { AffinityIndex } from "../scheduling/affinity.js";
 import { heldMarks, prefixMarks, type PrefixMark } from "../scheduling/prompt-prefix.js";
 import type { FleetModels } from "../models/fleet-models.js";
@@ -478,11 +478,7 @@ export class InferenceService {
   private async cancelOnWorker(job: RunningJob, jobId: string): Promise<void> {
     if (!job.endpoint) return;
     try {
-      await fetch(`${job.endpoint.baseUrl}/v1/inference/${encodeURIComponent(jobId)}`, {
-        method: "DELETE",
-        headers: { authorization: `Bearer ${job.endpoint.token}` },
-        signal: AbortSignal.timeout(5_000),
-      });
+      await deleteOnWorker(`${job.endpoint.baseUrl}/v1/inference/${encodeURIComponent(jobId)}`, job.endpoint.token, AbortSignal.timeout(5_000));
     } catch {
       // The worker is gone or the job already ended: nothing left to cancel.
     }

@@ -34,6 +34,20 @@ export function postToWorker(url: string, token: string, body: string, signal: A
   });
 }
 
+/** DELETEs a resource of a worker's API (a job, to cancel it) with its token; resolves with the status once answered. */
+export function deleteOnWorker(url: string, token: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "DELETE", agent: workerAgent, signal, headers: { authorization: `Bearer ${token}` } });
+    req.once("response", (answer) => {
+      answer.resume();
+      answer.once("end", () => resolve(answer.statusCode ?? 0));
+      answer.once("error", reject);
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
 /** Reads a whole answer as text (an error body). */
 export function answerText(answer: WorkerAnswer): Promise<string> {
   return new Promise((resolve, reject) => {
