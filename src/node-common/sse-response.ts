@@ -52,7 +52,13 @@ export function openSse<E extends object = object>(res: ServerResponse, options:
   });
   return {
     send(event) {
-      if (!isClosed()) res.write(`data: ${JSON.stringify(event)}\n\n`);
+      if (isClosed()) return;
+      // The events sent in one tick (a burst of deltas, a token and its end) leave in one write.
+      if (res.writableCorked === 0) {
+        res.cork();
+        process.nextTick(() => res.uncork());
+      }
+      res.write(`data: ${JSON.stringify(event)}\n\n`);
     },
     done() {
       if (ended) return;
