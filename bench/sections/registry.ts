@@ -245,7 +245,7 @@ export async function runRegistry(ctx: BenchContext): Promise<SectionResult> {
     const changing = { without: [] as number[], with: [] as number[] };
     let pushedBytes = 0;
     let pushedRequests = 0;
-    const changingCount = perRound;
+    const changingCount = Math.max(100, perRound);
     let run = 0;
     for (let round = 0; round < rounds; round++) {
       for (const withClient of round % 2 === 0 ? [false, true] : [true, false]) {
