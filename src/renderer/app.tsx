@@ -105,7 +105,8 @@ function Shell({ target, origin }: { readonly target: string; readonly origin: s
               </Suspense>
             </main>
           ) : (
-            <main className="min-w-0 flex-1 overflow-auto">
+            // Strictly contained: what changes in a view (a table row) is laid out and painted within it, never the header or the navigation.
+            <main className="min-w-0 flex-1 overflow-auto contain-strict">
               <div className="mx-auto max-w-6xl px-6 py-5">
                 <RouteView route={route} />
               </div>

@@ -5,6 +5,7 @@ import type { QueenEvent } from "../../src/shared/contract/events.js";
 import type { RegisteredWorker } from "../../src/shared/contract/workers.js";
 import { createIpcApi, toRbeeError, type RbeeBridge } from "../../src/renderer/api/ipc-transport.js";
 import { applyEvent, createFleetStore, fleetView, INITIAL_FLEET_STATE } from "../../src/renderer/state/fleet-store.js";
+import { manualFrames } from "./manual-frames.js";
 
 // Invalid events are expected here; their warnings would only clutter the output.
 beforeEach(() => {
@@ -103,5 +104,49 @@ describe("fleet store", () => {
     expect(fleetView(store.getSnapshot())).toMatchObject({ connection: "connected", nodes: [], workers: null });
     expect(changes).toBe(1);
     stop();
+  });
+
+  it("applies every event of a frame in order and renders them once, at the frame", () => {
+    const { bridge, emit } = fakeBridge({});
+    const frames = manualFrames();
+    const store = createFleetStore(createIpcApi(bridge), frames.schedule);
+    let changes = 0;
+    store.subscribe(() => changes++);
+    const stop = store.start();
+    const events: QueenEvent[] = [
+      { type: "workers", workers: [worker("a", "n1"), worker("b", "n1")] },
+      { type: "worker", op: "upsert", worker: { ...worker("a", "n1"), state: "busy", slots_available: 1 } },
+      { type: "worker", op: "remove", worker: worker("b", "n1") },
+      { type: "worker", op: "upsert", worker: worker("c", "n2") },
+    ];
+    for (const event of events) emit(event);
+    // The first snapshot is shown at once; the deltas after it in the same frame wait for the next.
+    expect(changes).toBe(1);
+    expect(fleetView(store.getSnapshot()).workers?.map((w) => w.id)).toEqual(["a", "b"]);
+    frames.frame();
+    expect(changes).toBe(2);
+    const inOrder = events.reduce(applyEvent, { ...INITIAL_FLEET_STATE, connection: "connected" as const });
+    expect(fleetView(store.getSnapshot()).workers).toEqual(fleetView(inOrder).workers);
+    expect(fleetView(store.getSnapshot()).workers?.find((w) => w.id === "a")?.state).toBe("busy");
+    stop();
+  });
+
+  it("passes on what is still held when it stops, and hears nothing after", () => {
+    const { bridge, emit } = fakeBridge({});
+    const frames = manualFrames();
+    const store = createFleetStore(createIpcApi(bridge), frames.schedule);
+    let changes = 0;
+    store.subscribe(() => changes++);
+    const stop = store.start();
+    emit({ type: "nodes", nodes: [] });
+    emit({ type: "workers", workers: [worker("a", "n1")] });
+    expect(store.getSnapshot().workers).toBeNull();
+    stop();
+    expect(changes).toBe(2);
+    expect(fleetView(store.getSnapshot()).workers?.map((w) => w.id)).toEqual(["a"]);
+    expect(frames.waiting()).toBe(0);
+    emit({ type: "workers", workers: [] });
+    frames.frame();
+    expect(changes).toBe(2);
   });
 });

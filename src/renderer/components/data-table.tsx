@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { memo, type ReactNode } from "react";
 
 /** A column heading; a plain string is a left-aligned one. */
 export type DataColumn = string | { readonly label: string; readonly className: string };
@@ -36,27 +36,34 @@ export function DataTable({
       {/* Narrower than its rows (a small window): the table scrolls sideways, its row actions never cut off. */}
       <div className="overflow-x-auto">
         <table className={`w-full text-sm ${fixedLayout ? "min-w-[960px] table-fixed" : ""}`} data-testid={testId} data-rows={rowCount}>
-          <thead className="border-b border-zinc-200 bg-zinc-50/80 dark:border-zinc-800 dark:bg-zinc-900/80">
-            <tr>
-              {columns.map((column) =>
-                typeof column === "string" ? (
-                  <th key={column} className="th">
-                    {column}
-                  </th>
-                ) : (
-                  <th key={column.label} className={`th ${column.className}`}>
-                    {column.label}
-                  </th>
-                ),
-              )}
-              <th className={`th ${fixedLayout ? "w-24 2xl:w-44" : "w-0"}`}>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <DataTableHead columns={columns} fixedLayout={fixedLayout} />
           {ownBodies ? children : <tbody className={DATA_BODY}>{children}</tbody>}
         </table>
       </div>
     </div>
   );
 }
+
+/** The headings; memoised (the tables pass constant columns), so that a table rendering its rows again leaves them be. */
+const DataTableHead = memo(function DataTableHead({ columns, fixedLayout }: { readonly columns: readonly DataColumn[]; readonly fixedLayout: boolean }) {
+  return (
+    <thead className="border-b border-zinc-200 bg-zinc-50/80 dark:border-zinc-800 dark:bg-zinc-900/80">
+      <tr>
+        {columns.map((column) =>
+          typeof column === "string" ? (
+            <th key={column} className="th">
+              {column}
+            </th>
+          ) : (
+            <th key={column.label} className={`th ${column.className}`}>
+              {column.label}
+            </th>
+          ),
+        )}
+        <th className={`th ${fixedLayout ? "w-24 2xl:w-44" : "w-0"}`}>
+          <span className="sr-only">Actions</span>
+        </th>
+      </tr>
+    </thead>
+  );
+});

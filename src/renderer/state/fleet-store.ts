@@ -10,7 +10,8 @@ import { hasConnectionSource, type ConnectionState } from "../api/connection.js"
 import { vramAfter, vramTotals } from "./device-vram.js";
 import { jsonEqual, keepEqualValues } from "./json-equal.js";
 import { KeyedList, type ListOrder } from "./keyed-list.js";
-import { createStore, type Store } from "./store.js";
+import { createFrameStore, nextFrame, type FrameScheduler } from "./frame-store.js";
+import type { Store } from "./store.js";
 
 /** What the renderer knows about the fleet: the snapshots and deltas the queen pushed (null until the first snapshot). */
 export interface FleetState {
@@ -102,9 +103,13 @@ function withValue<F extends keyof FleetState>(state: FleetState, field: F, valu
   return Object.is(state[field], value) ? state : { ...state, [field]: value };
 }
 
-/** Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change. */
-export function createFleetStore(api: RbeeApi): FleetStore {
-  const { getSnapshot, subscribe, set } = createStore(INITIAL_FLEET_STATE);
+/**
+ * Creates the store for one transport. The renderer never polls: snapshots arrive on connect and on change.
+ * Each event is applied as it arrives; the views hear of the changes at most once per frame (see
+ * createFrameStore), so a burst of deltas is one render. Stopping passes on what has not been yet.
+ */
+export function createFleetStore(api: RbeeApi, schedule: FrameScheduler = nextFrame): FleetStore {
+  const { getSnapshot, subscribe, set, latest, flush } = createFrameStore(INITIAL_FLEET_STATE, schedule);
 
   return {
     getSnapshot,
@@ -112,16 +117,17 @@ export function createFleetStore(api: RbeeApi): FleetStore {
     start() {
       const reportsConnection = hasConnectionSource(api);
       const stopEvents = api.onEvent((event) => {
-        const next = applyEvent(getSnapshot(), event);
+        const next = applyEvent(latest(), event);
         // A transport without a link of its own (IPC) counts as connected once snapshots arrive.
         set(reportsConnection || next.connection === "connected" ? next : { ...next, connection: "connected" });
       });
       const stopConnection = reportsConnection
-        ? api.onConnectionChange((connection) => set({ ...getSnapshot(), connection }))
+        ? api.onConnectionChange((connection) => set(withValue(latest(), "connection", connection)))
         : () => undefined;
       return () => {
         stopEvents();
         stopConnection();
+        flush();
       };
     },
   };
