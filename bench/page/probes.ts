@@ -69,16 +69,19 @@ function takeMarks(name: string): number[] {
   return times;
 }
 
+/** Calls `done` in the first task from now: asked while a frame is being produced, the first task after it. */
+function inNextTask(done: (t: number) => void): void {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    done(performance.now());
+  };
+  channel.port2.postMessage(null);
+}
+
 /** Calls `done` in the first task after the next frame has been produced. */
 function afterNextFrame(done: (t: number) => void): void {
-  requestAnimationFrame(() => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      done(performance.now());
-    };
-    channel.port2.postMessage(null);
-  });
+  requestAnimationFrame(() => inNextTask(done));
 }
 
 /**
@@ -138,13 +141,26 @@ function installUiProbes(): void {
     return document.querySelectorAll(condition.selector).length >= condition.count;
   };
 
+  // A DOM change made by an animation-frame callback (the renderer's store notifies once per frame)
+  // is rendered in that same frame: its "on screen" is the first task after this frame, not the next.
+  let inFrameCallbacks = false;
+  const requestFrame = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) =>
+    requestFrame((t) => {
+      if (!inFrameCallbacks) {
+        inFrameCallbacks = true;
+        inNextTask(() => (inFrameCallbacks = false));
+      }
+      callback(t);
+    });
+
   new MutationObserver(() => {
     const t = performance.now();
     if (recording) {
       performance.mark(MARK.commit, { startTime: t });
       if (!paintPending) {
         paintPending = true;
-        afterNextFrame((painted) => {
+        (inFrameCallbacks ? inNextTask : afterNextFrame)((painted) => {
           paintPending = false;
           performance.mark(MARK.painted, { startTime: painted });
         });

@@ -7,15 +7,21 @@ export function wantsEventStream(req: IncomingMessage): boolean {
   return (req.headers.accept ?? "").includes("text/event-stream");
 }
 
-/** Sends the headers of an event stream at once, with no buffering on the way. */
+/**
+ * Starts an event stream, with no buffering on the way: its headers leave with the first event
+ * when that is written in this tick (one write, one packet: a worker's `started`), else on the
+ * next turn of the event loop (a client that waits for a slow first event still gets them at once).
+ */
 export function beginEventStream(res: ServerResponse): void {
   res.statusCode = 200;
   res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
   res.setHeader("Cache-Control", "no-cache, no-transform");
   res.setHeader("Connection", "keep-alive");
   res.setHeader("X-Accel-Buffering", "no");
-  res.flushHeaders();
   res.socket?.setNoDelay(true);
+  setImmediate(() => {
+    if (!res.headersSent && !res.destroyed) res.flushHeaders();
+  });
 }
 
 /** An open event stream whose events are `E`. */

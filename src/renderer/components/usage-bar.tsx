@@ -30,7 +30,7 @@ export function UsageBar({
       aria-valuenow={used}
       className="h-1.5 w-20 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800"
     >
-      <div className={`h-full rounded-full transition-[width] duration-300 ${fill}`} style={{ width: `${Math.round(fraction * 100)}%` }} />
+      <div className={`h-full rounded-full ${fill}`} style={{ width: `${Math.round(fraction * 100)}%` }} />
     </div>
   );
 }
