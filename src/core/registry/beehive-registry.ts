@@ -18,17 +18,11 @@ export type QueenSetting = "local_node_added";
 // SQLite keeps text as UTF-8, which has no lone surrogates: one would be read back as U+FFFD, not as given.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/**
- * The persistent registry of nodes ("beehives"), one SQLite file in WAL mode. Reads come from a copy
- * in memory, read from the file after each write: every request placed on a node reads its node,
- * and this registry is the file's only writer while it is open.
- */
+/** The persistent registry of nodes ("beehives"), one SQLite file in WAL mode. */
 export class BeehiveRegistry {
   private readonly db: Database.Database;
   private readonly changed = new Emitter<ItemChange<Beehive>>();
   private readonly statements;
-  /** The rows as stored, in name order, by name; undefined until read after a write. */
-  private rows: ReadonlyMap<string, Beehive> | undefined;
 
   /** Opens (creating and migrating) the registry; `nativeBinding` selects a build for another ABI. */
   constructor(path: string, nativeBinding?: string) {
@@ -49,6 +43,7 @@ export class BeehiveRegistry {
         `INSERT INTO beehives (${COLUMNS}) VALUES (@node_name, @ssh_host, @ssh_port, @ssh_user, @ssh_key_path,
          @git_repo_url, @git_branch, @install_path, @last_connected_unix, @status)`,
       ),
+      get: this.db.prepare(`${SELECT} WHERE b.node_name = ?`),
       list: this.db.prepare(`${SELECT} ORDER BY b.node_name`),
       remove: this.db.prepare("DELETE FROM beehives WHERE node_name = ?"),
       removeTransport: this.db.prepare("DELETE FROM node_transports WHERE node_name = ?"),
@@ -90,7 +85,6 @@ export class BeehiveRegistry {
       }
     }
     const { transport, ...columns } = row;
-    this.rows = undefined;
     try {
       this.db.transaction(() => {
         this.statements.insert.run(columns);
@@ -107,7 +101,8 @@ export class BeehiveRegistry {
   }
 
   get(nodeName: string): Beehive | undefined {
-    return this.stored().get(nodeName);
+    const row = this.statements.get.get(nodeName);
+    return row === undefined ? undefined : Beehive.parse(row);
   }
 
   /** The node, or NODE_NOT_FOUND naming the known nodes (and the closest one). */
@@ -118,16 +113,7 @@ export class BeehiveRegistry {
   }
 
   list(): Beehive[] {
-    return [...this.stored().values()];
-  }
-
-  /** The stored rows (frozen: shared by every reader until the next write). */
-  private stored(): ReadonlyMap<string, Beehive> {
-    this.rows ??= new Map(this.statements.list.all().map((row) => {
-      const node = Object.freeze(Beehive.parse(row));
-      return [node.node_name, node] as const;
-    }));
-    return this.rows;
+    return this.statements.list.all().map((row) => Beehive.parse(row));
   }
 
   /** Removes a node; false when there was none. */
@@ -137,7 +123,6 @@ export class BeehiveRegistry {
       this.statements.removeTransport.run(nodeName);
       return this.statements.remove.run(nodeName).changes > 0 ? node : undefined;
     })();
-    this.rows = undefined;
     if (removed) this.changed.fire({ op: "remove", item: removed });
     return removed !== undefined;
   }
@@ -148,7 +133,6 @@ export class BeehiveRegistry {
       lastConnectedUnix === undefined
         ? this.statements.status.run(status, nodeName)
         : this.statements.connected.run(status, lastConnectedUnix, nodeName);
-    this.rows = undefined;
     if (result.changes === 0) return false;
     const node = this.get(nodeName);
     if (node) this.changed.fire({ op: "upsert", item: node });
