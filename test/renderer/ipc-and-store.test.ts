@@ -55,6 +55,17 @@ function fakeBridge(overrides: Partial<RbeeApi>): { bridge: RbeeBridge; emit: (e
   return { bridge, emit: (event) => listener?.(event as QueenEvent) };
 }
 
+/** A fleet store on a fake IPC bridge whose frames the test produces, started, counting its notifications. */
+function framedFleetStore() {
+  const { bridge, emit } = fakeBridge({});
+  const frames = manualFrames();
+  const store = createFleetStore(createIpcApi(bridge), frames.schedule);
+  let changes = 0;
+  store.subscribe(() => changes++);
+  const stop = store.start();
+  return { emit, frames, store, changes: () => changes, stop };
+}
+
 describe("createIpcApi", () => {
   it("rebuilds RbeeErrors from the plain objects the preload rejects with", async () => {
     const { bridge } = fakeBridge({
@@ -107,12 +118,7 @@ describe("fleet store", () => {
   });
 
   it("applies every event of a frame in order and renders them once, at the frame", () => {
-    const { bridge, emit } = fakeBridge({});
-    const frames = manualFrames();
-    const store = createFleetStore(createIpcApi(bridge), frames.schedule);
-    let changes = 0;
-    store.subscribe(() => changes++);
-    const stop = store.start();
+    const { emit, frames, store, changes, stop } = framedFleetStore();
     const events: QueenEvent[] = [
       { type: "workers", workers: [worker("a", "n1"), worker("b", "n1")] },
       { type: "worker", op: "upsert", worker: { ...worker("a", "n1"), state: "busy", slots_available: 1 } },
@@ -121,10 +127,10 @@ describe("fleet store", () => {
     ];
     for (const event of events) emit(event);
     // The first snapshot is shown at once; the deltas after it in the same frame wait for the next.
-    expect(changes).toBe(1);
+    expect(changes()).toBe(1);
     expect(fleetView(store.getSnapshot()).workers?.map((w) => w.id)).toEqual(["a", "b"]);
     frames.frame();
-    expect(changes).toBe(2);
+    expect(changes()).toBe(2);
     const inOrder = events.reduce(applyEvent, { ...INITIAL_FLEET_STATE, connection: "connected" as const });
     expect(fleetView(store.getSnapshot()).workers).toEqual(fleetView(inOrder).workers);
     expect(fleetView(store.getSnapshot()).workers?.find((w) => w.id === "a")?.state).toBe("busy");
@@ -132,21 +138,16 @@ describe("fleet store", () => {
   });
 
   it("passes on what is still held when it stops, and hears nothing after", () => {
-    const { bridge, emit } = fakeBridge({});
-    const frames = manualFrames();
-    const store = createFleetStore(createIpcApi(bridge), frames.schedule);
-    let changes = 0;
-    store.subscribe(() => changes++);
-    const stop = store.start();
+    const { emit, frames, store, changes, stop } = framedFleetStore();
     emit({ type: "nodes", nodes: [] });
     emit({ type: "workers", workers: [worker("a", "n1")] });
     expect(store.getSnapshot().workers).toBeNull();
     stop();
-    expect(changes).toBe(2);
+    expect(changes()).toBe(2);
     expect(fleetView(store.getSnapshot()).workers?.map((w) => w.id)).toEqual(["a"]);
     expect(frames.waiting()).toBe(0);
     emit({ type: "workers", workers: [] });
     frames.frame();
-    expect(changes).toBe(2);
+    expect(changes()).toBe(2);
   });
 });
