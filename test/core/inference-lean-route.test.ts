@@ -72,6 +72,8 @@ const CASES: readonly { readonly what: string; readonly status: number; readonly
   { what: "an unknown node", status: 404, headers: () => json(), body: unknownNode },
   { what: "an unknown node, path in capitals with a trailing slash", status: 404, path: "/V1/Inference/", headers: () => json(), body: unknownNode },
   { what: "a gzip body (read by Express's parser)", status: 404, headers: () => json({ "content-encoding": "gzip" }), body: gzipSync(unknownNode) },
+  { what: "an explicit UTF-8 charset", status: 404, headers: () => json({ "content-type": "application/json; charset=UTF-8" }), body: unknownNode },
+  { what: "another charset (refused by Express's parser)", status: 400, headers: () => json({ "content-type": "application/json; charset=iso-8859-1" }), body: unknownNode },
   { what: "a stream_id query (read by Express's query parser)", status: 404, path: "/v1/inference?stream_id=stream-0001", headers: () => json(), body: unknownNode },
   { what: "a bad stream_id query", status: 400, path: "/v1/inference?stream_id=", headers: () => json(), body: unknownNode },
   { what: "a body over 1 MiB", status: 413, headers: () => json(), body: JSON.stringify({ model: "tinyllama", prompt: "x".repeat(1024 * 1024) }) },

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener } from "node:http";
 import { API, parseInput } from "../../shared/contract/index.js";
 import type { QueenService } from "../service/queen-service.js";
 import { authenticate } from "./auth.js";
-import { admitted, readJsonBody, sendError, type LeanListenerOptions } from "./lean-json.js";
+import { admitted, charsetOf, readJsonBody, sendError, type LeanListenerOptions } from "./lean-json.js";
 import { sendStream } from "./stream-response.js";
 
 const PATH = API.infer.path;
@@ -17,7 +17,7 @@ function isPlainInference(req: IncomingMessage): boolean {
   const url = (req.url ?? "").toLowerCase();
   if (url !== PATH && url !== `${PATH}/`) return false;
   const encoding = req.headers["content-encoding"];
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers["content-type"] ?? "")?.[1]?.toLowerCase();
+  const charset = charsetOf(req.headers["content-type"] ?? "");
   return (encoding === undefined || encoding.toLowerCase() === "identity") && (charset === undefined || charset === "utf-8");
 }
 

@@ -25,7 +25,7 @@ function contentTypeIsJson(header: string | undefined): boolean {
 }
 
 /** The `charset` parameter of a Content-Type, lower case; undefined when it names none. */
-function charsetOf(header: string): string | undefined {
+export function charsetOf(header: string): string | undefined {
   const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(header);
   return match?.[1]?.toLowerCase();
 }
