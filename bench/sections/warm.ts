@@ -128,7 +128,7 @@ export async function runWarm(ctx: BenchContext): Promise<SectionResult> {
       }),
       figure({
         id: "warm.probe.default_tunnel_ms",
-        label: "transport probe: a tunnel opened like the queen's (ssh2 and sshd defaults)",
+        label: "transport probe: a tunnel with ssh2 and sshd defaults (no TCP_NODELAY)",
         unit: "ms",
         summary: summarize(probes.plain),
         baseline: { label: "direct", summary: summarize(probes.direct) },
@@ -158,7 +158,7 @@ export async function runWarm(ctx: BenchContext): Promise<SectionResult> {
     ],
     notes: [
       `${pairs.length} rounds (order rotated) after ${WARM_UP_PAIRS} warm-up rounds, max_tokens 1, every slot of the worker free in the queen's registry before each request; "direct" is the same worker on its node-loopback port with its own token.`,
-      "Transport probe: on a connection that has just answered GET /health, one POST /v1/inference written as a single segment, timed to `started` (bench/lib/raw-probe.ts). The two extra tunnels are the benchmark's own ssh2 connections to the same sshd, forwarding like src/core/ssh/node-connection.ts; \"TCP_NODELAY on both ends\" adds `client.setNoDelay(true)` and one pty session, for which OpenSSH's sshd marks the connection interactive and sets TCP_NODELAY on its side. The gap between the two is what Nagle's algorithm and delayed ACKs cost on the SSH connection.",
+      "Transport probe: on a connection that has just answered GET /health, one POST /v1/inference written as a single segment, timed to `started` (bench/lib/raw-probe.ts). The two extra tunnels are the benchmark's own ssh2 connections to the same sshd, forwarding like src/core/ssh/node-connection.ts; \"TCP_NODELAY on both ends\" adds `client.setNoDelay(true)` and one pty session, for which OpenSSH's sshd marks the connection interactive and sets TCP_NODELAY on its side (the queen's own connections do both). The gap between the two is what Nagle's algorithm and delayed ACKs cost on the SSH connection.",
     ],
   };
 }

@@ -38,6 +38,7 @@ export class SshNodeConnection implements NodeConnection {
       if (take) take(accept());
       else reject();
     });
+    holdInteractiveSession(client);
   }
 
   /** Fires once when the connection is gone. */
@@ -239,6 +240,23 @@ export class SshNodeConnection implements NodeConnection {
   private closedError(): RbeeError {
     return new RbeeError("SSH_FAILED", `SSH connection to ${this.nodeName} is closed`);
   }
+}
+
+/**
+ * Keeps one session with a pty open for the connection's life, which is what makes OpenSSH's sshd
+ * deem the connection interactive and set TCP_NODELAY on its end. Without it, what the node sends
+ * back in small writes (a worker's `started`, an rpc-server's replies) waits for the queen's delayed
+ * ACK: tens of ms per exchange (measured in bench/, "a tunnel opened like the queen's"). The
+ * command prints nothing and ends with the connection (the pty's hangup). A node that refuses a pty
+ * (`PermitTTY no`, `no-pty` in authorized_keys) still works, only without TCP_NODELAY on its end.
+ */
+function holdInteractiveSession(client: ssh2.Client): void {
+  client.exec("exec sleep 2147483647", { pty: { term: "dumb" } }, (error, stream) => {
+    if (error) return;
+    stream.on("data", () => undefined);
+    stream.stderr.on("data", () => undefined);
+    stream.on("error", () => undefined);
+  });
 }
 
 /** An SSH channel with the knobs node:http calls on a socket (a channel has none). */
