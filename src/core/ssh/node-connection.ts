@@ -4,6 +4,7 @@ import type ssh2 from "ssh2";
 import { RbeeError, type Beehive } from "../../shared/contract/index.js";
 import { Emitter } from "../../shared/emitter.js";
 import { installOnNode } from "../remote/installer.js";
+import { SH_STDIN_COMMAND } from "../remote/remote-scripts.js";
 import { NODE_OWN_HOME } from "./shell.js";
 import type { ExecListener, ExecResult, NodeConnection, NodeListener } from "../transport/node-connection.js";
 
@@ -246,13 +247,15 @@ export class SshNodeConnection implements NodeConnection {
  * Keeps one session with a pty open for the connection's life, which is what makes OpenSSH's sshd
  * deem the connection interactive and set TCP_NODELAY on its end. Without it, what the node sends
  * back in small writes (a worker's `started`, an rpc-server's replies) waits for the queen's delayed
- * ACK: tens of ms per exchange (measured in bench/, "a tunnel opened like the queen's"). The
- * command prints nothing and ends with the connection (the pty's hangup). A node that refuses a pty
+ * ACK: tens of ms per exchange (measured in bench/, "a tunnel with ssh2 and sshd defaults"). The
+ * session's `sleep` ends with the connection (the pty's hangup). A node that refuses a pty
  * (`PermitTTY no`, `no-pty` in authorized_keys) still works, only without TCP_NODELAY on its end.
  */
 function holdInteractiveSession(client: ssh2.Client): void {
-  client.exec("exec sleep 2147483647", { pty: { term: "dumb" } }, (error, stream) => {
+  // The one command every script is run with; the script comes on the pty as its stdin.
+  client.exec(SH_STDIN_COMMAND, { pty: { term: "dumb" } }, (error, stream) => {
     if (error) return;
+    stream.write("exec sleep 2147483647\n");
     stream.on("data", () => undefined);
     stream.stderr.on("data", () => undefined);
     stream.on("error", () => undefined);
