@@ -124,3 +124,29 @@ test("a node's request in two writes through a remote forward is not held back b
     listener.close();
   }
 });
+
+test("a node that refuses a pty still runs commands and forwards ports, only without TCP_NODELAY on its end", async () => {
+  const strict = await startSshd({ permitTty: false });
+  const session = await connectSsh(
+    { host: strict.host, port: strict.port, user: strict.user, keyPath: strict.keyPath },
+    { knownHosts: new KnownHosts(join(dir, "known_hosts_strict"), []), unknownHost: "accept-once", agent: "" },
+  );
+  const strictConnection = new SshNodeConnection("node-strict", session.client, session.fingerprint);
+  const server: Server = createServer((socket) => socket.end("hello"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    expect(await strictConnection.exec("echo ran")).toMatchObject({ code: 0, stdout: "ran\n" });
+    const socket = await dial(await strictConnection.localPortFor((server.address() as { port: number }).port));
+    const reply = await new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      socket.on("end", () => resolve(text));
+    });
+    expect(reply).toBe("hello");
+    expect(strictConnection.alive).toBe(true);
+  } finally {
+    server.close();
+    strictConnection.close();
+    await strict.dispose();
+  }
+});

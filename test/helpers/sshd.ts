@@ -22,6 +22,8 @@ export interface SshdOptions {
    * own node home, so two sshd on loopback are two nodes; a PATH puts a stand-in tool on it.
    */
   readonly setEnv?: Readonly<Record<string, string>>;
+  /** False: sshd refuses every pty (`PermitTTY no`), as some locked-down nodes do. */
+  readonly permitTty?: boolean;
 }
 
 /** A real OpenSSH server on loopback, owned by one test file. */
@@ -144,6 +146,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "LogLevel INFO",
         "MaxStartups 100:30:200",
         "MaxSessions 100",
+        ...(options.permitTty === false ? ["PermitTTY no"] : []),
         ...forceCommand,
         ...(options.setEnv && Object.keys(options.setEnv).length > 0
           ? [`SetEnv ${Object.entries(options.setEnv).map(([key, value]) => `${key}="${value}"`).join(" ")}`]
